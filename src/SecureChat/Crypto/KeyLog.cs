@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+
+namespace SecureChat.Crypto;
+
+/// <summary>
+/// The debugging key log (the SSLKEYLOGFILE idea): when enabled, appends one line "LABEL hex\n" per
+/// secret as it comes into use. The hex text is built in a stack buffer and written straight to an
+/// unbuffered file handle, so no string and no stream buffer ever holds it; the stack buffer is
+/// wiped after each line.
+/// </summary>
+internal sealed class KeyLog : IDisposable
+{
+    /// <summary>The environment variable that names the key log file.</summary>
+    public const string EnvironmentVariable = "SECURECHAT_KEYLOGFILE";
+
+    private readonly FileStream _file;
+    private readonly Lock _lock = new();
+
+    private KeyLog(FileStream file) => _file = file;
+
+    /// <summary>Opens the log named by <paramref name="path"/>, or returns null when it is empty.</summary>
+    public static KeyLog? Open(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
+        var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+        return new KeyLog(file);
+    }
+
+    /// <summary>Appends "label hex(secret)\n". Labels are ASCII constants chosen by the library.</summary>
+    public void Write(string label, ReadOnlySpan<byte> secret)
+    {
+        int length = label.Length + 1 + (2 * secret.Length) + 1;
+        Span<byte> line = length <= 512 ? stackalloc byte[length] : new byte[length];
+        try
+        {
+            for (int i = 0; i < label.Length; i++)
+            {
+                line[i] = (byte)label[i];
+            }
+
+            int pos = label.Length;
+            line[pos++] = (byte)' ';
+            foreach (byte b in secret)
+            {
+                line[pos++] = Hex(b >> 4);
+                line[pos++] = Hex(b & 0xF);
+            }
+
+            line[pos] = (byte)'\n';
+            lock (_lock)
+            {
+                _file.Write(line);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(line);
+        }
+    }
+
+    private static byte Hex(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+
+    public void Dispose() => _file.Dispose();
+}

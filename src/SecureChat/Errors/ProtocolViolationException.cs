@@ -1,0 +1,14 @@
+namespace SecureChat;
+
+/// <summary>The peer broke the wire protocol: framing, hello, public key, payload or message type.</summary>
+public sealed class ProtocolViolationException : SecureChatException
+{
+    /// <summary>Creates the exception.</summary>
+    public ProtocolViolationException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override SessionFault Fault => SessionFault.Protocol;
+}

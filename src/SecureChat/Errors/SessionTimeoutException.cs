@@ -1,0 +1,14 @@
+namespace SecureChat;
+
+/// <summary>The handshake did not finish in time, or nothing arrived from the peer for too long.</summary>
+public sealed class SessionTimeoutException : SecureChatException
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionTimeoutException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override SessionFault Fault => SessionFault.Timeout;
+}

@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using SecureChat.Crypto;
+
+namespace SecureChat.Identity;
+
+/// <summary>
+/// A passphrase for XXpsk3, owned as pinned UTF-8 bytes after Unicode NFC normalisation (so that
+/// "é" typed as one code point or as e + U+0301 gives the same key). Never a string.
+/// </summary>
+public sealed class Passphrase : IDisposable
+{
+    /// <summary>PBKDF2 iterations of docs/PROTOCOL.md §3 (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
+    public const int Iterations = 600_000;
+
+    /// <summary>The longest passphrase accepted, in UTF-8 bytes after normalisation.</summary>
+    public const int MaxBytes = 1024;
+
+    private readonly SecretBuffer _utf8;
+
+    private Passphrase(SecretBuffer utf8) => _utf8 = utf8;
+
+    internal ReadOnlySpan<byte> Utf8 => _utf8.Span;
+
+    /// <summary>From characters (typed at a terminal). The caller keeps and wipes its own buffer.</summary>
+    /// <exception cref="ArgumentException">Empty, or longer than <see cref="MaxBytes"/>.</exception>
+    public static Passphrase FromChars(ReadOnlySpan<char> chars)
+    {
+        if (chars.IsEmpty)
+        {
+            throw new ArgumentException("The passphrase is empty.", nameof(chars));
+        }
+
+        if (chars.Length > MaxBytes)
+        {
+            throw new ArgumentException($"The passphrase is longer than {MaxBytes} bytes.", nameof(chars));
+        }
+
+        int normalizedLength = chars.GetNormalizedLength(NormalizationForm.FormC);
+        char[] normalized = GC.AllocateArray<char>(normalizedLength, pinned: true);
+        try
+        {
+            if (!chars.TryNormalize(normalized, out int written, NormalizationForm.FormC))
+            {
+                throw new ArgumentException("The passphrase is not valid Unicode.", nameof(chars));
+            }
+
+            int byteCount = Encoding.UTF8.GetByteCount(normalized.AsSpan(0, written));
+            if (byteCount > MaxBytes)
+            {
+                throw new ArgumentException($"The passphrase is longer than {MaxBytes} bytes.", nameof(chars));
+            }
+
+            var utf8 = new SecretBuffer(byteCount);
+            Encoding.UTF8.GetBytes(normalized.AsSpan(0, written), utf8.Span);
+            return new Passphrase(utf8);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(normalized.AsSpan()));
+        }
+    }
+
+    /// <summary>From UTF-8 bytes (a passphrase file or environment variable). A final line break is not part of it.</summary>
+    /// <exception cref="ArgumentException">Empty, not UTF-8, or too long.</exception>
+    public static Passphrase FromUtf8(ReadOnlySpan<byte> utf8)
+    {
+        while (!utf8.IsEmpty && (utf8[^1] == (byte)'\n' || utf8[^1] == (byte)'\r'))
+        {
+            utf8 = utf8[..^1];
+        }
+
+        if (utf8.Length > 4 * MaxBytes)
+        {
+            throw new ArgumentException($"The passphrase is longer than {MaxBytes} bytes.", nameof(utf8));
+        }
+
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        char[] chars = GC.AllocateArray<char>(Math.Max(1, utf8.Length), pinned: true);
+        try
+        {
+            int count;
+            try
+            {
+                count = strict.GetChars(utf8, chars);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new ArgumentException("The passphrase is not valid UTF-8.", nameof(utf8));
+            }
+
+            return FromChars(chars.AsSpan(0, count));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(chars.AsSpan()));
+        }
+    }
+
+    /// <summary>
+    /// psk = PBKDF2-HMAC-SHA256(passphrase, "SecureChat PSK v1" ‖ initiator e ‖ responder e, iterations, 32 bytes).
+    /// </summary>
+    internal void DerivePsk(ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral, Span<byte> psk, int iterations = Iterations)
+    {
+        ReadOnlySpan<byte> label = "SecureChat PSK v1"u8;
+        Span<byte> salt = stackalloc byte[label.Length + initiatorEphemeral.Length + responderEphemeral.Length];
+        label.CopyTo(salt);
+        initiatorEphemeral.CopyTo(salt[label.Length..]);
+        responderEphemeral.CopyTo(salt[(label.Length + initiatorEphemeral.Length)..]);
+        Rfc2898DeriveBytes.Pbkdf2(_utf8.Span, salt, psk, iterations, HashAlgorithmName.SHA256);
+    }
+
+    /// <summary>Wipes the passphrase.</summary>
+    public void Dispose() => _utf8.Dispose();
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using SecureChat.Crypto;
+
+namespace SecureChat.Noise;
+
+/// <summary>
+/// CipherState of Noise §5.1: a 32-byte key k (owned, pinned, erased on dispose), a flag for
+/// "k is empty", and a 64-bit nonce n. Cipher functions AESGCM of §12.3. The nonce 2^64-1 is
+/// reserved for Rekey(), so n may never reach it (§5.1: "signal an error").
+/// </summary>
+internal sealed class CipherState : IDisposable
+{
+    private readonly SecretBuffer _k;
+    private readonly KeyLog? _keyLog;
+    private readonly string _keyLogLabel;
+    private bool _hasKey;
+    private ulong _n;
+
+    public CipherState(SecretRegistry? registry, KeyLog? keyLog, string keyLogLabel)
+    {
+        _k = new SecretBuffer(Aes256Gcm.KeySize, registry);
+        _keyLog = keyLog;
+        _keyLogLabel = keyLogLabel;
+    }
+
+    /// <summary>HasKey() of §5.1.</summary>
+    public bool HasKey => _hasKey;
+
+    /// <summary>The nonce n, for tests and diagnostics.</summary>
+    public ulong Nonce => _n;
+
+    /// <summary>InitializeKey(key) of §5.1: k = key, n = 0.</summary>
+    public void InitializeKey(ReadOnlySpan<byte> key)
+    {
+        key.CopyTo(_k.Span);
+        _hasKey = true;
+        _n = 0;
+        _keyLog?.Write(_keyLogLabel, _k.Span);
+    }
+
+    /// <summary>Empties the key (InitializeKey(empty)), erasing the old one.</summary>
+    public void ClearKey()
+    {
+        _k.Clear();
+        _hasKey = false;
+        _n = 0;
+    }
+
+    /// <summary>
+    /// EncryptWithAd(ad, plaintext) of §5.1. Writes plaintext.Length (+16 when there is a key) bytes
+    /// to <paramref name="destination"/> and returns how many. In-place operation is allowed.
+    /// </summary>
+    public int EncryptWithAd(ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        if (!_hasKey)
+        {
+            plaintext.CopyTo(destination);
+            return plaintext.Length;
+        }
+
+        ThrowIfNonceExhausted();
+        int length = plaintext.Length + Aes256Gcm.TagSize;
+        Aes256Gcm.Encrypt(_k.Span, _n, ad, plaintext, destination[..length]);
+        _n++;
+        return length;
+    }
+
+    /// <summary>
+    /// DecryptWithAd(ad, ciphertext) of §5.1. Returns the plaintext length, or -1 when authentication
+    /// fails (n is then left unchanged, as §5.1 requires, and the destination wiped).
+    /// </summary>
+    public int DecryptWithAd(ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        if (!_hasKey)
+        {
+            ciphertext.CopyTo(destination);
+            return ciphertext.Length;
+        }
+
+        if (ciphertext.Length < Aes256Gcm.TagSize)
+        {
+            return -1;
+        }
+
+        ThrowIfNonceExhausted();
+        int length = ciphertext.Length - Aes256Gcm.TagSize;
+        if (!Aes256Gcm.TryDecrypt(_k.Span, _n, ad, ciphertext, destination[..length]))
+        {
+            return -1;
+        }
+
+        _n++;
+        return length;
+    }
+
+    /// <summary>Rekey() of §5.1 / §11.3: k = REKEY(k); n is unchanged. The old key is overwritten in place.</summary>
+    public void Rekey()
+    {
+        Span<byte> next = stackalloc byte[Aes256Gcm.KeySize];
+        try
+        {
+            Aes256Gcm.Rekey(_k.Span, next);
+            next.CopyTo(_k.Span);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(next);
+        }
+
+        _keyLog?.Write(_keyLogLabel, _k.Span);
+    }
+
+    private void ThrowIfNonceExhausted()
+    {
+        if (_n == ulong.MaxValue)
+        {
+            throw new CryptographicException("The Noise nonce space is exhausted (Noise §5.1).");
+        }
+    }
+
+    public void Dispose()
+    {
+        _k.Dispose();
+        _hasKey = false;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using SecureChat.Framing;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// Reads whole frames from a stream into one buffer of 2 + 65535 bytes, using the pure parser
+/// <see cref="Frame.TryParse"/>. A returned frame stays valid, and writable (for in-place
+/// decryption), until the next read. Wipes its buffer when disposed.
+/// </summary>
+internal sealed class FrameReader : IDisposable
+{
+    private readonly Stream _stream;
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
+    private int _start;
+    private int _end;
+
+    public FrameReader(Stream stream) => _stream = stream;
+
+    /// <summary>The next frame's payload, or null when the stream ended cleanly between frames.</summary>
+    /// <exception cref="ProtocolViolationException">A zero-length frame, or the stream ended inside a frame.</exception>
+    public async ValueTask<Memory<byte>?> ReadFrameAsync(CancellationToken cancellationToken)
+    {
+        byte[] buffer = _buffer ?? throw new ObjectDisposedException(nameof(FrameReader));
+        while (true)
+        {
+            FrameStatus status = Frame.TryParse(buffer.AsSpan(_start, _end - _start), out int length);
+            if (status == FrameStatus.Complete)
+            {
+                var payload = buffer.AsMemory(_start + Frame.HeaderSize, length);
+                _start += Frame.HeaderSize + length;
+                return payload;
+            }
+
+            if (status == FrameStatus.ZeroLength)
+            {
+                throw new ProtocolViolationException("The peer sent a zero-length frame.");
+            }
+
+            if (_start > 0)
+            {
+                // Make room at the end; the previous frame's bytes are no longer needed.
+                buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
+                _end -= _start;
+                _start = 0;
+            }
+
+            int read = await _stream.ReadAsync(buffer.AsMemory(_end, Frame.MaxFrameSize - _end), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                if (_end == _start)
+                {
+                    return null;
+                }
+
+                throw new ProtocolViolationException("The connection ended in the middle of a frame.");
+            }
+
+            _end += read;
+        }
+    }
+
+    public void Dispose()
+    {
+        byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using SecureChat.Crypto;
+using SecureChat.Framing;
+using SecureChat.Identity;
+using SecureChat.Noise;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// Runs the hello and the three Noise messages over a stream (docs/PROTOCOL.md §2–§3), for either
+/// role. Message flow: initiator → hello, msg1 (one write); responder → msg2 or SCERR;
+/// initiator → msg3; the responder answers a failed passphrase with SCERR 5.
+/// </summary>
+internal sealed class HandshakeDriver
+{
+    private readonly Stream _stream;
+    private readonly FrameReader _reader;
+    private readonly SessionOptions _options;
+    private readonly P256KeyPair _staticKey;
+    private readonly KeyLog? _keyLog;
+    private readonly SecretRegistry? _registry;
+
+    public HandshakeDriver(Stream stream, FrameReader reader, SessionOptions options, P256KeyPair staticKey, KeyLog? keyLog)
+    {
+        _stream = stream;
+        _reader = reader;
+        _options = options;
+        _staticKey = staticKey;
+        _keyLog = keyLog;
+        _registry = options.TestHooks?.Registry;
+    }
+
+    public async ValueTask<HandshakeResult> RunInitiatorAsync(CancellationToken cancellationToken)
+    {
+        bool psk = _options.Passphrase is not null;
+        HandshakePattern pattern = psk ? HandshakePattern.XXpsk3 : HandshakePattern.XX;
+        byte[] hello = Hello.Create(psk ? Hello.PatternXXpsk3 : Hello.PatternXX);
+        using HandshakeState state = NewState(pattern, initiator: true, hello);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize + Frame.HeaderSize + Hello.Length);
+        try
+        {
+            // hello frame and msg1 (-> e) in one write, without waiting (§2).
+            Frame.WriteHeader(buffer, Hello.Length);
+            hello.CopyTo(buffer.AsSpan(Frame.HeaderSize));
+            int offset = Frame.HeaderSize + Hello.Length;
+            int msg1 = state.WriteMessage([], buffer.AsSpan(offset + Frame.HeaderSize, Frame.MaxPayloadLength));
+            Frame.WriteHeader(buffer.AsSpan(offset), msg1);
+            await _stream.WriteAsync(buffer.AsMemory(0, offset + Frame.HeaderSize + msg1), cancellationToken).ConfigureAwait(false);
+
+            // msg2 (<- e, ee, s, es, payload), or a refusal.
+            Memory<byte> frame = await ReadHandshakeFrameAsync("the second handshake message", cancellationToken).ConfigureAwait(false);
+            if (ErrorFrame.IsErrorFrame(frame.Span))
+            {
+                throw RefusalToException(frame.Span);
+            }
+
+            byte[] payload = new byte[Frame.MaxPayloadLength];
+            int payloadLength = state.ReadMessage(frame.Span, payload);
+            var peerPayload = HandshakePayload.Decode(payload.AsSpan(0, payloadLength));
+
+            if (psk)
+            {
+                DerivePsk(state, initiatorEphemeral: state.LocalEphemeralPublicKey, responderEphemeral: state.RemoteEphemeralPublicKey);
+            }
+
+            // msg3 (-> s, se [, psk], payload).
+            int msg3 = state.WriteMessage(HandshakePayload.Encode(_options.HandshakePayload), buffer.AsSpan(Frame.HeaderSize, Frame.MaxPayloadLength));
+            Frame.WriteHeader(buffer, msg3);
+            await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg3), cancellationToken).ConfigureAwait(false);
+            return Finish(state, pattern, peerPayload);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    public async ValueTask<HandshakeResult> RunResponderAsync(CancellationToken cancellationToken)
+    {
+        Memory<byte> helloFrame = await ReadHandshakeFrameAsync("the hello", cancellationToken).ConfigureAwait(false);
+        if (!Hello.TryParse(helloFrame.Span, out byte version, out byte patternByte))
+        {
+            await RefuseAsync(RefusalCode.UnsupportedVersion, "not a SecureChat hello: this server speaks SecureChat protocol v1", drainFirst: false, cancellationToken).ConfigureAwait(false);
+            throw new ProtocolViolationException("The peer did not start with a SecureChat hello (is it a SecureChat client?).");
+        }
+
+        byte[] hello = helloFrame.ToArray();
+        if (version != Hello.Version1 || (patternByte != Hello.PatternXX && patternByte != Hello.PatternXXpsk3))
+        {
+            await RefuseAsync(RefusalCode.UnsupportedVersion, $"unsupported protocol version {version} or pattern {patternByte}: this server speaks version 1, patterns 1 and 2", drainFirst: true, cancellationToken).ConfigureAwait(false);
+            throw new ProtocolViolationException($"The peer asked for protocol version {version}, pattern {patternByte}, which this side does not speak.");
+        }
+
+        bool wantPsk = _options.Passphrase is not null;
+        if (wantPsk && patternByte == Hello.PatternXX)
+        {
+            await RefuseAsync(RefusalCode.PassphraseRequired, "this server requires a passphrase (use --psk)", drainFirst: true, cancellationToken).ConfigureAwait(false);
+            throw new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The peer connected without a passphrase, but this side requires one; it was refused.");
+        }
+
+        if (!wantPsk && patternByte == Hello.PatternXXpsk3)
+        {
+            await RefuseAsync(RefusalCode.NoPassphraseExpected, "this server does not use a passphrase (connect without --psk)", drainFirst: true, cancellationToken).ConfigureAwait(false);
+            throw new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The peer connected with a passphrase, but this side expects none; it was refused.");
+        }
+
+        HandshakePattern pattern = wantPsk ? HandshakePattern.XXpsk3 : HandshakePattern.XX;
+        using HandshakeState state = NewState(pattern, initiator: false, hello);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
+        byte[] payload = new byte[Frame.MaxPayloadLength];
+        try
+        {
+            // msg1 (-> e): its payload is empty by definition.
+            Memory<byte> msg1 = await ReadHandshakeFrameAsync("the first handshake message", cancellationToken).ConfigureAwait(false);
+            if (state.ReadMessage(msg1.Span, payload) != 0)
+            {
+                throw new ProtocolViolationException("The first handshake message carries a payload; it must be empty.");
+            }
+
+            int msg2 = state.WriteMessage(HandshakePayload.Encode(_options.HandshakePayload), buffer.AsSpan(Frame.HeaderSize, Frame.MaxPayloadLength));
+            Frame.WriteHeader(buffer, msg2);
+            await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg2), cancellationToken).ConfigureAwait(false);
+
+            if (wantPsk)
+            {
+                // Both ephemeral keys are known now; the initiator derives the same psk meanwhile.
+                DerivePsk(state, initiatorEphemeral: state.RemoteEphemeralPublicKey, responderEphemeral: state.LocalEphemeralPublicKey);
+            }
+
+            Memory<byte> msg3 = await ReadHandshakeFrameAsync("the third handshake message", cancellationToken).ConfigureAwait(false);
+            int payloadLength;
+            try
+            {
+                payloadLength = state.ReadMessage(msg3.Span, payload);
+            }
+            catch (IntegrityException e) when (state.PskMixed)
+            {
+                // The static key decrypted, so the transcript is intact up to the psk token: the
+                // payload failing after MixKeyAndHash(psk) means the passphrases differ.
+                await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed: the passphrases do not match", drainFirst: false, cancellationToken).ConfigureAwait(false);
+                throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The peer's passphrase does not match this side's.", e);
+            }
+
+            return Finish(state, pattern, HandshakePayload.Decode(payload.AsSpan(0, payloadLength)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private ValueTask RefuseAsync(RefusalCode code, string reason, bool drainFirst, CancellationToken cancellationToken) =>
+        SendRefusalAsync(_stream, _reader, code, reason, drainFirst, cancellationToken);
+
+    /// <summary>Sends one SCERR frame (after reading the initiator's msg1 so that closing does not reset the connection).</summary>
+    public static async ValueTask SendRefusalAsync(Stream stream, FrameReader reader, RefusalCode code, string reason, bool drainFirst, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (drainFirst)
+            {
+                using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                drain.CancelAfter(TimeSpan.FromSeconds(1));
+                await reader.ReadFrameAsync(drain.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SecureChatException)
+        {
+            // Best effort: the refusal is sent whether or not msg1 came.
+        }
+
+        byte[] frame = ErrorFrame.Create((byte)code, reason);
+        byte[] buffer = new byte[Frame.HeaderSize + frame.Length];
+        Frame.WriteHeader(buffer, frame.Length);
+        frame.CopyTo(buffer, Frame.HeaderSize);
+        try
+        {
+            await stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The peer is gone already; nothing to tell it.
+        }
+    }
+
+    private HandshakeState NewState(HandshakePattern pattern, bool initiator, ReadOnlySpan<byte> prologue)
+    {
+        byte[]? fixedScalar = _options.TestHooks?.FixedEphemeralScalar;
+        P256KeyPair? ephemeral = fixedScalar is null ? null : P256KeyPair.FromPrivateScalar(fixedScalar);
+        return new HandshakeState(pattern, initiator, prologue, _staticKey, _registry, _keyLog, ephemeral);
+    }
+
+    private void DerivePsk(HandshakeState state, ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral)
+    {
+        Passphrase passphrase = _options.Passphrase!;
+        Span<byte> psk = stackalloc byte[32];
+        try
+        {
+            passphrase.DerivePsk(initiatorEphemeral, responderEphemeral, psk, _options.TestHooks?.PbkdfIterations ?? Passphrase.Iterations);
+            state.SetPsk(psk);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(psk);
+        }
+    }
+
+    private async ValueTask<Memory<byte>> ReadHandshakeFrameAsync(string what, CancellationToken cancellationToken)
+    {
+        Memory<byte>? frame = await _reader.ReadFrameAsync(cancellationToken).ConfigureAwait(false);
+        return frame ?? throw new ConnectionLostException($"The peer closed the connection before {what}.");
+    }
+
+    private static HandshakeResult Finish(HandshakeState state, HandshakePattern pattern, System.Text.Json.JsonElement peerPayload)
+    {
+        (CipherState i2r, CipherState r2i) = state.TakeTransportCiphers();
+        return new HandshakeResult(
+            Send: state.IsInitiator ? i2r : r2i,
+            Receive: state.IsInitiator ? r2i : i2r,
+            ProtocolName: pattern.ProtocolName,
+            HandshakeHash: state.HandshakeHash.ToArray(),
+            PeerStaticPublicKey: state.RemoteStaticPublicKey.ToArray(),
+            PeerPayload: peerPayload);
+    }
+
+    /// <summary>Maps an SCERR frame to the exception that says what it means to the user.</summary>
+    internal static SecureChatException RefusalToException(ReadOnlySpan<byte> frame)
+    {
+        (byte code, string reason) = ErrorFrame.Parse(frame);
+        return (RefusalCode)code switch
+        {
+            RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The server requires a passphrase: connect in passphrase mode (--psk)."),
+            RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The server does not use a passphrase: connect without --psk."),
+            RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The server rejected the passphrase: the passphrases do not match."),
+            RefusalCode.Busy => new PeerRefusedException(RefusalCode.Busy, "The server is busy with another conversation: try again later.", reason),
+            RefusalCode.UnsupportedVersion => new PeerRefusedException(RefusalCode.UnsupportedVersion, "The server does not speak this protocol version (SecureChat v1): update one of the two sides.", reason),
+            _ => new PeerRefusedException((RefusalCode)code, $"The server refused the connection (code {code}).", reason),
+        };
+    }
+}

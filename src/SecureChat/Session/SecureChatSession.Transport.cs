@@ -1,0 +1,358 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SecureChat.Framing;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// The transport phase (docs/PROTOCOL.md §4): each frame is one Noise transport message,
+/// AES-GCM with empty associated data over (type ‖ body); the sender rekeys (Noise §11.3) right
+/// after encrypting, the receiver right after decrypting, overwriting the old key in place.
+/// </summary>
+public sealed partial class SecureChatSession
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Encrypts and writes one transport message; returns a copy of the frame when asked.</summary>
+    private async ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken)
+    {
+        ThrowIfFaulted();
+        if (Volatile.Read(ref _shutdownStarted) != 0)
+        {
+            throw new InvalidOperationException("The session is closed.");
+        }
+
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize);
+        int length = 0;
+        try
+        {
+            ThrowIfFaulted();
+            if (Volatile.Read(ref _shutdownStarted) != 0)
+            {
+                throw new InvalidOperationException("The session is closed.");
+            }
+
+            length = Seal(type, body.Span, buffer);
+            byte[]? copy = captureCiphertext ? buffer.AsSpan(Frame.HeaderSize, length - Frame.HeaderSize).ToArray() : null;
+
+            // Only the session's lifetime cancels a write: a frame cut in half would desynchronise the stream.
+            await _stream.WriteAsync(buffer.AsMemory(0, length), _lifetime.Token).ConfigureAwait(false);
+            return copy;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var lost = new ConnectionLostException("The connection was lost while sending.", e);
+            _ = FailAsync(lost, fromReadLoop: false);
+            ThrowIfFaulted();
+            throw lost;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(buffer);
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Builds one frame in <paramref name="buffer"/>: header, then ENCRYPT(type ‖ body) in place; then Rekey().</summary>
+    private int Seal(MessageType type, ReadOnlySpan<byte> body, Span<byte> buffer)
+    {
+        int plaintextLength = 1 + body.Length;
+        int frameLength = plaintextLength + TransportLimits.TagSize;
+        Frame.WriteHeader(buffer, frameLength);
+        Span<byte> message = buffer.Slice(Frame.HeaderSize, frameLength);
+        message[0] = (byte)type;
+        body.CopyTo(message[1..]);
+        _send.EncryptWithAd([], message[..plaintextLength], message);
+        _send.Rekey();
+        return Frame.HeaderSize + frameLength;
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                Memory<byte>? frame = await _reader.ReadFrameAsync(_lifetime.Token).ConfigureAwait(false);
+                if (frame is null)
+                {
+                    if (_localClosing)
+                    {
+                        return;
+                    }
+
+                    throw new ConnectionLostException("The peer's connection ended without an authenticated goodbye (CLOSE): the network failed or someone cut the conversation.");
+                }
+
+                Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
+                SessionEvent? evt = Open(frame.Value);
+                if (evt is SessionClosed closed)
+                {
+                    _closed = closed;
+                    await ShutdownAsync(fromReadLoop: true).ConfigureAwait(false);
+                    return;
+                }
+
+                if (evt is not null)
+                {
+                    await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (Volatile.Read(ref _shutdownStarted) != 0 || (_localClosing && e is not SecureChatException))
+        {
+            // The session is being shut down (our own close cancels the read); nothing to report.
+        }
+        catch (SecureChatException e)
+        {
+            await FailAsync(e, fromReadLoop: true).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            await FailAsync(new ConnectionLostException("The connection was lost.", e), fromReadLoop: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Decrypts one frame in place, rekeys, and interprets it. Wipes the plaintext before returning.</summary>
+    private SessionEvent? Open(Memory<byte> frame)
+    {
+        Span<byte> span = frame.Span;
+        byte[]? ciphertext = _options.CaptureCiphertext ? span.ToArray() : null;
+        int length = _receive.DecryptWithAd([], span, span[..Math.Max(0, span.Length - TransportLimits.TagSize)]);
+        if (length < 0)
+        {
+            if (!_anyFrameDecrypted && IsInitiator && ErrorFrame.IsErrorFrame(span))
+            {
+                // The responder rejected msg3 (SCERR 5, wrong passphrase) after we had finished.
+                throw HandshakeDriver.RefusalToException(span);
+            }
+
+            throw new IntegrityException("A message from the peer failed authentication: it was tampered with, replayed or reordered, or one before it was dropped. The conversation was ended.");
+        }
+
+        _anyFrameDecrypted = true;
+        _receive.Rekey();
+        try
+        {
+            if (length == 0)
+            {
+                throw new ProtocolViolationException("The peer sent a transport message without a type byte.");
+            }
+
+            ReadOnlySpan<byte> body = span[1..length];
+            switch ((MessageType)span[0])
+            {
+                case MessageType.Text:
+                    return new TextReceived(DecodeText(body), DateTimeOffset.Now, ciphertext);
+                case MessageType.Close:
+                    return new SessionClosed(ByPeer: true, Reason: body.IsEmpty ? null : Encoding.UTF8.GetString(body[..Math.Min(body.Length, 4096)]));
+                case MessageType.Ping:
+                    if (body.Length != TransportLimits.PingLength)
+                    {
+                        throw new ProtocolViolationException("The peer sent a PING that is not 8 bytes.");
+                    }
+
+                    byte[] echo = body.ToArray();
+                    _ = ReplyPongAsync(echo);
+                    return null;
+                default:
+                    // PONG refreshes the idle clock (already done); unknown types are ignored (room to grow).
+                    return null;
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(span);
+        }
+    }
+
+    private static string DecodeText(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            return StrictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new ProtocolViolationException("The peer sent a text that is not valid UTF-8.", e);
+        }
+    }
+
+    private async Task ReplyPongAsync(byte[] echo)
+    {
+        try
+        {
+            await SendMessageAsync(MessageType.Pong, echo, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session has ended; the fault is already recorded.
+        }
+    }
+
+    private async Task KeepAliveLoopAsync()
+    {
+        TimeSpan shortest = _options.PingInterval < _options.IdleTimeout ? _options.PingInterval : _options.IdleTimeout;
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 10, 1000));
+        using var timer = new PeriodicTimer(tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_lifetime.Token).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                long silent = now - Interlocked.Read(ref _lastReceiveTicks);
+                if (silent >= (long)_options.IdleTimeout.TotalMilliseconds)
+                {
+                    await FailAsync(new SessionTimeoutException($"Nothing arrived from the peer for {_options.IdleTimeout.TotalSeconds:0.#} s: the connection is lost."), fromReadLoop: false).ConfigureAwait(false);
+                    return;
+                }
+
+                if (silent >= (long)_options.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_options.PingInterval.TotalMilliseconds)
+                {
+                    _lastPingTicks = now;
+                    byte[] ping = new byte[TransportLimits.PingLength];
+                    BinaryPrimitives.WriteInt64BigEndian(ping, now);
+                    await SendMessageAsync(MessageType.Ping, ping, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SecureChatException or InvalidOperationException)
+        {
+            // Shut down, or the session failed and recorded why.
+        }
+    }
+
+    /// <summary>Records the first fault, tells the peer when its frames failed authentication, and erases the keys.</summary>
+    private async Task FailAsync(SecureChatException fault, bool fromReadLoop)
+    {
+        if (Interlocked.CompareExchange(ref _fault, fault, null) is not null || Volatile.Read(ref _shutdownStarted) != 0)
+        {
+            if (!fromReadLoop)
+            {
+                await ShutdownAsync(fromReadLoop: false).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (fault is IntegrityException)
+        {
+            await TrySendCloseAsync("integrity failure: a message failed authentication").ConfigureAwait(false);
+        }
+
+        await ShutdownAsync(fromReadLoop).ConfigureAwait(false);
+    }
+
+    private async Task TrySendCloseAsync(string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            if (await _sendLock.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false))
+            {
+                byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
+                try
+                {
+                    int length = Seal(MessageType.Close, Encoding.UTF8.GetBytes(reason), buffer);
+                    await _stream.WriteAsync(buffer.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                    _sendLock.Release();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Best effort.
+        }
+    }
+
+    /// <summary>
+    /// Stops both loops, closes the stream and erases every key: the transport keys, the owned
+    /// identity, the key log handle. Runs once; later callers wait for it.
+    /// </summary>
+    private async Task ShutdownAsync(bool fromReadLoop)
+    {
+        if (Interlocked.Exchange(ref _shutdownStarted, 1) != 0)
+        {
+            if (!fromReadLoop)
+            {
+                await _shutdownDone.Task.ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        try
+        {
+            await _lifetime.CancelAsync().ConfigureAwait(false);
+            await CloseGracefullyAsync(_stream, reader: null).ConfigureAwait(false);
+            if (!fromReadLoop)
+            {
+                await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            // The reader loop has ended, so nobody uses the receive key any more.
+            _receive.Dispose();
+            _reader.Dispose();
+
+            // Writers fail fast once the stream is closed; wait for the one in flight.
+            await _sendLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                _send.Dispose();
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+
+            _ownedIdentity?.Dispose();
+            _keyLog?.Dispose();
+            KeysErased = true;
+        }
+        finally
+        {
+            _events.Writer.TryComplete();
+            _shutdownDone.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Half-closes a socket stream and waits briefly for the peer to hang up before closing it, so
+    /// that a last frame (CLOSE, SCERR) is not destroyed by a reset.
+    /// </summary>
+    internal static async ValueTask CloseGracefullyAsync(Stream stream, FrameReader? reader)
+    {
+        try
+        {
+            if (stream is NetworkStream network && network.Socket.Connected)
+            {
+                network.Socket.Shutdown(SocketShutdown.Send);
+                if (reader is not null)
+                {
+                    using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    while (await reader.ReadFrameAsync(linger.Token).ConfigureAwait(false) is not null)
+                    {
+                        // Discard whatever the peer still sends until it hangs up.
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or SecureChatException)
+        {
+            // Closing anyway.
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using SecureChat.Crypto;
+using SecureChat.Framing;
+using SecureChat.Identity;
+using SecureChat.Noise;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// An authenticated, encrypted conversation with one peer (docs/PROTOCOL.md): Noise XX or XXpsk3
+/// over P-256, AES-256-GCM and SHA-256, one Noise transport message per frame, and a rekey after
+/// every message in each direction, so each message has a key of its own that is erased after it.
+/// One reader loop decrypts incoming frames in order; writes are serialised. The first fault ends
+/// the session, erases its keys and is thrown again from every later call.
+/// </summary>
+public sealed partial class SecureChatSession : IAsyncDisposable
+{
+    /// <summary>The most UTF-8 bytes one text message holds (65535 − 16-byte tag − 1 type byte).</summary>
+    public const int MaxTextBytes = TransportLimits.MaxBodyLength;
+
+    private static readonly TimeSpan CloseLinger = TimeSpan.FromSeconds(2);
+
+    private readonly Stream _stream;
+    private readonly FrameReader _reader;
+    private readonly CipherState _send;
+    private readonly CipherState _receive;
+    private readonly IdentityKeyPair? _ownedIdentity;
+    private readonly KeyLog? _keyLog;
+    private readonly SessionOptions _options;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(
+        new BoundedChannelOptions(64) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _readLoop = Task.CompletedTask;
+    private Task _keepAlive = Task.CompletedTask;
+    private SecureChatException? _fault;
+    private SessionClosed? _closed;
+    private int _shutdownStarted;
+    private volatile bool _localClosing;
+    private bool _anyFrameDecrypted;
+    private long _lastReceiveTicks = Environment.TickCount64;
+    private long _lastPingTicks;
+
+    private SecureChatSession(
+        Stream stream,
+        FrameReader reader,
+        HandshakeResult handshake,
+        bool isInitiator,
+        IdentityKeyPair identity,
+        IdentityKeyPair? ownedIdentity,
+        KeyLog? keyLog,
+        SessionOptions options)
+    {
+        _stream = stream;
+        _reader = reader;
+        _send = handshake.Send;
+        _receive = handshake.Receive;
+        _ownedIdentity = ownedIdentity;
+        _keyLog = keyLog;
+        _options = options;
+        IsInitiator = isInitiator;
+        ProtocolName = handshake.ProtocolName;
+        HandshakeHash = handshake.HandshakeHash;
+        PeerStaticPublicKey = handshake.PeerStaticPublicKey;
+        PeerFingerprint = Fingerprint.Of(handshake.PeerStaticPublicKey);
+        LocalFingerprint = identity.Fingerprint;
+        SessionCode = Identity.SessionCode.FromHandshakeHash(handshake.HandshakeHash);
+        PeerHandshakePayload = handshake.PeerPayload;
+        RemoteEndPoint = (stream as NetworkStream)?.Socket.RemoteEndPoint;
+    }
+
+    /// <summary>True for the connecting side.</summary>
+    public bool IsInitiator { get; }
+
+    /// <summary>The Noise protocol name, e.g. Noise_XX_P256_AESGCM_SHA256.</summary>
+    public string ProtocolName { get; }
+
+    /// <summary>This side's identity fingerprint.</summary>
+    public string LocalFingerprint { get; }
+
+    /// <summary>The peer's identity fingerprint (SHA256:…), authenticated by the handshake.</summary>
+    public string PeerFingerprint { get; }
+
+    /// <summary>The peer's 65-byte static public key.</summary>
+    public ReadOnlyMemory<byte> PeerStaticPublicKey { get; }
+
+    /// <summary>The session code both people compare to rule out a man in the middle: "dddd dddd dddd".</summary>
+    public string SessionCode { get; }
+
+    /// <summary>The peer's handshake payload, a JSON object (hostile input: unknown fields are to be ignored).</summary>
+    public JsonElement PeerHandshakePayload { get; }
+
+    /// <summary>The peer's address, when the session runs over a socket.</summary>
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>True once every key of the session has been erased (after a close or a fault).</summary>
+    public bool KeysErased { get; private set; }
+
+    /// <summary>The final handshake hash h.</summary>
+    internal byte[] HandshakeHash { get; }
+
+    /// <summary>
+    /// Connects to a SecureChat listener over TCP and runs the handshake as the initiator.
+    /// </summary>
+    /// <exception cref="SocketException">Nothing listens at that address, or it cannot be reached.</exception>
+    /// <exception cref="SecureChatException">The handshake failed; see the concrete type.</exception>
+    public static async ValueTask<SecureChatSession> ConnectAsync(string host, int port, SessionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return await ConnectAsync(new NetworkStream(socket, ownsSocket: true), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the handshake as the initiator over a connected stream, which the session then owns.</summary>
+    /// <exception cref="SecureChatException">The handshake failed; the stream has been closed.</exception>
+    public static ValueTask<SecureChatSession> ConnectAsync(Stream stream, SessionOptions options, CancellationToken cancellationToken = default) =>
+        HandshakeAsync(stream, options, initiator: true, cancellationToken);
+
+    /// <summary>Runs the handshake as the responder over an accepted stream, which the session then owns.</summary>
+    /// <exception cref="SecureChatException">The handshake failed (refusals included); the stream has been closed.</exception>
+    public static ValueTask<SecureChatSession> AcceptAsync(Stream stream, SessionOptions options, CancellationToken cancellationToken = default) =>
+        HandshakeAsync(stream, options, initiator: false, cancellationToken);
+
+    /// <summary>
+    /// Refuses a connection with an SCERR frame (for example <see cref="RefusalCode.Busy"/>) and closes it.
+    /// It first reads the peer's hello, so that closing does not reset the connection before the refusal arrives.
+    /// </summary>
+    public static async ValueTask RefuseAsync(Stream stream, RefusalCode code, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(reason);
+        using var reader = new FrameReader(stream);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await reader.ReadFrameAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SecureChatException)
+        {
+            // Refuse anyway.
+        }
+
+        await HandshakeDriver.SendRefusalAsync(stream, reader, code, reason, drainFirst: true, timeout.Token).ConfigureAwait(false);
+        await CloseGracefullyAsync(stream, reader).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<SecureChatSession> HandshakeAsync(Stream stream, SessionOptions options, bool initiator, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        IdentityKeyPair? owned = options.Identity is null ? IdentityKeyPair.Generate() : null;
+        IdentityKeyPair identity = options.Identity ?? owned!;
+        KeyLog? keyLog = OpenKeyLog(options.KeyLogFile);
+        var reader = new FrameReader(stream);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        HandshakeResult? result = null;
+        try
+        {
+            var driver = new HandshakeDriver(stream, reader, options, identity.KeyPair, keyLog);
+            result = initiator
+                ? await driver.RunInitiatorAsync(timeout.Token).ConfigureAwait(false)
+                : await driver.RunResponderAsync(timeout.Token).ConfigureAwait(false);
+            var session = new SecureChatSession(stream, reader, result, initiator, identity, owned, keyLog, options);
+            session.Start();
+            return session;
+        }
+        catch (Exception e)
+        {
+            result?.Send.Dispose();
+            result?.Receive.Dispose();
+            owned?.Dispose();
+            keyLog?.Dispose();
+            await CloseGracefullyAsync(stream, reader).ConfigureAwait(false);
+            reader.Dispose();
+            throw e switch
+            {
+                OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+                    new SessionTimeoutException($"The handshake did not finish within {options.HandshakeTimeout.TotalSeconds:0.#} s."),
+                IOException or ObjectDisposedException => new ConnectionLostException("The connection was lost during the handshake.", e),
+                _ => e,
+            };
+        }
+    }
+
+    private static KeyLog? OpenKeyLog(string? path)
+    {
+        KeyLog? keyLog = KeyLog.Open(path);
+        if (keyLog is not null)
+        {
+            Console.Error.WriteLine($"securechat: WARNING: {KeyLog.EnvironmentVariable} is set: session keys are being written to {path}. Use this only for debugging.");
+        }
+
+        return keyLog;
+    }
+
+    private void Start()
+    {
+        _lastReceiveTicks = Environment.TickCount64;
+        _readLoop = Task.Run(ReadLoopAsync);
+        _keepAlive = Task.Run(KeepAliveLoopAsync);
+    }
+
+    /// <summary>Sends a text message.</summary>
+    /// <exception cref="ArgumentException">The text is longer than <see cref="MaxTextBytes"/> UTF-8 bytes; nothing was sent and the session goes on.</exception>
+    /// <exception cref="SecureChatException">The session has failed (the fault that ended it).</exception>
+    /// <exception cref="InvalidOperationException">The session was closed.</exception>
+    public async ValueTask<SentText> SendTextAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int length = Encoding.UTF8.GetByteCount(text);
+        if (length > MaxTextBytes)
+        {
+            throw new ArgumentException($"The message is {length:N0} bytes of UTF-8; one message holds at most {MaxTextBytes:N0}. Nothing was sent.", nameof(text));
+        }
+
+        byte[] body = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        try
+        {
+            int written = Encoding.UTF8.GetBytes(text, body);
+            byte[]? ciphertext = await SendMessageAsync(MessageType.Text, body.AsMemory(0, written), _options.CaptureCiphertext, cancellationToken).ConfigureAwait(false);
+            return new SentText(DateTimeOffset.Now, ciphertext);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body, clearArray: true);
+        }
+    }
+
+    /// <summary>
+    /// The next event: a text from the peer, or <see cref="SessionClosed"/> once the session has ended
+    /// cleanly (returned again on every later call).
+    /// </summary>
+    /// <exception cref="SecureChatException">The fault that ended the session.</exception>
+    public async ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            ThrowIfFaulted();
+            return _closed ?? new SessionClosed(ByPeer: false, Reason: null);
+        }
+    }
+
+    /// <summary>
+    /// Ends the conversation: sends an authenticated CLOSE, waits briefly for the peer to finish, and
+    /// erases every key. Safe to call more than once and after a fault.
+    /// </summary>
+    public async ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _shutdownStarted) == 0 && !_localClosing)
+        {
+            _localClosing = true;
+            try
+            {
+                byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
+                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+                if (_stream is NetworkStream network)
+                {
+                    network.Socket.Shutdown(SocketShutdown.Send);
+                }
+
+                // Give the peer a moment to read the CLOSE and hang up, so that our close does not
+                // reset the connection under its feet.
+                await Task.WhenAny(_readLoop, Task.Delay(CloseLinger, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SecureChatException or InvalidOperationException or IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The session is ending anyway; the keys are erased below.
+            }
+        }
+
+        _closed ??= new SessionClosed(ByPeer: false, Reason: reason);
+        await ShutdownAsync(fromReadLoop: false).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the session (see <see cref="CloseAsync"/>).</summary>
+    public ValueTask DisposeAsync() => CloseAsync();
+
+    private static string Truncate(string text, int maxChars) => text.Length <= maxChars ? text : text[..maxChars];
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is not null)
+        {
+            ExceptionDispatchInfo.Throw(_fault);
+        }
+    }
+}

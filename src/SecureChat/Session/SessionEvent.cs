@@ -1,0 +1,21 @@
+namespace SecureChat.Session;
+
+/// <summary>Something that happened in a session, returned by <see cref="SecureChatSession.ReceiveAsync"/>.</summary>
+public abstract record SessionEvent;
+
+/// <summary>
+/// A text message from the peer. <paramref name="Text"/> is the peer's raw text: hostile input,
+/// to be sanitised before it is printed. <paramref name="Ciphertext"/> is the encrypted frame
+/// (when <see cref="SessionOptions.CaptureCiphertext"/> is set).
+/// </summary>
+public sealed record TextReceived(string Text, DateTimeOffset Time, byte[]? Ciphertext) : SessionEvent;
+
+/// <summary>
+/// The session ended cleanly: <paramref name="ByPeer"/> tells who sent the authenticated CLOSE;
+/// <paramref name="Reason"/> is the peer's optional reason (hostile input, sanitise before printing).
+/// When this event is returned, every key of the session has been erased.
+/// </summary>
+public sealed record SessionClosed(bool ByPeer, string? Reason) : SessionEvent;
+
+/// <summary>What <see cref="SecureChatSession.SendTextAsync"/> sent.</summary>
+public sealed record SentText(DateTimeOffset Time, byte[]? Ciphertext);
