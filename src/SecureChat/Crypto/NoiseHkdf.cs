@@ -6,7 +6,9 @@ namespace SecureChat.Crypto;
 /// HKDF(chaining_key, input_key_material, num_outputs) of Noise §4.3 with HASH = SHA-256.
 /// Noise's definition (temp_key = HMAC(ck, ikm); output1 = HMAC(temp_key, 0x01);
 /// output2 = HMAC(temp_key, output1 ‖ 0x02); output3 = HMAC(temp_key, output2 ‖ 0x03)) is exactly
-/// RFC 5869 Extract with salt = ck followed by Expand with empty info, so the BCL's HKDF does it.
+/// RFC 5869 Extract with salt = ck followed by Expand with empty info. Extract is done as the
+/// HMAC it is defined to be, because OpenSSL's HKDF refuses an empty input key material, which
+/// Split() (HKDF(ck, zerolen, 2)) needs; Expand is the BCL's HKDF.Expand.
 /// </summary>
 internal static class NoiseHkdf
 {
@@ -23,7 +25,7 @@ internal static class NoiseHkdf
         Span<byte> tempKey = stackalloc byte[HashLen];
         try
         {
-            HKDF.Extract(HashAlgorithmName.SHA256, inputKeyMaterial, chainingKey, tempKey);
+            HMACSHA256.HashData(chainingKey, inputKeyMaterial, tempKey);
             HKDF.Expand(HashAlgorithmName.SHA256, tempKey, output, []);
         }
         finally

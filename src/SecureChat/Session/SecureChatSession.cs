@@ -196,13 +196,15 @@ public sealed partial class SecureChatSession : IAsyncDisposable
             keyLog?.Dispose();
             await CloseGracefullyAsync(stream, reader).ConfigureAwait(false);
             reader.Dispose();
-            throw e switch
+            Exception mapped = e switch
             {
                 OperationCanceledException when !cancellationToken.IsCancellationRequested =>
                     new SessionTimeoutException($"The handshake did not finish within {options.HandshakeTimeout.TotalSeconds:0.#} s."),
                 IOException or ObjectDisposedException => new ConnectionLostException("The connection was lost during the handshake.", e),
                 _ => e,
             };
+            ExceptionDispatchInfo.Throw(mapped);
+            throw;
         }
     }
 
