@@ -6,15 +6,17 @@ namespace SecureChat.Crypto;
 /// The debugging key log (the SSLKEYLOGFILE idea): when enabled, appends one line "LABEL hex\n" per
 /// secret as it comes into use. The hex text is built in a stack buffer and written straight to an
 /// unbuffered file handle, so no string and no stream buffer ever holds it; the stack buffer is
-/// wiped after each line.
+/// wiped after each line. Several sessions (and processes) may share one log: .NET does not open
+/// files with O_APPEND, so each line is written at the end under a process-wide lock and an
+/// advisory record lock on the file.
 /// </summary>
 internal sealed class KeyLog : IDisposable
 {
     /// <summary>The environment variable that names the key log file.</summary>
     public const string EnvironmentVariable = "SECURECHAT_KEYLOGFILE";
 
+    private static readonly Lock Gate = new();
     private readonly FileStream _file;
-    private readonly Lock _lock = new();
 
     private KeyLog(FileStream file) => _file = file;
 
@@ -51,14 +53,48 @@ internal sealed class KeyLog : IDisposable
             }
 
             line[pos] = (byte)'\n';
-            lock (_lock)
+            lock (Gate)
             {
-                _file.Write(line);
+                LockFile();
+                try
+                {
+                    _file.Seek(0, SeekOrigin.End);
+                    _file.Write(line);
+                }
+                finally
+                {
+                    if (!OperatingSystem.IsMacOS())
+                    {
+                        _file.Unlock(0, 1);
+                    }
+                }
             }
         }
         finally
         {
             CryptographicOperations.ZeroMemory(line);
+        }
+    }
+
+    private void LockFile()
+    {
+        if (OperatingSystem.IsMacOS())
+        {
+            return; // No record locks there; lines from one process are still serialised.
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                _file.Lock(0, 1);
+                return;
+            }
+            catch (IOException) when (attempt < 400)
+            {
+                // Another process is writing its line.
+                Thread.Sleep(5);
+            }
         }
     }
 

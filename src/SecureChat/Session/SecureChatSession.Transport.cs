@@ -123,13 +123,16 @@ public sealed partial class SecureChatSession
     {
         Span<byte> span = frame.Span;
         byte[]? ciphertext = _options.CaptureCiphertext ? span.ToArray() : null;
+
+        // The responder may reject msg3 (SCERR 5, wrong passphrase) after the initiator has
+        // finished; such a frame is plaintext. Keep a copy, as decryption wipes the buffer.
+        byte[]? refusal = !_anyFrameDecrypted && IsInitiator && ErrorFrame.IsErrorFrame(span) ? span.ToArray() : null;
         int length = _receive.DecryptWithAd([], span, span[..Math.Max(0, span.Length - TransportLimits.TagSize)]);
         if (length < 0)
         {
-            if (!_anyFrameDecrypted && IsInitiator && ErrorFrame.IsErrorFrame(span))
+            if (refusal is not null)
             {
-                // The responder rejected msg3 (SCERR 5, wrong passphrase) after we had finished.
-                throw HandshakeDriver.RefusalToException(span);
+                throw HandshakeDriver.RefusalToException(refusal);
             }
 
             throw new IntegrityException("A message from the peer failed authentication: it was tampered with, replayed or reordered, or one before it was dropped. The conversation was ended.");

@@ -1,0 +1,99 @@
+using SecureChat.Identity;
+using SecureChat.Session;
+using SecureChat.Tests.Support;
+
+namespace SecureChat.Tests.Session;
+
+public class PassphraseTests
+{
+    [Fact]
+    public async Task Same_passphrase_with_the_real_iteration_count_gives_an_XXpsk3_session()
+    {
+        using var a = Passphrase.FromChars("correct horse battery staple");
+        using var b = Passphrase.FromChars("correct horse battery staple");
+        var (client, server) = await Loopback.PairAsync(
+            new SessionOptions { Passphrase = a, KeyLogFile = null },
+            new SessionOptions { Passphrase = b, KeyLogFile = null });
+        await using (client)
+        await using (server)
+        {
+            Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", client.ProtocolName);
+            Assert.Equal(client.SessionCode, server.SessionCode);
+            await client.SendTextAsync("psk works");
+            Assert.Equal("psk works", (await server.NextAsync<TextReceived>()).Text);
+        }
+    }
+
+    [Fact]
+    public async Task Passphrase_is_normalised_so_composed_and_decomposed_accents_match()
+    {
+        using var composed = Passphrase.FromChars("caf\u00e9");
+        using var decomposed = Passphrase.FromUtf8("cafe\u0301\n"u8);
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(composed), Loopback.Options(decomposed));
+        await using (client)
+        await using (server)
+        {
+            await client.SendTextAsync("ok");
+            Assert.Equal("ok", (await server.NextAsync<TextReceived>()).Text);
+        }
+    }
+
+    [Fact]
+    public async Task Wrong_passphrase_fails_on_both_sides()
+    {
+        using var a = Passphrase.FromChars("one passphrase");
+        using var b = Passphrase.FromChars("another passphrase");
+        using var listener = Loopback.Listen();
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(b));
+        SecureChatSession client = await SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options(a));
+
+        var serverError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => accept.WaitAsync(Loopback.Timeout));
+        Assert.Equal(AuthenticationFailure.WrongPassphrase, serverError.Reason);
+
+        // The initiator finished its half of the handshake; the responder's SCERR 5 tells it.
+        var clientError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
+        Assert.Equal(AuthenticationFailure.WrongPassphrase, clientError.Reason);
+        Assert.Contains("passphrase", clientError.Message, StringComparison.Ordinal);
+        Assert.True(client.KeysErased);
+        await client.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(true, false, AuthenticationFailure.PassphraseNotExpected)]
+    [InlineData(false, true, AuthenticationFailure.PassphraseRequired)]
+    public async Task Passphrase_mode_mismatch_is_refused_with_the_matching_scerr(bool clientPsk, bool serverPsk, AuthenticationFailure expected)
+    {
+        using var p = Passphrase.FromChars("pw");
+        using var listener = Loopback.Listen();
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(serverPsk ? p : null));
+        var clientError = await Assert.ThrowsAsync<AuthenticationFailedException>(
+            () => SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options(clientPsk ? p : null)).AsTask().WaitAsync(Loopback.Timeout));
+        Assert.Equal(expected, clientError.Reason);
+        var serverError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => accept.WaitAsync(Loopback.Timeout));
+        Assert.Equal(expected, serverError.Reason);
+    }
+
+    [Fact]
+    public async Task Busy_listener_refuses_with_scerr_4()
+    {
+        using var listener = Loopback.Listen();
+        Task refuse = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            await SecureChatSession.RefuseAsync(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), RefusalCode.Busy, "busy");
+        });
+        var error = await Assert.ThrowsAsync<PeerRefusedException>(
+            () => SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options()).AsTask().WaitAsync(Loopback.Timeout));
+        Assert.Equal(RefusalCode.Busy, error.Code);
+        Assert.Contains("busy", error.Message, StringComparison.Ordinal);
+        await refuse.WaitAsync(Loopback.Timeout);
+    }
+
+    [Fact]
+    public void Empty_or_invalid_passphrases_are_refused_with_a_clear_error()
+    {
+        Assert.Throws<ArgumentException>(() => Passphrase.FromChars(""));
+        Assert.Throws<ArgumentException>(() => Passphrase.FromUtf8("\n"u8));
+        Assert.Throws<ArgumentException>(() => Passphrase.FromUtf8([0xC3, 0x28]));
+    }
+}
