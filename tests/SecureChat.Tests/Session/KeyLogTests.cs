@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using SecureChat.Session;
+using SecureChat.Tests.Support;
+
+namespace SecureChat.Tests.Session;
+
+public class KeyLogTests
+{
+    private static List<(string Label, byte[] Key)> Read(string path) =>
+        [.. File.ReadAllLines(path).Select(line => line.Split(' ')).Select(p => (p[0], Convert.FromHexString(p[1])))];
+
+    [Fact]
+    public async Task Key_log_names_every_secret_and_its_transport_keys_decrypt_the_traffic()
+    {
+        string clientLog = Path.GetTempFileName();
+        try
+        {
+            var (client, server) = await Loopback.PairAsync(
+                new SessionOptions { KeyLogFile = clientLog },
+                new SessionOptions { KeyLogFile = null, CaptureCiphertext = true });
+            await using (client)
+            await using (server)
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    await client.SendTextAsync($"logged {i}");
+                }
+
+                var received = new List<TextReceived>();
+                for (int i = 0; i < 3; i++)
+                {
+                    received.Add(await server.NextAsync<TextReceived>());
+                }
+
+                var lines = Read(clientLog);
+                // XX: MixKey for ee, es, se — each logs the chaining key and the handshake key.
+                Assert.Equal(3, lines.Count(l => l.Label == "CHAINING_KEY"));
+                Assert.Equal(3, lines.Count(l => l.Label == "HANDSHAKE_KEY"));
+                // After Split, and after each of the three messages' rekeys.
+                var sendKeys = lines.Where(l => l.Label == "TRANSPORT_KEY_I2R").Select(l => l.Key).ToList();
+                Assert.Equal(4, sendKeys.Count);
+                Assert.Single(lines, l => l.Label == "TRANSPORT_KEY_R2I");
+                Assert.Equal(sendKeys.Count, sendKeys.Distinct(ByteArrayComparer.Instance).Count());
+
+                // A reviewer with the log reads the traffic: message n was sealed under key n at nonce n.
+                for (int n = 0; n < 3; n++)
+                {
+                    byte[] frame = received[n].Ciphertext!;
+                    byte[] nonce = new byte[12];
+                    nonce[11] = (byte)n;
+                    byte[] plaintext = new byte[frame.Length - 16];
+                    using var aes = new AesGcm(sendKeys[n], 16);
+                    aes.Decrypt(nonce, frame.AsSpan(0, frame.Length - 16), frame.AsSpan(frame.Length - 16), plaintext);
+                    Assert.Equal(0x01, plaintext[0]);
+                    Assert.Equal($"logged {n}", System.Text.Encoding.UTF8.GetString(plaintext.AsSpan(1)));
+
+                    // ...and no other key opens it: each message has a key of its own.
+                    using var other = new AesGcm(sendKeys[(n + 1) % 4], 16);
+                    Assert.Throws<AuthenticationTagMismatchException>(() =>
+                        other.Decrypt(nonce, frame.AsSpan(0, frame.Length - 16), frame.AsSpan(frame.Length - 16), plaintext));
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(clientLog);
+        }
+    }
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => BitConverter.ToInt32(obj, 0);
+    }
+}
