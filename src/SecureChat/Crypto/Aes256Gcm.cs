@@ -55,6 +55,11 @@ internal static class Aes256Gcm
     /// <summary>REKEY(k) of Noise §12.3/§4.2: the first 32 bytes of ENCRYPT(k, 2^64-1, empty, 32 zero bytes).</summary>
     public static void Rekey(ReadOnlySpan<byte> key, Span<byte> newKey)
     {
+        if (newKey.Length != KeySize)
+        {
+            throw new ArgumentException("A rekeyed key is 32 bytes.", nameof(newKey));
+        }
+
         Span<byte> block = stackalloc byte[KeySize + TagSize];
         try
         {
