@@ -1,0 +1,146 @@
+using SecureChat.Identity;
+using SecureChat.Trust;
+
+namespace SecureChat.Tests.Trust;
+
+public sealed class TrustStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("securechat-trust-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string NewFingerprint()
+    {
+        using var id = IdentityKeyPair.Generate();
+        return id.Fingerprint;
+    }
+
+    [Theory]
+    [InlineData("example.org", "example.org:5555")]
+    [InlineData("Example.ORG:7000", "example.org:7000")]
+    [InlineData("10.0.0.80", "10.0.0.80:5555")]
+    [InlineData("10.0.0.80:12345", "10.0.0.80:12345")]
+    [InlineData("::1", "[::1]:5555")]
+    [InlineData("[::1]:6000", "[::1]:6000")]
+    [InlineData("  localhost  ", "localhost:5555")]
+    public void Addresses_in_every_form_users_write_them_parse(string text, string key)
+    {
+        Assert.True(PeerAddress.TryParse(text, 5555, out PeerAddress? address, out string? error), error);
+        Assert.Equal(key, address!.Key);
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("host:99999", "port")]
+    [InlineData("host:abc", "port")]
+    [InlineData("[::1", "']'")]
+    [InlineData("[10.0.0.1]:5", "IPv6")]
+    [InlineData("bad host", "not a host")]
+    [InlineData("a\u001b[31m:5", "not a host")]
+    public void Bad_addresses_are_refused_with_a_reason(string text, string reason)
+    {
+        Assert.False(PeerAddress.TryParse(text, 5555, out _, out string? error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Known_peers_remembers_first_contact_and_detects_a_changed_key()
+    {
+        string path = Path.Combine(_dir, "known_peers");
+        PeerAddress.TryParse("server:5555", 5555, out PeerAddress? server, out _);
+        string first = NewFingerprint();
+        string second = NewFingerprint();
+
+        var store = KnownPeers.Load(path);
+        Assert.Equal(PeerStatus.New, store.Check(server!, first).Status);
+        store.Remember(server!, first);
+
+        var reloaded = KnownPeers.Load(path);
+        Assert.Equal(PeerStatus.Known, reloaded.Check(server!, first).Status);
+        PeerCheck changed = reloaded.Check(server!, second);
+        Assert.Equal(PeerStatus.Changed, changed.Status);
+        Assert.Equal(first, changed.Remembered);
+
+        Assert.True(reloaded.Forget(server!));
+        Assert.False(reloaded.Forget(server!));
+        Assert.Equal(PeerStatus.New, KnownPeers.Load(path).Check(server!, second).Status);
+    }
+
+    [Fact]
+    public void Known_peers_keeps_lines_it_does_not_understand()
+    {
+        string path = Path.Combine(_dir, "known_peers");
+        File.WriteAllLines(path, ["# my servers", "garbage line", "other:1 " + NewFingerprint()]);
+        PeerAddress.TryParse("new:2", 5555, out PeerAddress? address, out _);
+        KnownPeers.Load(path).Remember(address!, NewFingerprint());
+        string[] lines = File.ReadAllLines(path);
+        Assert.Equal("# my servers", lines[0]);
+        Assert.Equal("garbage line", lines[1]);
+        Assert.Equal(4, lines.Length);
+        Assert.Equal(2, KnownPeers.Load(path).Entries.Count);
+    }
+
+    [Fact]
+    public void Authorized_peers_accepts_comments_and_names_the_bad_line()
+    {
+        string good = NewFingerprint();
+        string path = Path.Combine(_dir, "authorized");
+        File.WriteAllLines(path, ["# team", "", good + " alice laptop"]);
+        var peers = AuthorizedPeers.Load(path);
+        Assert.True(peers.IsAuthorized(good));
+        Assert.Equal("alice laptop", peers.CommentFor(good));
+        Assert.False(peers.IsAuthorized(NewFingerprint()));
+
+        File.WriteAllLines(path, [good, "SHA256:not-a-fingerprint bob"]);
+        var error = Assert.Throws<InvalidDataException>(() => AuthorizedPeers.Load(path));
+        Assert.Contains("line 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identity_is_created_once_with_owner_only_permissions_and_loads_back()
+    {
+        var store = new IdentityStore(Path.Combine(_dir, "home"));
+        string fingerprint;
+        using (IdentityKeyPair created = store.LoadOrCreate(out bool wasCreated))
+        {
+            Assert.True(wasCreated);
+            fingerprint = created.Fingerprint;
+        }
+
+        using (IdentityKeyPair loaded = store.LoadOrCreate(out bool wasCreated))
+        {
+            Assert.False(wasCreated);
+            Assert.Equal(fingerprint, loaded.Fingerprint);
+        }
+
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(store.IdentityPath), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.IdentityPath));
+            Assert.False(store.IdentityIsExposed());
+            File.SetUnixFileMode(store.IdentityPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+            Assert.True(store.IdentityIsExposed());
+        }
+    }
+
+    [Fact]
+    public void A_damaged_identity_file_is_reported_not_replaced()
+    {
+        var store = new IdentityStore(Path.Combine(_dir, "home2"));
+        Directory.CreateDirectory(store.Home);
+        File.WriteAllText(store.IdentityPath, "not a key");
+        var error = Assert.Throws<InvalidDataException>(() => store.LoadOrCreate(out _));
+        Assert.Contains(store.IdentityPath, error.Message, StringComparison.Ordinal);
+        Assert.Equal("not a key", File.ReadAllText(store.IdentityPath));
+    }
+
+    [Fact]
+    public void Fingerprints_have_the_openssh_shape()
+    {
+        string fingerprint = NewFingerprint();
+        Assert.Matches("^SHA256:[A-Za-z0-9+/]{43}$", fingerprint);
+        Assert.True(Fingerprint.IsWellFormed(fingerprint));
+        Assert.False(Fingerprint.IsWellFormed(fingerprint[..^1]));
+        Assert.False(Fingerprint.IsWellFormed("MD5:" + fingerprint[7..]));
+    }
+}
