@@ -1,0 +1,185 @@
+using SecureChat.Cli.Output;
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Chat;
+
+/// <summary>How a conversation ended: the JSON "closed" reason, and the fault when it failed.</summary>
+internal sealed record ConversationEnd(string Reason, Fault? Fault)
+{
+    public int ExitCode => Fault?.ExitCode ?? ExitCodes.Ok;
+}
+
+/// <summary>
+/// Runs one chat over an established session: the peer's messages are shown as they arrive while
+/// the user types; end words, Ctrl+D and Ctrl+C end it with CLOSE. "Chat ended. Keys erased." is
+/// printed only after the session reports its keys erased.
+/// </summary>
+internal sealed class Conversation(SecureChatSession session, IChatInput input, IChatOutput output, string peer)
+{
+    private static readonly string[] EndWords = ["exit", "quit()", "/quit"];
+
+    public async Task<ConversationEnd> RunAsync(CancellationToken stop)
+    {
+        using var inputStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task<ConversationEnd> receiving = ReceiveLoopAsync();
+        Task typing = InputLoopAsync(inputStop.Token);
+        Task first = await Task.WhenAny(receiving, typing).ConfigureAwait(false);
+
+        if (first == typing)
+        {
+            StopRequested |= stop.IsCancellationRequested;
+            // The user ended the chat (or Ctrl+C stopped the program): say goodbye.
+            await session.CloseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await inputStop.CancelAsync().ConfigureAwait(false);
+        }
+
+        ConversationEnd end = await receiving.ConfigureAwait(false);
+        await session.DisposeAsync().ConfigureAwait(false);
+        if (end.Fault is not null)
+        {
+            output.Error(end.Fault);
+        }
+
+        output.Closed(end.Reason, session.KeysErased, end.Reason == "peer-exit" ? _peerReason : null);
+        try
+        {
+            await typing.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The input loop was stopped because the chat ended.
+        }
+
+        return end;
+    }
+
+    private string? _peerReason;
+
+    /// <summary>True when the user ended input itself (Ctrl+C, Ctrl+D, end of a pipe), not just this chat.</summary>
+    public bool StopRequested { get; private set; }
+
+    private async Task<ConversationEnd> ReceiveLoopAsync()
+    {
+        bool anyMessage = false;
+        try
+        {
+            while (true)
+            {
+                switch (await session.ReceiveAsync().ConfigureAwait(false))
+                {
+                    case TextReceived text:
+                        anyMessage = true;
+                        output.Received(text);
+                        break;
+                    case SessionClosed { ByPeer: true } closed when !anyMessage && CloseReasons.IsAuthenticationRefusal(closed.Reason):
+                        string why = closed.Reason!.StartsWith(CloseReasons.NotAuthorized, StringComparison.Ordinal)
+                            ? $"The server at {peer} does not authorize your identity. Send your fingerprint ('securechat id') to its owner and ask to be added to its authorized peers."
+                            : $"The peer at {peer} refused the conversation: {TerminalText.Sanitize(closed.Reason)}.";
+                        return new ConversationEnd("error", new Fault(
+                            closed.Reason.StartsWith(CloseReasons.KeyMismatch, StringComparison.Ordinal) ? "key-mismatch" : "auth-failed",
+                            ExitCodes.Authentication,
+                            why));
+                    case SessionClosed closed:
+                        _peerReason = closed.Reason;
+                        return new ConversationEnd(closed.ByPeer ? "peer-exit" : "local-exit", null);
+                }
+            }
+        }
+        catch (SecureChatException e)
+        {
+            Fault fault = Fault.From(e, peer, duringHandshake: false, session.IsInitiator);
+            bool lost = e is ConnectionLostException or SessionTimeoutException;
+            return new ConversationEnd(lost ? "connection-lost" : "error", fault);
+        }
+    }
+
+    private async Task InputLoopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            InputLine line;
+            try
+            {
+                line = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (line.Kind != InputKind.Line)
+            {
+                StopRequested = true;
+                return;
+            }
+
+            string trimmed = line.Text.Trim();
+            if (EndWords.Any(w => string.Equals(trimmed, w, StringComparison.OrdinalIgnoreCase)))
+            {
+                return;
+            }
+
+            if (trimmed.Length == 0)
+            {
+                continue;
+            }
+
+            string text = line.Text.TrimEnd('\r');
+            if (trimmed.StartsWith('/') && !trimmed.StartsWith("//", StringComparison.Ordinal))
+            {
+                RunCommand(trimmed);
+                continue;
+            }
+
+            if (trimmed.StartsWith("//", StringComparison.Ordinal))
+            {
+                text = text.TrimStart()[1..];
+            }
+
+            if (!await SendAsync(text).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    private void RunCommand(string command)
+    {
+        switch (command.ToLowerInvariant())
+        {
+            case "/help":
+                output.Help();
+                break;
+            case "/verify":
+                output.Verify(session);
+                break;
+            default:
+                output.Warning($"unknown command {TerminalText.Sanitize(command)}: /help lists the commands (start a message with // to send a leading '/').");
+                break;
+        }
+    }
+
+    /// <summary>Sends one message; false when the session is over.</summary>
+    private async Task<bool> SendAsync(string text)
+    {
+        try
+        {
+            SentText sent = await session.SendTextAsync(text).ConfigureAwait(false);
+            output.Sent(text, sent);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            output.Error(Fault.BadInput(e.Message + " Split it into shorter messages."));
+            return true;
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The receive loop reports why the session ended.
+            return false;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+
+namespace SecureChat.Cli.Commands;
+
+/// <summary>The options listen and connect share; one instance per command.</summary>
+internal sealed class CommonOptions
+{
+    public Option<int?> Port { get; } = new("--port", "-p") { Description = "TCP port (default 5555)", HelpName = "N" };
+
+    public Option<bool> Psk { get; } = new("--psk") { Description = "Passphrase mode (Noise XXpsk3): both sides must know the same passphrase. It is read from --passphrase-file, SECURECHAT_PASSPHRASE, or the terminal without echo" };
+
+    public Option<FileInfo?> PassphraseFile { get; } = new("--passphrase-file") { Description = "Read the --psk passphrase from this file (first line)", HelpName = "PATH" };
+
+    public Option<string?> PassphraseTrap { get; } = new("--passphrase") { Hidden = true };
+
+    public Option<bool> Ephemeral { get; } = new("--ephemeral") { Description = "Use a fresh identity for this session only, erased at the end; write nothing to disk" };
+
+    public Option<DirectoryInfo?> Home { get; } = HomeOption();
+
+    public Option<bool> Json { get; } = JsonOption();
+
+    public Option<bool> ShowCiphertext { get; } = new("--show-ciphertext") { Description = "Also show each encrypted frame in base64" };
+
+    public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout") { Description = "Seconds the handshake may take (default 10)", HelpName = "SECONDS" };
+
+    public static Option<DirectoryInfo?> HomeOption() => new("--home")
+    {
+        Description = "Where the identity and trust files live (default: $SECURECHAT_HOME, else ~/.config/securechat)",
+        HelpName = "DIR",
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object per line (for scripts)" };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Port);
+        command.Add(Psk);
+        command.Add(PassphraseFile);
+        command.Add(PassphraseTrap);
+        command.Add(Ephemeral);
+        command.Add(Home);
+        command.Add(Json);
+        command.Add(ShowCiphertext);
+        command.Add(HandshakeTimeout);
+    }
+
+    public ChatSettings Read(ParseResult result)
+    {
+        if (result.GetValue(PassphraseTrap) is not null)
+        {
+            throw new UsageException("The passphrase is never taken from the command line (other users can read it in the process list): use --psk, and type it when asked, or set SECURECHAT_PASSPHRASE, or use --passphrase-file PATH.");
+        }
+
+        int port = result.GetValue(Port) ?? ChatSettings.DefaultPort;
+        if (port is < 0 or > 65535)
+        {
+            throw new UsageException($"--port {port} is not a port number (0-65535).");
+        }
+
+        double timeout = result.GetValue(HandshakeTimeout) ?? 10;
+        if (!(timeout > 0 && timeout <= 3600))
+        {
+            throw new UsageException("--handshake-timeout must be a number of seconds above 0 (and at most 3600).");
+        }
+
+        FileInfo? passphraseFile = result.GetValue(PassphraseFile);
+        if (passphraseFile is not null && !result.GetValue(Psk))
+        {
+            throw new UsageException("--passphrase-file only makes sense with --psk.");
+        }
+
+        return new ChatSettings(
+            Port: port,
+            PortGiven: result.GetValue(Port) is not null,
+            Psk: result.GetValue(Psk),
+            PassphraseFile: passphraseFile?.FullName,
+            Ephemeral: result.GetValue(Ephemeral),
+            Home: result.GetValue(Home)?.FullName,
+            Json: result.GetValue(Json),
+            ShowCiphertext: result.GetValue(ShowCiphertext),
+            HandshakeTimeout: TimeSpan.FromSeconds(timeout));
+    }
+}
+
+/// <summary>The settings of one listen or connect run.</summary>
+internal sealed record ChatSettings(
+    int Port,
+    bool PortGiven,
+    bool Psk,
+    string? PassphraseFile,
+    bool Ephemeral,
+    string? Home,
+    bool Json,
+    bool ShowCiphertext,
+    TimeSpan HandshakeTimeout)
+{
+    public const int DefaultPort = 5555;
+}

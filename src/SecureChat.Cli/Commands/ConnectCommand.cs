@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using SecureChat.Cli.Chat;
+using SecureChat.Cli.Output;
+using SecureChat.Session;
+using SecureChat.Trust;
+
+namespace SecureChat.Cli.Commands;
+
+/// <summary>securechat connect [HOST] [--port N]: the seed's client, done properly.</summary>
+internal static class ConnectCommand
+{
+    public static Command Create()
+    {
+        var options = new CommonOptions();
+        var host = new Argument<string?>("HOST")
+        {
+            Description = "The server: a name, an IPv4 address, host:port, or IPv6 such as [::1]:5555. Asked for when omitted",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("connect", "Connect to a listening peer and chat");
+        command.Add(host);
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => RunAsync(result, options, result.GetValue(host), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, CommonOptions options, string? hostText, CancellationToken cancellationToken)
+    {
+        IChatOutput output = OutputFactory.Create(result.GetValue(options.Json));
+        ChatSettings settings;
+        PeerAddress address;
+        try
+        {
+            settings = options.Read(result);
+            address = ResolveAddress(hostText, settings);
+        }
+        catch (UsageException e)
+        {
+            output.Error(Fault.BadInput(e.Message));
+            return ExitCodes.Usage;
+        }
+
+        SessionSetup setup;
+        try
+        {
+            setup = SessionSetup.Prepare(settings, output);
+        }
+        catch (UsageException e)
+        {
+            output.Error(Fault.BadInput(e.Message));
+            return ExitCodes.Usage;
+        }
+        catch (SetupException e)
+        {
+            output.Error(new Fault("io", ExitCodes.Other, e.Message));
+            return ExitCodes.Other;
+        }
+
+        using (setup)
+        using (var stop = new StopSignal(cancellationToken))
+        {
+            return await ChatAsync(setup, address, output, stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    private static PeerAddress ResolveAddress(string? hostText, ChatSettings settings)
+    {
+        if (hostText is null)
+        {
+            Console.Error.Write("Server address: ");
+            hostText = Console.ReadLine();
+            if (string.IsNullOrWhiteSpace(hostText))
+            {
+                throw new UsageException("No server address given: run 'securechat connect HOST' (for example 10.0.0.80 or [::1]:5555).");
+            }
+        }
+
+        if (!PeerAddress.TryParse(hostText, settings.Port, out PeerAddress? address, out string? error))
+        {
+            throw new UsageException($"Bad server address: {error}.");
+        }
+
+        if (settings.PortGiven && address!.Port != settings.Port)
+        {
+            throw new UsageException($"The address names port {address.Port} but --port says {settings.Port}: give the port once.");
+        }
+
+        return address!;
+    }
+
+    private static async Task<int> ChatAsync(SessionSetup setup, PeerAddress address, IChatOutput output, CancellationToken stop)
+    {
+        string peer = address.Key;
+        SecureChatSession session;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(address.Host, address.Port, stop).ConfigureAwait(false);
+            peer = socket.RemoteEndPoint is IPEndPoint remote ? Format(remote) : peer;
+            output.Connected(peer);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            output.Error(e is OperationCanceledException ? new Fault("io", ExitCodes.Connection, "Cancelled.") : Fault.From(e, address.Key, duringHandshake: true, initiator: true));
+            return ExitCodes.Connection;
+        }
+
+        try
+        {
+            session = await SecureChatSession.ConnectAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(), stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
+        {
+            Fault fault = e is OperationCanceledException ? new Fault("io", ExitCodes.Connection, "Cancelled during the handshake.") : Fault.From(e, peer, duringHandshake: true, initiator: true);
+            output.Error(fault);
+            output.Closed("error", keysErased: true, peerReason: null);
+            return fault.ExitCode;
+        }
+
+        // Trust on first use, per host:port, before any message is sent.
+        PeerTrust trust = PeerTrust.Ephemeral;
+        bool remembered = false;
+        var known = KnownPeers.Load(setup.Store.KnownPeersPath);
+        PeerCheck check = known.Check(address, session.PeerFingerprint);
+        if (check.Status == PeerStatus.Changed)
+        {
+            output.Warning(KeyChangedWarning(address, check.Remembered!, session.PeerFingerprint, setup.Store.KnownPeersPath));
+            await session.CloseAsync(CloseReasons.KeyMismatch + ": the client remembers a different key for this server", CancellationToken.None).ConfigureAwait(false);
+            output.Error(new Fault("key-mismatch", ExitCodes.Authentication, $"The server's key for {address.Key} changed; nothing was sent. See the warning above."));
+            output.Closed("error", session.KeysErased, null);
+            return ExitCodes.Authentication;
+        }
+
+        if (check.Status == PeerStatus.Known)
+        {
+            trust = PeerTrust.Known;
+        }
+        else if (!SessionSetup.PeerIsEphemeral(session))
+        {
+            trust = PeerTrust.New;
+            if (!setup.Settings.Ephemeral)
+            {
+                known.Remember(address, session.PeerFingerprint);
+                remembered = true;
+            }
+        }
+
+        output.Handshake(session, trust, remembered);
+        using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
+        ConversationEnd end = await new Conversation(session, input, output, peer).RunAsync(stop).ConfigureAwait(false);
+        return end.ExitCode;
+    }
+
+    private static string KeyChangedWarning(PeerAddress address, string remembered, string presented, string knownPeersPath) =>
+        $"""
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+        @    WARNING: THE SERVER'S IDENTITY KEY HAS CHANGED!      @
+        @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+        The server at {address.Key} presented a different key than the one remembered:
+          remembered: {remembered}
+          presented:  {presented}
+        Someone may be intercepting this conversation (a man-in-the-middle attack), or the server's
+        owner created a new identity. Nothing was sent.
+        To check: ask the server's owner, by phone or in person, to run 'securechat id' and read you
+        the fingerprint. Only if it matches the presented key, forget the old one with
+          securechat peers forget {address.Key}
+        (it is stored in {knownPeersPath}) and connect again.
+        """;
+
+    internal static string Format(IPEndPoint endPoint)
+    {
+        IPAddress ip = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]:{endPoint.Port}" : $"{ip}:{endPoint.Port}";
+    }
+}

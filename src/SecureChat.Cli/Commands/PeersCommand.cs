@@ -1,0 +1,88 @@
+using System.CommandLine;
+using SecureChat.Cli.Output;
+using SecureChat.Trust;
+using Spectre.Console;
+
+namespace SecureChat.Cli.Commands;
+
+/// <summary>securechat peers [forget HOST[:PORT]]: the servers this user has connected to, and their keys.</summary>
+internal static class PeersCommand
+{
+    public static Command Create()
+    {
+        var home = CommonOptions.HomeOption();
+        var json = CommonOptions.JsonOption();
+        var command = new Command("peers", "List the servers you have connected to and the fingerprints remembered for them");
+        command.Add(home);
+        command.Add(json);
+        command.SetAction(result => List(new IdentityStore(result.GetValue(home)?.FullName), result.GetValue(json)));
+
+        var target = new Argument<string>("HOST[:PORT]") { Description = "The server to forget (port 5555 when omitted)" };
+        var forgetHome = CommonOptions.HomeOption();
+        var forget = new Command("forget", "Forget a server's remembered key (after checking its new fingerprint with its owner)");
+        forget.Add(target);
+        forget.Add(forgetHome);
+        forget.SetAction(result => Forget(new IdentityStore(result.GetValue(forgetHome)?.FullName ?? result.GetValue(home)?.FullName), result.GetValue(target)!));
+        command.Add(forget);
+        return command;
+    }
+
+    private static int List(IdentityStore store, bool json)
+    {
+        var entries = KnownPeers.Load(store.KnownPeersPath).Entries;
+        if (json)
+        {
+            foreach (var (address, fingerprint) in entries)
+            {
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "peer", address, fingerprint }));
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        if (entries.Count == 0)
+        {
+            Console.Out.WriteLine($"No remembered peers yet ({store.KnownPeersPath}). A server's key is remembered the first time you connect to it.");
+            return ExitCodes.Ok;
+        }
+
+        if (!OutputFactory.UseColor)
+        {
+            foreach (var (address, fingerprint) in entries)
+            {
+                Console.Out.WriteLine($"{address} {fingerprint}");
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        var table = new Table().AddColumn("Peer").AddColumn("Fingerprint");
+        foreach (var (address, fingerprint) in entries)
+        {
+            table.AddRow(Markup.Escape(TerminalText.Sanitize(address)), Markup.Escape(fingerprint));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(store.KnownPeersPath)}[/]");
+        return ExitCodes.Ok;
+    }
+
+    private static int Forget(IdentityStore store, string target)
+    {
+        if (!PeerAddress.TryParse(target, ChatSettings.DefaultPort, out PeerAddress? address, out string? error))
+        {
+            Console.Error.WriteLine($"securechat: bad address: {error}.");
+            return ExitCodes.Usage;
+        }
+
+        var known = KnownPeers.Load(store.KnownPeersPath);
+        if (!known.Forget(address!))
+        {
+            Console.Error.WriteLine($"securechat: {address!.Key} is not in {store.KnownPeersPath}; 'securechat peers' lists what is.");
+            return ExitCodes.Other;
+        }
+
+        Console.Out.WriteLine($"Forgot the key of {address!.Key}. The next connection will remember the key it presents.");
+        return ExitCodes.Ok;
+    }
+}

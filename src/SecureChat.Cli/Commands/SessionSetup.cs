@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using SecureChat.Cli.Chat;
+using SecureChat.Cli.Output;
+using SecureChat.Cli.Terminal;
+using SecureChat.Identity;
+using SecureChat.Session;
+using SecureChat.Trust;
+
+namespace SecureChat.Cli.Commands;
+
+/// <summary>What listen and connect prepare alike: identity, passphrase, session options, input.</summary>
+internal sealed class SessionSetup : IDisposable
+{
+    private SessionSetup(ChatSettings settings, IdentityStore store, IdentityKeyPair? identity, Passphrase? passphrase)
+    {
+        Settings = settings;
+        Store = store;
+        Identity = identity;
+        Passphrase = passphrase;
+    }
+
+    public ChatSettings Settings { get; }
+
+    public IdentityStore Store { get; }
+
+    /// <summary>Null with --ephemeral: each session then makes and erases its own.</summary>
+    public IdentityKeyPair? Identity { get; }
+
+    public Passphrase? Passphrase { get; }
+
+    /// <exception cref="UsageException">No passphrase source.</exception>
+    /// <exception cref="SetupException">The identity cannot be used.</exception>
+    public static SessionSetup Prepare(ChatSettings settings, IChatOutput output)
+    {
+        var store = new IdentityStore(settings.Home);
+        IdentityKeyPair? identity = null;
+        if (!settings.Ephemeral)
+        {
+            identity = LoadIdentity(store, output);
+        }
+
+        try
+        {
+            Passphrase? passphrase = settings.Psk ? PassphraseSource.Obtain(settings.PassphraseFile, !Console.IsInputRedirected) : null;
+            return new SessionSetup(settings, store, identity, passphrase);
+        }
+        catch
+        {
+            identity?.Dispose();
+            throw;
+        }
+    }
+
+    public static IdentityKeyPair LoadIdentity(IdentityStore store, IChatOutput output)
+    {
+        try
+        {
+            IdentityKeyPair identity = store.LoadOrCreate(out bool created);
+            if (created)
+            {
+                output.Info($"Created your identity {identity.Fingerprint} in {store.IdentityPath}.");
+            }
+
+            if (store.IdentityIsExposed())
+            {
+                output.Warning($"{store.IdentityPath} can be read by other users: run 'chmod 600 {store.IdentityPath}'.");
+            }
+
+            return identity;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new SetupException($"Cannot use the identity in {store.Home}: {e.Message} Fix or move the file, or use --ephemeral for a one-time identity.");
+        }
+    }
+
+    public SessionOptions SessionOptions() => new()
+    {
+        Identity = Identity,
+        Passphrase = Passphrase,
+        HandshakeTimeout = Settings.HandshakeTimeout,
+        CaptureCiphertext = Settings.ShowCiphertext,
+        HandshakePayload = Payload(Settings.Ephemeral),
+    };
+
+    /// <summary>The handshake payload: software, and whether this identity is a one-time one.</summary>
+    public static JsonObject Payload(bool ephemeral)
+    {
+        var payload = new JsonObject { ["software"] = "securechat/" + typeof(SessionSetup).Assembly.GetName().Version?.ToString(3) };
+        if (ephemeral)
+        {
+            payload["ephemeral"] = true;
+        }
+
+        return payload;
+    }
+
+    /// <summary>True when the peer says its identity is for this session only.</summary>
+    public static bool PeerIsEphemeral(SecureChatSession session) =>
+        session.PeerHandshakePayload.TryGetProperty("ephemeral", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.True;
+
+    /// <summary>The input for a conversation: the line editor on a terminal, lines from stdin otherwise.</summary>
+    public static IChatInput CreateInput(bool json, IChatOutput output)
+    {
+        if (OutputFactory.Interactive(json))
+        {
+            var terminal = new TerminalInput();
+            output.LineSink = terminal.WriteAbove;
+            return terminal;
+        }
+
+        return new StreamInput(Console.In);
+    }
+
+    public void Dispose()
+    {
+        Identity?.Dispose();
+        Passphrase?.Dispose();
+    }
+}
+
+/// <summary>The identity or a trust file cannot be used: exit code 1 with a message saying what to do.</summary>
+internal sealed class SetupException(string message) : Exception(message);

@@ -1,0 +1,40 @@
+using System.Net.Sockets;
+
+namespace SecureChat.Cli;
+
+/// <summary>A failure as the user sees it: the JSON error code, the exit code, and what to do.</summary>
+internal sealed record Fault(string Code, int ExitCode, string Message)
+{
+    public static Fault BadInput(string message) => new("bad-input", ExitCodes.Usage, message);
+
+    /// <summary>Maps an exception from a session to words a user can act on.</summary>
+    public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator)
+    {
+        return error switch
+        {
+            AuthenticationFailedException e => new("auth-failed", ExitCodes.Authentication, e.Reason switch
+            {
+                AuthenticationFailure.WrongPassphrase => "Authentication failed: the passphrases do not match. Check the passphrase with your peer and try again.",
+                AuthenticationFailure.PassphraseRequired => initiator
+                    ? "The server requires a passphrase: connect again with --psk."
+                    : "The peer connected without a passphrase, but this side uses --psk; it was refused.",
+                _ => initiator
+                    ? "The server does not use a passphrase: connect again without --psk."
+                    : "The peer connected with a passphrase, but this side does not use --psk; it was refused.",
+            }),
+            IntegrityException when duringHandshake => new("handshake", ExitCodes.Integrity, "The handshake failed authentication: the data was tampered with on the way (or the peer is broken). Nothing was sent."),
+            IntegrityException => new("integrity", ExitCodes.Integrity, "A message from the peer failed authentication (tampered with, replayed, reordered or dropped on the way). The chat was ended to protect you."),
+            ProtocolViolationException e => new(duringHandshake ? "handshake" : "protocol", ExitCodes.Integrity, "The peer broke the SecureChat protocol: " + e.Message + " Is it a SecureChat peer of the same version?"),
+            SessionTimeoutException e => new("timeout", ExitCodes.Connection, e.Message + (duringHandshake ? " Is the other side a SecureChat peer, and is the network working?" : "")),
+            ConnectionLostException => new("io", ExitCodes.Connection, $"The connection to {peer} was lost without a goodbye from the peer: the network failed, the peer's program was stopped, or someone cut the conversation."),
+            PeerRefusedException { Code: RefusalCode.Busy } => new("handshake", ExitCodes.Other, $"The server at {peer} is busy with another conversation. Try again later."),
+            PeerRefusedException e => new("protocol", ExitCodes.Integrity, e.Message),
+            SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new("io", ExitCodes.Connection, $"Nothing is listening at {peer}: start 'securechat listen' there first, or check the address and port."),
+            SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => new("io", ExitCodes.Connection, $"The host name in {peer} could not be resolved: check the spelling, or use an IP address."),
+            SocketException { SocketErrorCode: SocketError.TimedOut } => new("timeout", ExitCodes.Connection, $"Connecting to {peer} timed out: check the address and that no firewall is in the way."),
+            SocketException e => new("io", ExitCodes.Connection, $"Could not connect to {peer}: {e.Message}."),
+            IOException e => new("io", ExitCodes.Connection, $"Input/output error with {peer}: {e.Message}"),
+            _ => new("io", ExitCodes.Other, "Unexpected error: " + error.Message),
+        };
+    }
+}

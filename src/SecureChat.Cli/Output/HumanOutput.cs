@@ -1,0 +1,157 @@
+using System.Globalization;
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Output;
+
+/// <summary>
+/// Output for people. Colours only when stdout is a terminal and NO_COLOR is not set; every piece
+/// of peer-supplied text goes through <see cref="TerminalText.Sanitize"/> first.
+/// </summary>
+internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool color) : IChatOutput
+{
+    public const string HelpText =
+        """
+        Commands:
+          /help              this list
+          /verify            show both fingerprints and the session code again
+          /quit, exit, quit()  end the chat (so do Ctrl+D and Ctrl+C)
+          //text             send a message that starts with '/'
+        Anything else you type is sent as a message when you press Enter.
+        """;
+
+    private readonly Lock _lock = new();
+
+    public Action<string>? LineSink { get; set; }
+
+    private string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
+
+    private void Line(string text)
+    {
+        lock (_lock)
+        {
+            if (LineSink is { } sink)
+            {
+                sink(text);
+            }
+            else
+            {
+                stdout.WriteLine(text);
+                stdout.Flush();
+            }
+        }
+    }
+
+    public void Listening(string address, int port, IReadOnlyList<string> reachableAt)
+    {
+        Line($"Listening on {address} port {port}. Waiting for a peer to connect…");
+        if (reachableAt.Count > 0)
+        {
+            Line($"  Peers can connect to: {string.Join(", ", reachableAt.Select(a => $"{a}"))} (port {port})");
+        }
+
+        Line("  Press Ctrl+C to stop.");
+    }
+
+    public void Connected(string peer) => Line($"Connected to {peer}. Authenticating…");
+
+    public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered)
+    {
+        Line(Paint("Secure session established", "1;32") + $" ({session.ProtocolName}).");
+        string status = trust switch
+        {
+            PeerTrust.Known => Paint("known", "32") + " (matches the key remembered for this peer)",
+            PeerTrust.Ephemeral => Paint("one-time identity", "33") + " (the peer uses a fresh key for this chat only; nothing to remember)",
+            _ => Paint("NEW", "1;33") + (remembered ? " (first contact: remembered from now on)" : " (first contact)"),
+        };
+        Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");
+        Line($"  Your fingerprint: {session.LocalFingerprint}");
+        Line($"  Session code:     {Paint(session.SessionCode, "1")}");
+        if (trust != PeerTrust.Known)
+        {
+            Line("  To be sure nobody is in the middle, read the session code to your peer (by voice or another");
+            Line("  channel you trust): it must be the same on both screens.");
+        }
+
+        Line("Type a message and press Enter. /help lists commands; exit ends the chat.");
+    }
+
+    public void Sent(string text, SentText sent)
+    {
+        Line($"[{Time(sent.Time)}] {Paint("you", "32")}: {Indent(TerminalText.Sanitize(text, allowNewlines: true))}");
+        if (sent.Ciphertext is not null)
+        {
+            Line("  " + Paint("encrypted: " + Convert.ToBase64String(sent.Ciphertext), "2"));
+        }
+    }
+
+    public void Received(TextReceived message)
+    {
+        Line($"[{Time(message.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(message.Text, allowNewlines: true))}");
+        if (message.Ciphertext is not null)
+        {
+            Line("  " + Paint("encrypted: " + Convert.ToBase64String(message.Ciphertext), "2"));
+        }
+    }
+
+    public void Verify(SecureChatSession session)
+    {
+        Line($"  Peer fingerprint: {session.PeerFingerprint}");
+        Line($"  Your fingerprint: {session.LocalFingerprint}");
+        Line($"  Session code:     {Paint(session.SessionCode, "1")}  (must be the same on both screens)");
+    }
+
+    public void Help()
+    {
+        foreach (string line in HelpText.Split('\n'))
+        {
+            Line(line);
+        }
+    }
+
+    public void Info(string message) => Line(message);
+
+    public void Warning(string message)
+    {
+        lock (_lock)
+        {
+            if (LineSink is { } sink)
+            {
+                sink(Paint("warning: ", "1;33") + message);
+            }
+            else
+            {
+                stderr.WriteLine(Paint("warning: ", "1;33") + message);
+            }
+        }
+    }
+
+    public void Error(Fault fault)
+    {
+        lock (_lock)
+        {
+            if (LineSink is { } sink)
+            {
+                sink(Paint("error: ", "1;31") + fault.Message);
+            }
+            else
+            {
+                stderr.WriteLine(Paint("error: ", "1;31") + fault.Message);
+            }
+        }
+    }
+
+    public void Closed(string reason, bool keysErased, string? peerReason)
+    {
+        if (reason == "peer-exit")
+        {
+            string why = string.IsNullOrEmpty(peerReason) ? "" : $" ({TerminalText.Sanitize(peerReason)})";
+            Line($"The peer ended the chat{why}.");
+        }
+
+        Line(keysErased ? "Chat ended. Keys erased." : "Chat ended.");
+    }
+
+    private static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string Indent(string text) => text.Replace("\n", "\n           ", StringComparison.Ordinal);
+}

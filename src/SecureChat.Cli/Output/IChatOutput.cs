@@ -1,0 +1,41 @@
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Output;
+
+/// <summary>How the peer's key compares with what this side knows (the JSON "peer_status").</summary>
+internal enum PeerTrust
+{
+    New,
+    Known,
+    Ephemeral,
+}
+
+/// <summary>Everything the chat shows, as events: rendered for people or as JSON lines.</summary>
+internal interface IChatOutput
+{
+    void Listening(string address, int port, IReadOnlyList<string> reachableAt);
+
+    void Connected(string peer);
+
+    void Handshake(SecureChatSession session, PeerTrust trust, bool remembered);
+
+    void Sent(string text, SentText sent);
+
+    void Received(TextReceived message);
+
+    void Verify(SecureChatSession session);
+
+    void Help();
+
+    /// <summary>A notice for people (not an event in JSON mode, where it goes to stderr).</summary>
+    void Info(string message);
+
+    void Warning(string message);
+
+    void Error(Fault fault);
+
+    void Closed(string reason, bool keysErased, string? peerReason);
+
+    /// <summary>Where people's output lines go (the line editor redirects them above the input line).</summary>
+    Action<string>? LineSink { get; set; }
+}

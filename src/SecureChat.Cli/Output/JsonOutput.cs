@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Output;
+
+/// <summary>
+/// --json: one JSON object per line on stdout, each with an "event" field (README, "JSON events").
+/// Notices for people go to stderr, so stdout stays machine-readable.
+/// </summary>
+internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOutput
+{
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly Lock _lock = new();
+
+    public Action<string>? LineSink { get; set; }
+
+    public void Listening(string address, int port, IReadOnlyList<string> reachableAt) =>
+        Emit("listening", w =>
+        {
+            w.WriteString("address", address);
+            w.WriteNumber("port", port);
+        });
+
+    public void Connected(string peer) => Emit("connected", w => w.WriteString("peer", peer));
+
+    public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered) =>
+        Emit("handshake", w =>
+        {
+            w.WriteString("protocol", session.ProtocolName);
+            w.WriteString("fingerprint", session.LocalFingerprint);
+            w.WriteString("peer_fingerprint", session.PeerFingerprint);
+            w.WriteString("sas", session.SessionCode);
+            w.WriteString("peer_status", trust.ToString().ToLowerInvariant());
+        });
+
+    public void Sent(string text, SentText sent) =>
+        Emit("sent", w =>
+        {
+            w.WriteString("text", text);
+            w.WriteString("time", sent.Time.ToString("o", CultureInfo.InvariantCulture));
+            if (sent.Ciphertext is not null)
+            {
+                w.WriteString("ciphertext", Convert.ToBase64String(sent.Ciphertext));
+            }
+        });
+
+    public void Received(TextReceived message) =>
+        Emit("received", w =>
+        {
+            w.WriteString("text", message.Text);
+            w.WriteString("time", message.Time.ToString("o", CultureInfo.InvariantCulture));
+            if (message.Ciphertext is not null)
+            {
+                w.WriteString("ciphertext", Convert.ToBase64String(message.Ciphertext));
+            }
+        });
+
+    public void Verify(SecureChatSession session) =>
+        Emit("verify", w =>
+        {
+            w.WriteString("fingerprint", session.LocalFingerprint);
+            w.WriteString("peer_fingerprint", session.PeerFingerprint);
+            w.WriteString("sas", session.SessionCode);
+        });
+
+    public void Help() => Info(HumanOutput.HelpText);
+
+    public void Info(string message)
+    {
+        lock (_lock)
+        {
+            stderr.WriteLine(message);
+        }
+    }
+
+    public void Warning(string message) => Info("warning: " + message);
+
+    public void Error(Fault fault) =>
+        Emit("error", w =>
+        {
+            w.WriteString("code", fault.Code);
+            w.WriteString("message", fault.Message);
+        });
+
+    public void Closed(string reason, bool keysErased, string? peerReason) =>
+        Emit("closed", w =>
+        {
+            w.WriteString("reason", reason);
+            w.WriteBoolean("keys_erased", keysErased);
+        });
+
+    private void Emit(string name, Action<Utf8JsonWriter> fields)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("event", name);
+            fields(writer);
+            writer.WriteEndObject();
+        }
+
+        string line = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        lock (_lock)
+        {
+            stdout.WriteLine(line);
+            stdout.Flush();
+        }
+    }
+}

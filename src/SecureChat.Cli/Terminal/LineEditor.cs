@@ -1,0 +1,409 @@
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using System.Text;
+
+namespace SecureChat.Cli.Terminal;
+
+/// <summary>
+/// An interactive line editor that keeps the line being typed on the bottom row of the terminal
+/// while other threads print messages above it (<see cref="WriteAbove"/>), so incoming messages never
+/// garble what is being typed. Key bindings are listed on <see cref="LineEditState"/>.
+/// </summary>
+/// <remarks>
+/// <para>The input always occupies exactly one row: a line longer than the terminal is scrolled
+/// horizontally (<see cref="LineView"/>), so redrawing is always "carriage return, draw, clear to the
+/// end of the row, put the cursor back". Every console write happens under one lock, so output from
+/// <see cref="WriteAbove"/>, redraws after keys and <see cref="Prompt"/> changes never interleave.</para>
+/// <para>Keys are read by one dedicated background thread, started by the first read, that only reads
+/// while a <see cref="ReadLineAsync"/> is pending. Cancelling a read completes its task at once, but
+/// the thread may still be blocked in the console's ReadKey, which cannot be interrupted: the next key
+/// pressed is then kept and replayed into the next read (type-ahead), or dropped if the editor was
+/// disposed. So while the editor is alive, and until a key is pressed after a cancellation or
+/// <see cref="Dispose"/>, do not read the console by other means (Console.ReadKey/ReadLine).</para>
+/// <para>Submitted, interrupted and ended lines are erased from the screen: print what was sent with
+/// <see cref="WriteAbove"/> if it should stay visible.</para>
+/// </remarks>
+internal sealed class LineEditor : IDisposable
+{
+    private const string Escape = "\u001b";
+    private const string ClearRow = "\r" + Escape + "[K";
+    private const string ClearScreenSequence = Escape + "[H" + Escape + "[2J";
+    private const int MaxTypeAhead = 64;
+
+    private readonly IConsoleDriver console;
+    private readonly object gate = new();
+    private readonly LineEditState state = new(new History());
+    private readonly Queue<ConsoleKeyInfo> typeAhead = new();
+    private string prompt;
+    private TaskCompletionSource<LineResult>? pending;
+    private CancellationTokenRegistration cancellation;
+    private Thread? reader;
+    private ExceptionDispatchInfo? readerFault;
+    private int scrollStart;
+    private bool disposed;
+
+    /// <param name="console">The console; not disposed by the editor.</param>
+    /// <param name="prompt">Plain text shown before the line; control characters (so also colours) are removed.</param>
+    public LineEditor(IConsoleDriver console, string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(prompt);
+        this.console = console;
+        this.prompt = EditBuffer.Sanitize(prompt);
+        console.Resized += OnResized;
+    }
+
+    /// <summary>The prompt; setting it while a line is being read redraws the row. Thread-safe.</summary>
+    public string Prompt
+    {
+        get
+        {
+            lock (gate)
+            {
+                return prompt;
+            }
+        }
+
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (gate)
+            {
+                prompt = EditBuffer.Sanitize(value);
+                RedrawIfReading();
+            }
+        }
+    }
+
+    /// <summary>Whether a <see cref="ReadLineAsync"/> is pending. Thread-safe.</summary>
+    public bool IsReading
+    {
+        get
+        {
+            lock (gate)
+            {
+                return pending is not null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Shows the prompt and lets the user edit a line. Completes with the line on Enter (non-empty
+    /// lines also go into the history), with <see cref="LineResult.EndOfInput"/> on Ctrl+D on an empty
+    /// line, with <see cref="LineResult.Interrupt"/> on Ctrl+C; in every case the row is erased. Only
+    /// one read may be pending at a time. Cancelling <paramref name="cancellationToken"/> erases the
+    /// row and cancels the task at once (see the remarks on <see cref="LineEditor"/> about the key
+    /// being waited for). If reading the console fails (for instance stdin is not a terminal), the task
+    /// faults with that exception, and so does every later read.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A read is already pending.</exception>
+    public Task<LineResult> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (pending is not null)
+            {
+                throw new InvalidOperationException("A line is already being read.");
+            }
+
+            if (readerFault is not null)
+            {
+                return Task.FromException<LineResult>(readerFault.SourceException);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Task.FromCanceled<LineResult>(cancellationToken);
+            }
+
+            state.Reset();
+            scrollStart = 0;
+            console.Write(Render());
+            var completion = new TaskCompletionSource<LineResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            pending = completion;
+
+            while (pending == completion && typeAhead.TryDequeue(out ConsoleKeyInfo key))
+            {
+                Process(key, moreInputPending: typeAhead.Count > 0);
+            }
+
+            if (pending == completion && cancellationToken.CanBeCanceled)
+            {
+                // If the token is cancelled meanwhile, the callback runs right here (the lock is re-entrant).
+                cancellation = cancellationToken.UnsafeRegister((target, token) => Cancel((TaskCompletionSource<LineResult>)target!, token), completion);
+            }
+
+            if (pending == completion)
+            {
+                reader ??= StartReader();
+                Monitor.PulseAll(gate);
+            }
+
+            return completion.Task;
+        }
+    }
+
+    /// <summary>
+    /// Prints <paramref name="text"/> above the line being edited: erases the input row, writes each
+    /// '\n'-separated line of the text followed by "\r\n" (a trailing '\r' before '\n' is dropped),
+    /// then redraws the prompt and the line with the cursor where it was. With no read pending it just
+    /// writes the lines. Thread-safe; callable from any thread while a read is pending. The text is
+    /// written raw: sanitize anything that came from the peer first.
+    /// </summary>
+    public void WriteAbove(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        lock (gate)
+        {
+            bool reading = pending is not null && !disposed;
+            var output = new StringBuilder(text.Length + 64);
+            if (reading)
+            {
+                output.Append(ClearRow);
+            }
+
+            foreach (string line in text.Split('\n'))
+            {
+                output.Append(line.EndsWith('\r') ? line.AsSpan(0, line.Length - 1) : line).Append("\r\n");
+            }
+
+            if (reading)
+            {
+                output.Append(Render());
+            }
+
+            console.Write(output.ToString());
+        }
+    }
+
+    /// <summary>Redraws the input row (after something else wrote to the terminal, say). Thread-safe.</summary>
+    public void Redraw()
+    {
+        lock (gate)
+        {
+            RedrawIfReading();
+        }
+    }
+
+    /// <summary>Forgets every history entry. Thread-safe.</summary>
+    public void ClearHistory()
+    {
+        lock (gate)
+        {
+            state.History.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Cancels a pending read (its task is cancelled) and erases the input row. Does not dispose the
+    /// console driver; dispose that afterwards to restore the terminal.
+    /// </summary>
+    public void Dispose()
+    {
+        TaskCompletionSource<LineResult>? completion;
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            console.Resized -= OnResized;
+            completion = pending;
+            pending = null;
+            cancellation.Unregister();
+            state.Reset();
+            state.History.Clear();
+            typeAhead.Clear();
+            Monitor.PulseAll(gate);
+            if (completion is not null)
+            {
+                TryWrite(ClearRow);
+            }
+        }
+
+        completion?.TrySetCanceled();
+    }
+
+    private Thread StartReader()
+    {
+        var thread = new Thread(ReadKeys)
+        {
+            IsBackground = true,
+            Name = "Console input",
+        };
+        thread.Start();
+        return thread;
+    }
+
+    /// <summary>The reader thread: reads keys while a read is pending and applies them under the lock.</summary>
+    private void ReadKeys()
+    {
+        try
+        {
+            while (true)
+            {
+                lock (gate)
+                {
+                    while (!disposed && pending is null)
+                    {
+                        Monitor.Wait(gate);
+                    }
+
+                    if (disposed)
+                    {
+                        return;
+                    }
+                }
+
+                ConsoleKeyInfo key = console.ReadKey();
+                bool moreInputPending = console.KeyAvailable;
+                lock (gate)
+                {
+                    if (disposed)
+                    {
+                        return;
+                    }
+
+                    if (pending is null)
+                    {
+                        // The read this key was meant for was cancelled: keep it for the next one.
+                        if (typeAhead.Count < MaxTypeAhead)
+                        {
+                            typeAhead.Enqueue(key);
+                        }
+                    }
+                    else
+                    {
+                        Process(key, moreInputPending);
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // Whatever the console throws must reach the awaiting reader rather than crash the process.
+            Fault(e);
+        }
+    }
+
+    /// <summary>Applies one key to the pending read. Called under the lock.</summary>
+    private void Process(ConsoleKeyInfo key, bool moreInputPending)
+    {
+        switch (state.Handle(key, moreInputPending))
+        {
+            case EditOutcome.Changed:
+                console.Write(Render());
+                break;
+            case EditOutcome.ClearScreen:
+                console.Write(ClearScreenSequence + Render());
+                break;
+            case EditOutcome.Submitted:
+                Complete(LineResult.Line(state.Buffer.Text));
+                break;
+            case EditOutcome.EndOfInput:
+                Complete(LineResult.EndOfInput);
+                break;
+            case EditOutcome.Interrupted:
+                Complete(LineResult.Interrupt);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Ends the pending read with <paramref name="result"/> and erases the row. Called under the lock.</summary>
+    private void Complete(LineResult result)
+    {
+        TaskCompletionSource<LineResult> completion = pending!;
+        pending = null;
+        cancellation.Unregister();
+        cancellation = default;
+        state.Reset();
+        try
+        {
+            console.Write(ClearRow);
+        }
+        finally
+        {
+            completion.TrySetResult(result);
+        }
+    }
+
+    private void Cancel(TaskCompletionSource<LineResult> completion, CancellationToken token)
+    {
+        lock (gate)
+        {
+            if (pending != completion)
+            {
+                return;
+            }
+
+            pending = null;
+            cancellation = default;
+            state.Reset();
+            TryWrite(ClearRow);
+        }
+
+        completion.TrySetCanceled(token);
+    }
+
+    private void Fault(Exception exception)
+    {
+        TaskCompletionSource<LineResult>? completion;
+        lock (gate)
+        {
+            readerFault = ExceptionDispatchInfo.Capture(exception);
+            completion = pending;
+            pending = null;
+            cancellation.Unregister();
+            cancellation = default;
+            state.Reset();
+        }
+
+        completion?.TrySetException(exception);
+    }
+
+    private void OnResized(object? sender, EventArgs e)
+    {
+        lock (gate)
+        {
+            if (pending is not null && !disposed)
+            {
+                TryWrite(Render());
+            }
+        }
+    }
+
+    /// <summary>Called under the lock.</summary>
+    private void RedrawIfReading()
+    {
+        if (pending is not null && !disposed)
+        {
+            console.Write(Render());
+        }
+    }
+
+    /// <summary>The whole input row: prompt and visible part of the line, then the cursor placed. Called under the lock.</summary>
+    private string Render()
+    {
+        LineLayout layout = LineView.Compute(prompt, state.Buffer, console.Width, scrollStart);
+        scrollStart = layout.Start;
+        return string.Create(CultureInfo.InvariantCulture, $"\r{layout.Text}{Escape}[K{Escape}[{layout.CursorColumn + 1}G");
+    }
+
+    /// <summary>Writes where a failure must not stop the caller (cancellation callbacks, disposal, resize signals).</summary>
+    private void TryWrite(string text)
+    {
+        try
+        {
+            console.Write(text);
+        }
+        catch (IOException)
+        {
+            // The terminal is gone; there is nothing left to keep tidy.
+        }
+    }
+}

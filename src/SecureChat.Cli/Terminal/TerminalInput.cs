@@ -1,0 +1,36 @@
+using SecureChat.Cli.Chat;
+
+namespace SecureChat.Cli.Terminal;
+
+/// <summary>
+/// Typed lines from a terminal through the <see cref="LineEditor"/>, which keeps the input line at
+/// the bottom while messages are printed above it. One per process: the editor's key reader must
+/// be the only reader of the console.
+/// </summary>
+internal sealed class TerminalInput : IChatInput
+{
+    private readonly SystemConsoleDriver _console = new();
+    private readonly LineEditor _editor;
+
+    public TerminalInput() => _editor = new LineEditor(_console, "> ");
+
+    /// <summary>Prints above the input line (already sanitised text).</summary>
+    public void WriteAbove(string text) => _editor.WriteAbove(text);
+
+    public async Task<InputLine> ReadAsync(CancellationToken cancellationToken)
+    {
+        LineResult result = await _editor.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        return result.Kind switch
+        {
+            LineResultKind.Line => new InputLine(InputKind.Line, result.Text),
+            LineResultKind.EndOfInput => InputLine.End,
+            _ => InputLine.Interrupt,
+        };
+    }
+
+    public void Dispose()
+    {
+        _editor.Dispose();
+        _console.Dispose();
+    }
+}
