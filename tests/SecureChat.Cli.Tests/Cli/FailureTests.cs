@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using SecureChat.Cli.Tests.Support;
+
+namespace SecureChat.Cli.Tests.Cli;
+
+public class FailureTests
+{
+    private static Dictionary<string, string> Passphrase(string value) => new() { ["SECURECHAT_PASSPHRASE"] = value };
+
+    [Fact]
+    public async Task Same_passphrase_from_environment_and_file_chats_in_psk_mode()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        string file = clientHome.File("passphrase.txt");
+        File.WriteAllText(file, "tr0ub4dor & 3\n");
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("tr0ub4dor & 3"), "--psk");
+        await using (listener)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port, null, "--psk", "--passphrase-file", file))
+        {
+            Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", (await client.EventAsync("handshake")).GetProperty("protocol").GetString());
+            await client.WriteLineAsync("psk ok");
+            Assert.Equal("psk ok", (await listener.EventAsync("received")).GetProperty("text").GetString());
+            client.CloseInput();
+            Assert.Equal(0, await client.ExitCodeAsync());
+            Assert.Equal(0, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Wrong_passphrase_fails_on_both_sides_with_exit_3()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("right"), "--psk");
+        await using (listener)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port, Passphrase("wrong"), "--psk"))
+        {
+            JsonElement serverError = await listener.EventAsync("error");
+            Assert.Equal("auth-failed", serverError.GetProperty("code").GetString());
+            JsonElement clientError = await client.EventAsync("error");
+            Assert.Equal("auth-failed", clientError.GetProperty("code").GetString());
+            Assert.Contains("passphrases do not match", clientError.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(3, await client.ExitCodeAsync());
+            Assert.Equal(3, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Theory]
+    [InlineData(true, false, "does not use a passphrase")]
+    [InlineData(false, true, "requires a passphrase")]
+    public async Task Passphrase_mode_mismatch_says_what_to_do_and_exits_3(bool clientPsk, bool serverPsk, string expected)
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = serverPsk
+            ? await Launch.ListenAsync(serverHome.Path, Passphrase("pw"), "--psk")
+            : await Launch.ListenAsync(serverHome.Path);
+        await using (listener)
+        await using (CliProcess client = clientPsk ? Launch.Connect(clientHome.Path, port, Passphrase("pw"), "--psk") : Launch.Connect(clientHome.Path, port))
+        {
+            JsonElement error = await client.EventAsync("error");
+            Assert.Equal("auth-failed", error.GetProperty("code").GetString());
+            Assert.Contains(expected, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(3, await client.ExitCodeAsync());
+            Assert.Equal(3, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Nothing_listening_is_reported_with_exit_5()
+    {
+        using var home = new TempHome();
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using CliProcess client = Launch.Connect(home.Path, port);
+        JsonElement error = await client.EventAsync("error");
+        Assert.Equal("io", error.GetProperty("code").GetString());
+        Assert.Contains("Nothing is listening", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(5, await client.ExitCodeAsync());
+    }
+
+    [Fact]
+    public async Task Port_already_in_use_is_reported_with_what_to_do()
+    {
+        using var home = new TempHome();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        await using CliProcess listener = CliProcess.Start(home.Path, null, "listen", "--json", "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        JsonElement error = await listener.EventAsync("error");
+        Assert.Contains("already in use", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, await listener.ExitCodeAsync());
+    }
+
+    [Theory]
+    [InlineData("connect", "127.0.0.1", "--bogus")]
+    [InlineData("connect", "host:notaport")]
+    [InlineData("connect", "127.0.0.1", "--psk", "--passphrase", "secret")]
+    [InlineData("connect", "127.0.0.1", "--psk")]
+    [InlineData("listen", "--port", "70000")]
+    [InlineData("frobnicate")]
+    public async Task Usage_errors_exit_2_with_a_message(params string[] args)
+    {
+        using var home = new TempHome();
+        await using CliProcess process = CliProcess.Start(home.Path, null, args);
+        process.CloseInput();
+        Assert.Equal(2, await process.ExitCodeAsync());
+        Assert.NotEqual("", (process.Stderr + process.Stdout).Trim());
+        Assert.DoesNotContain("Unhandled exception", process.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", process.Stderr + process.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_lists_every_command()
+    {
+        using var home = new TempHome();
+        await using CliProcess help = CliProcess.Start(home.Path, null, "--help");
+        Assert.Equal(0, await help.ExitCodeAsync());
+        foreach (string command in new[] { "listen", "connect", "id", "peers" })
+        {
+            Assert.Contains(command, help.Stdout, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using SecureChat.Cli.Tests.Support;
+
+namespace SecureChat.Cli.Tests.Cli;
+
+public class TrustTests
+{
+    [Fact]
+    public async Task Server_key_is_new_then_known_then_a_change_is_refused_until_forgotten()
+    {
+        using var serverHome = new TempHome();
+        using var impostorHome = new TempHome();
+        using var clientHome = new TempHome();
+
+        // Fix the port so that the known_peers entry (host:port) is the same each time.
+        var (first, port) = await Launch.ListenAsync(serverHome.Path);
+        string serverFingerprint;
+        await using (first)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port))
+        {
+            JsonElement handshake = await client.EventAsync("handshake");
+            Assert.Equal("new", handshake.GetProperty("peer_status").GetString());
+            serverFingerprint = handshake.GetProperty("peer_fingerprint").GetString()!;
+            client.CloseInput();
+            Assert.Equal(0, await client.ExitCodeAsync());
+        }
+
+        string knownPeers = File.ReadAllText(clientHome.File("known_peers"));
+        Assert.Equal($"127.0.0.1:{port} {serverFingerprint}", knownPeers.Trim());
+
+        await using (CliProcess again = CliProcess.Start(serverHome.Path, null, "listen", "--json", "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            await again.EventAsync("listening");
+            await using CliProcess client = Launch.Connect(clientHome.Path, port);
+            Assert.Equal("known", (await client.EventAsync("handshake")).GetProperty("peer_status").GetString());
+            client.CloseInput();
+            Assert.Equal(0, await client.ExitCodeAsync());
+        }
+
+        // Another identity on the same address: refused before any message, exit 3.
+        await using (CliProcess impostor = CliProcess.Start(impostorHome.Path, null, "listen", "--json", "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            await impostor.EventAsync("listening");
+            await using CliProcess client = Launch.Connect(clientHome.Path, port);
+            JsonElement error = await client.EventAsync("error");
+            Assert.Equal("key-mismatch", error.GetProperty("code").GetString());
+            Assert.Equal(3, await client.ExitCodeAsync());
+            Assert.Contains("HAS CHANGED", client.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"securechat peers forget 127.0.0.1:{port}", client.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"sent\"", client.Stdout, StringComparison.Ordinal);
+
+            // The impostor got an authenticated CLOSE saying why, and no message.
+            JsonElement refused = await impostor.EventAsync("error");
+            Assert.Equal("key-mismatch", refused.GetProperty("code").GetString());
+            Assert.Contains("different key", refused.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(3, await impostor.ExitCodeAsync());
+            Assert.DoesNotContain("\"received\"", impostor.Stdout, StringComparison.Ordinal);
+        }
+
+        // Forgetting the old key lets the next connection remember the new one.
+        await using (CliProcess forget = CliProcess.Start(clientHome.Path, null, "peers", "forget", $"127.0.0.1:{port}"))
+        {
+            Assert.Equal(0, await forget.ExitCodeAsync());
+        }
+
+        Assert.DoesNotContain(serverFingerprint, File.ReadAllText(clientHome.File("known_peers")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Authorized_peers_admits_a_listed_fingerprint_and_refuses_others_with_exit_3()
+    {
+        using var serverHome = new TempHome();
+        using var friendHome = new TempHome();
+        using var strangerHome = new TempHome();
+
+        string friend;
+        await using (CliProcess id = CliProcess.Start(friendHome.Path, null, "id", "--json"))
+        {
+            friend = JsonDocument.Parse(await id.LineAsync(_ => true)).RootElement.GetProperty("fingerprint").GetString()!;
+            Assert.Equal(0, await id.ExitCodeAsync());
+        }
+
+        string file = serverHome.File("authorized");
+        File.WriteAllLines(file, ["# friends", friend + " my friend"]);
+
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--authorized-peers", file, "--keep-open");
+        await using (listener)
+        {
+            await using (CliProcess stranger = Launch.Connect(strangerHome.Path, port))
+            {
+                JsonElement error = await stranger.EventAsync("error");
+                Assert.Equal("auth-failed", error.GetProperty("code").GetString());
+                Assert.Contains("does not authorize", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+                Assert.Equal(3, await stranger.ExitCodeAsync());
+                Assert.Equal("auth-failed", (await listener.EventAsync("error")).GetProperty("code").GetString());
+            }
+
+            await using (CliProcess welcome = Launch.Connect(friendHome.Path, port))
+            {
+                await welcome.EventAsync("handshake");
+                Assert.Equal("known", (await listener.EventAsync("handshake")).GetProperty("peer_status").GetString());
+                await welcome.WriteLineAsync("let me in");
+                Assert.Equal("let me in", (await listener.EventAsync("received")).GetProperty("text").GetString());
+                welcome.CloseInput();
+                Assert.Equal(0, await welcome.ExitCodeAsync());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Ephemeral_identity_writes_nothing_and_is_reported_as_ephemeral()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--ephemeral");
+        await using (listener)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port, null, "--ephemeral"))
+        {
+            Assert.Equal("ephemeral", (await client.EventAsync("handshake")).GetProperty("peer_status").GetString());
+            Assert.Equal("ephemeral", (await listener.EventAsync("handshake")).GetProperty("peer_status").GetString());
+            client.CloseInput();
+            Assert.True((await client.EventAsync("closed")).GetProperty("keys_erased").GetBoolean());
+            Assert.Equal(0, await client.ExitCodeAsync());
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(serverHome.Path));
+        Assert.Empty(Directory.GetFileSystemEntries(clientHome.Path));
+    }
+
+    [Fact]
+    public async Task Id_prints_the_same_fingerprint_every_time_and_creates_an_owner_only_key()
+    {
+        using var home = new TempHome();
+        var fingerprints = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            await using CliProcess id = CliProcess.Start(home.Path, null, "id", "--json");
+            JsonElement identity = JsonDocument.Parse(await id.LineAsync(_ => true)).RootElement;
+            Assert.Equal("identity", identity.GetProperty("event").GetString());
+            fingerprints.Add(identity.GetProperty("fingerprint").GetString()!);
+            Assert.Equal(0, await id.ExitCodeAsync());
+        }
+
+        Assert.Matches("^SHA256:[A-Za-z0-9+/]{43}$", fingerprints[0]);
+        Assert.Equal(fingerprints[0], fingerprints[1]);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(home.File("identity.key")));
+        }
+    }
+}
