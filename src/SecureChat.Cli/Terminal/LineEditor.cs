@@ -139,6 +139,10 @@ internal sealed class LineEditor : IDisposable
                 reader ??= StartReader();
                 Monitor.PulseAll(gate);
             }
+            else
+            {
+                cancellation = default; // completed by type-ahead or cancelled while registering
+            }
 
             return completion.Task;
         }
