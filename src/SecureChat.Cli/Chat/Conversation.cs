@@ -14,7 +14,7 @@ internal sealed record ConversationEnd(string Reason, Fault? Fault)
 /// the user types; end words, Ctrl+D and Ctrl+C end it with CLOSE. "Chat ended. Keys erased." is
 /// printed only after the session reports its keys erased.
 /// </summary>
-internal sealed class Conversation(SecureChatSession session, IChatInput input, IChatOutput output, string peer)
+internal sealed class Conversation(IChatSession session, IChatInput input, IChatOutput output, string peer)
 {
     private static readonly string[] EndWords = ["exit", "quit()", "/quit"];
 
@@ -68,11 +68,15 @@ internal sealed class Conversation(SecureChatSession session, IChatInput input, 
         {
             while (true)
             {
-                switch (await session.ReceiveAsync().ConfigureAwait(false))
+                SessionEvent evt = await session.ReceiveAsync().ConfigureAwait(false);
+                switch (evt)
                 {
-                    case TextReceived text:
+                    case TextReceived or SeedRsaTextReceived or SeedAesTextReceived:
                         anyMessage = true;
-                        output.Received(text);
+                        output.Received(evt);
+                        break;
+                    case UnreadableData unreadable:
+                        output.Warning("unreadable data from the peer: " + unreadable.Reason + ".");
                         break;
                     case SessionClosed { ByPeer: true } closed when !anyMessage && CloseReasons.IsAuthenticationRefusal(closed.Reason):
                         string why = closed.Reason!.StartsWith(CloseReasons.NotAuthorized, StringComparison.Ordinal)
@@ -153,8 +157,11 @@ internal sealed class Conversation(SecureChatSession session, IChatInput input, 
             case "/help":
                 output.Help();
                 break;
+            case "/verify" when session is SecureChatSession secure:
+                output.Verify(secure);
+                break;
             case "/verify":
-                output.Verify(session);
+                output.Warning("this compatibility mode has no identities, fingerprints or session code: it cannot tell who the peer is.");
                 break;
             default:
                 output.Warning($"unknown command {TerminalText.Sanitize(command)}: /help lists the commands (start a message with // to send a leading '/').");

@@ -21,6 +21,8 @@ internal sealed class CommonOptions
 
     public Option<bool> ShowCiphertext { get; } = new("--show-ciphertext") { Description = "Also show each encrypted frame in base64" };
 
+    public Option<string?> Compat { get; } = CompatOption();
+
     public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout") { Description = "Seconds the handshake may take (default 10)", HelpName = "SECONDS" };
 
     public static Option<DirectoryInfo?> HomeOption() => new("--home")
@@ -28,6 +30,17 @@ internal sealed class CommonOptions
         Description = "Where the identity and trust files live (default: $SECURECHAT_HOME, else ~/.config/securechat)",
         HelpName = "DIR",
     };
+
+    private static Option<string?> CompatOption()
+    {
+        var option = new Option<string?>("--compat")
+        {
+            Description = "Speak an original seed program's protocol: seed-rsa (document 000, port 12345) or seed-aes (document 002, port 5555, needs the passphrase). Both are WEAK; for interoperability only",
+            HelpName = "MODE",
+        };
+        option.AcceptOnlyFromAmong(CompatModes.SeedRsa, CompatModes.SeedAes);
+        return option;
+    }
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object per line (for scripts)" };
 
@@ -42,6 +55,7 @@ internal sealed class CommonOptions
         command.Add(Json);
         command.Add(ShowCiphertext);
         command.Add(HandshakeTimeout);
+        command.Add(Compat);
     }
 
     public ChatSettings Read(ParseResult result)
@@ -51,7 +65,14 @@ internal sealed class CommonOptions
             throw new UsageException("The passphrase is never taken from the command line (other users can read it in the process list): use --psk, and type it when asked, or set SECURECHAT_PASSPHRASE, or use --passphrase-file PATH.");
         }
 
-        int port = result.GetValue(Port) ?? ChatSettings.DefaultPort;
+        string? compat = result.GetValue(Compat);
+        bool psk = result.GetValue(Psk);
+        if (compat == CompatModes.SeedRsa && psk)
+        {
+            throw new UsageException("--compat seed-rsa has no passphrase (its keys are exchanged in the clear): drop --psk.");
+        }
+
+        int port = result.GetValue(Port) ?? (compat == CompatModes.SeedRsa ? CompatModes.SeedRsaPort : ChatSettings.DefaultPort);
         if (port is < 0 or > 65535)
         {
             throw new UsageException($"--port {port} is not a port number (0-65535).");
@@ -64,15 +85,16 @@ internal sealed class CommonOptions
         }
 
         FileInfo? passphraseFile = result.GetValue(PassphraseFile);
-        if (passphraseFile is not null && !result.GetValue(Psk))
+        if (passphraseFile is not null && !psk && compat != CompatModes.SeedAes)
         {
-            throw new UsageException("--passphrase-file only makes sense with --psk.");
+            throw new UsageException("--passphrase-file only makes sense with --psk (or --compat seed-aes).");
         }
 
         return new ChatSettings(
             Port: port,
             PortGiven: result.GetValue(Port) is not null,
-            Psk: result.GetValue(Psk),
+            Psk: psk || compat == CompatModes.SeedAes,
+            Compat: compat,
             PassphraseFile: passphraseFile?.FullName,
             Ephemeral: result.GetValue(Ephemeral),
             Home: result.GetValue(Home)?.FullName,
@@ -87,6 +109,7 @@ internal sealed record ChatSettings(
     int Port,
     bool PortGiven,
     bool Psk,
+    string? Compat,
     string? PassphraseFile,
     bool Ephemeral,
     string? Home,
@@ -95,4 +118,16 @@ internal sealed record ChatSettings(
     TimeSpan HandshakeTimeout)
 {
     public const int DefaultPort = 5555;
+}
+
+/// <summary>The names and default ports of the compatibility modes.</summary>
+internal static class CompatModes
+{
+    public const string SeedRsa = "seed-rsa";
+    public const string SeedAes = "seed-aes";
+    public const int SeedRsaPort = 12345;
+
+    public static string Warning(string mode) => mode == SeedRsa
+        ? "--compat seed-rsa speaks the original RSA program's protocol. It does NOT protect against a man in the middle (the public keys are exchanged without any authentication), nor against replayed, reordered or dropped messages, and a message holds at most 190 bytes. Use the default mode (no --compat) whenever both sides run securechat."
+        : "--compat seed-aes speaks the original AES program's protocol. It does NOT authenticate anyone (the SHA-256 \"hash\" can be recomputed by anyone), does not protect against replayed, reordered or dropped messages, and identical messages look identical on the wire (AES in ECB mode). Use the default mode (no --compat) whenever both sides run securechat.";
 }

@@ -93,7 +93,7 @@ internal static class ConnectCommand
     private static async Task<int> ChatAsync(SessionSetup setup, PeerAddress address, IChatOutput output, CancellationToken stop)
     {
         string peer = address.Key;
-        SecureChatSession session;
+        IChatSession started;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -110,7 +110,7 @@ internal static class ConnectCommand
 
         try
         {
-            session = await SecureChatSession.ConnectAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(), stop).ConfigureAwait(false);
+            started = await setup.StartAsync(new NetworkStream(socket, ownsSocket: true), initiator: true, output, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
         {
@@ -118,6 +118,17 @@ internal static class ConnectCommand
             output.Error(fault);
             output.Closed("error", keysErased: true, peerReason: null);
             return fault.ExitCode;
+        }
+        catch (SetupException e)
+        {
+            output.Error(new Fault("io", ExitCodes.Other, e.Message));
+            return ExitCodes.Other;
+        }
+
+        if (started is not SecureChatSession session)
+        {
+            using IChatInput compatInput = SessionSetup.CreateInput(setup.Settings.Json, output);
+            return (await new Conversation(started, compatInput, output, peer).RunAsync(stop).ConfigureAwait(false)).ExitCode;
         }
 
         // Trust on first use, per host:port, before any message is sent.

@@ -44,6 +44,11 @@ internal static class ListenCommand
 
             if (authorizedPath is not null)
             {
+                if (settings.Compat is not null)
+                {
+                    throw new UsageException("--authorized-peers cannot be used with --compat: the seed protocols cannot authenticate anyone.");
+                }
+
                 authorized = LoadAuthorized(authorizedPath);
             }
         }
@@ -262,10 +267,10 @@ internal static class ListenCommand
             socket.NoDelay = true;
             string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "the peer";
             output.Connected(peer);
-            SecureChatSession session;
+            IChatSession started;
             try
             {
-                session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(), stop).ConfigureAwait(false);
+                started = await setup.StartAsync(new NetworkStream(socket, ownsSocket: true), initiator: false, output, stop).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
             {
@@ -273,6 +278,18 @@ internal static class ListenCommand
                 output.Error(fault);
                 output.Closed("error", keysErased: true, peerReason: null);
                 return (fault.ExitCode, e is OperationCanceledException);
+            }
+            catch (SetupException e)
+            {
+                output.Error(new Fault("io", ExitCodes.Other, e.Message));
+                return (ExitCodes.Other, true);
+            }
+
+            if (started is not SecureChatSession session)
+            {
+                var compat = new Conversation(started, input, output, peer);
+                ConversationEnd compatEnd = await compat.RunAsync(stop).ConfigureAwait(false);
+                return (compatEnd.ExitCode, compat.StopRequested);
             }
 
             if (authorized is not null && !authorized.IsAuthorized(session.PeerFingerprint))

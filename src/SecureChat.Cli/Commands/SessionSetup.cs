@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SecureChat.Cli.Chat;
+using SecureChat.Compat;
 using SecureChat.Cli.Output;
 using SecureChat.Cli.Terminal;
 using SecureChat.Identity;
@@ -34,7 +35,11 @@ internal sealed class SessionSetup : IDisposable
     {
         var store = new IdentityStore(settings.Home);
         IdentityKeyPair? identity = null;
-        if (!settings.Ephemeral)
+        if (settings.Compat is not null)
+        {
+            output.Warning(CompatModes.Warning(settings.Compat));
+        }
+        else if (!settings.Ephemeral)
         {
             identity = LoadIdentity(store, output);
         }
@@ -71,6 +76,34 @@ internal sealed class SessionSetup : IDisposable
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             throw new SetupException($"Cannot use the identity in {store.Home}: {e.Message} Fix or move the file, or use --ephemeral for a one-time identity.");
+        }
+    }
+
+    /// <summary>Starts the conversation's protocol over a connected stream: the default handshake, or a seed program's.</summary>
+    /// <param name="stream">The connection, owned by the session from here on.</param>
+    /// <param name="initiator">True for the connecting side.</param>
+    /// <param name="output">Where the compatibility modes announce themselves.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    public async Task<IChatSession> StartAsync(Stream stream, bool initiator, IChatOutput output, CancellationToken cancellationToken)
+    {
+        switch (Settings.Compat)
+        {
+            case CompatModes.SeedRsa:
+                if (!OperatingSystem.IsLinux())
+                {
+                    throw new SetupException("--compat seed-rsa needs OpenSSL's PSS with the maximum salt length, available here only on Linux.");
+                }
+
+                SeedRsaSession rsa = await SeedRsaSession.StartAsync(stream, initiator, cancellationToken).ConfigureAwait(false);
+                output.CompatStarted(CompatModes.SeedRsa, rsa.PeerKeyFingerprint);
+                return rsa;
+            case CompatModes.SeedAes:
+                output.CompatStarted(CompatModes.SeedAes, null);
+                return SeedAesSession.Start(stream, Passphrase!, initiator);
+            default:
+                return initiator
+                    ? await SecureChatSession.ConnectAsync(stream, SessionOptions(), cancellationToken).ConfigureAwait(false)
+                    : await SecureChatSession.AcceptAsync(stream, SessionOptions(), cancellationToken).ConfigureAwait(false);
         }
     }
 

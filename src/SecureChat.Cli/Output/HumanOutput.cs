@@ -84,13 +84,34 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         }
     }
 
-    public void Received(TextReceived message)
+    public void Received(SessionEvent message)
     {
-        Line($"[{Time(message.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(message.Text, allowNewlines: true))}");
-        if (message.Ciphertext is not null)
+        switch (message)
         {
-            Line("  " + Paint("encrypted: " + Convert.ToBase64String(message.Ciphertext), "2"));
+            case TextReceived text:
+                Line($"[{Time(text.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(text.Text, allowNewlines: true))}");
+                if (text.Ciphertext is not null)
+                {
+                    Line("  " + Paint("encrypted: " + Convert.ToBase64String(text.Ciphertext), "2"));
+                }
+
+                break;
+            case SeedRsaTextReceived rsa:
+                string mark = rsa.SignatureValid ? Paint("✓ signature valid", "32") : Paint("✗ SIGNATURE INVALID: this message may be forged", "1;31");
+                Line($"[{Time(rsa.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(rsa.Text, allowNewlines: true))}  {mark}");
+                Line("  " + Paint("encrypted: " + Convert.ToBase64String(rsa.Ciphertext), "2"));
+                break;
+            case SeedAesTextReceived aes:
+                string tag = aes.Verified ? "☑" : Paint("☒ (hash does not match)", "1;31");
+                Line($"[{TerminalText.Sanitize(aes.Timestamp)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(aes.Text, allowNewlines: true))} {tag}");
+                break;
         }
+    }
+
+    public void CompatStarted(string mode, string? peerKeyFingerprint)
+    {
+        Line($"Connected in compatibility mode {mode}" + (peerKeyFingerprint is null ? "." : $"; the peer's RSA key is {peerKeyFingerprint} (unauthenticated)."));
+        Line("Type a message and press Enter. exit ends the chat.");
     }
 
     public void Verify(SecureChatSession session)

@@ -21,7 +21,11 @@ internal interface IChatOutput
 
     void Sent(string text, SentText sent);
 
-    void Received(TextReceived message);
+    /// <summary>A message: <see cref="TextReceived"/>, <see cref="SeedRsaTextReceived"/> or <see cref="SeedAesTextReceived"/>.</summary>
+    void Received(SessionEvent message);
+
+    /// <summary>A compatibility-mode conversation started (no authentication happened).</summary>
+    void CompatStarted(string mode, string? peerKeyFingerprint);
 
     void Verify(SecureChatSession session);
 

@@ -46,15 +46,44 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             }
         });
 
-    public void Received(TextReceived message) =>
+    public void Received(SessionEvent message) =>
         Emit("received", w =>
         {
-            w.WriteString("text", message.Text);
-            w.WriteString("time", message.Time.ToString("o", CultureInfo.InvariantCulture));
-            if (message.Ciphertext is not null)
+            switch (message)
             {
-                w.WriteString("ciphertext", Convert.ToBase64String(message.Ciphertext));
+                case TextReceived text:
+                    w.WriteString("text", text.Text);
+                    w.WriteString("time", text.Time.ToString("o", CultureInfo.InvariantCulture));
+                    if (text.Ciphertext is not null)
+                    {
+                        w.WriteString("ciphertext", Convert.ToBase64String(text.Ciphertext));
+                    }
+
+                    break;
+                case SeedRsaTextReceived rsa:
+                    w.WriteString("text", rsa.Text);
+                    w.WriteString("time", rsa.Time.ToString("o", CultureInfo.InvariantCulture));
+                    w.WriteString("ciphertext", Convert.ToBase64String(rsa.Ciphertext));
+                    w.WriteBoolean("signature_valid", rsa.SignatureValid);
+                    break;
+                case SeedAesTextReceived aes:
+                    w.WriteString("text", aes.Text);
+                    w.WriteString("timestamp", aes.Timestamp);
+                    w.WriteBoolean("verified", aes.Verified);
+                    break;
             }
+        });
+
+    public void CompatStarted(string mode, string? peerKeyFingerprint) =>
+        Emit("handshake", w =>
+        {
+            w.WriteString("protocol", mode);
+            if (peerKeyFingerprint is not null)
+            {
+                w.WriteString("peer_fingerprint", peerKeyFingerprint);
+            }
+
+            w.WriteString("peer_status", "unauthenticated");
         });
 
     public void Verify(SecureChatSession session) =>

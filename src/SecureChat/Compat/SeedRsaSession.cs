@@ -1,0 +1,352 @@
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using SecureChat.Session;
+
+namespace SecureChat.Compat;
+
+/// <summary>
+/// --compat seed-rsa: the wire protocol of the RSA chat programs of document 000 (server1.py,
+/// Client1.py). Each side makes an RSA-2048 key for the session; the listener sends its public key
+/// as PEM SubjectPublicKeyInfo and then reads the connector's (the connector reads first). A
+/// message is RSA-OAEP(SHA-256) of the UTF-8 text under the peer's key (256 bytes) followed by an
+/// RSA-PSS(SHA-256, maximum salt) signature of the text (256 bytes), written as two sends.
+/// WEAK BY DESIGN: the key exchange is unauthenticated (a man in the middle can swap both keys),
+/// messages can be replayed, reordered or dropped, and a message holds at most 190 bytes.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class SeedRsaSession : IChatSession
+{
+    /// <summary>The longest text RSA-OAEP with SHA-256 carries under a 2048-bit key: 256 − 2·32 − 2.</summary>
+    public const int MaxTextBytes = 190;
+
+    private const int BlockBytes = 256;
+    private const int MaxPemBytes = 4096;
+    private static readonly TimeSpan PartGap = TimeSpan.FromMilliseconds(60);
+
+    private readonly Stream _stream;
+    private readonly RSAOpenSsl _key;
+    private readonly RSAOpenSsl _peer;
+    private readonly byte[] _leftover;
+    private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(64);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task _readLoop = Task.CompletedTask;
+    private int _closed;
+    private bool _exitSent;
+
+    private SeedRsaSession(Stream stream, RSAOpenSsl key, RSAOpenSsl peer, byte[] leftover, bool isInitiator)
+    {
+        _stream = stream;
+        _key = key;
+        _peer = peer;
+        _leftover = leftover;
+        IsInitiator = isInitiator;
+        byte[] spki = peer.ExportSubjectPublicKeyInfo();
+        PeerKeyFingerprint = "SHA256:" + Convert.ToBase64String(SHA256.HashData(spki)).TrimEnd('=');
+    }
+
+    /// <inheritdoc/>
+    public bool IsInitiator { get; }
+
+    /// <inheritdoc/>
+    public bool KeysErased { get; private set; }
+
+    /// <summary>SHA-256 of the peer's public key (DER SubjectPublicKeyInfo), in the fingerprint format. Unauthenticated.</summary>
+    public string PeerKeyFingerprint { get; }
+
+    /// <summary>Exchanges keys as the original programs do, then starts reading messages.</summary>
+    /// <param name="stream">The connection; the session owns it.</param>
+    /// <param name="isInitiator">True for the connecting side, which reads the listener's key first.</param>
+    /// <param name="cancellationToken">Cancels the key exchange.</param>
+    /// <exception cref="ProtocolViolationException">The peer's key is not an RSA-2048 public key in PEM.</exception>
+    /// <exception cref="ConnectionLostException">The connection ended during the exchange.</exception>
+    public static async ValueTask<SeedRsaSession> StartAsync(Stream stream, bool isInitiator, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var key = new RSAOpenSsl(2048);
+        RSAOpenSsl? peer = null;
+        try
+        {
+            byte[] ours = Encoding.ASCII.GetBytes(key.ExportSubjectPublicKeyInfoPem() + "\n");
+            byte[] leftover;
+            if (isInitiator)
+            {
+                (peer, leftover) = await ReadPeerKeyAsync(stream, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(ours, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await stream.WriteAsync(ours, cancellationToken).ConfigureAwait(false);
+                (peer, leftover) = await ReadPeerKeyAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+
+            var session = new SeedRsaSession(stream, key, peer, leftover, isInitiator);
+            session._readLoop = Task.Run(session.ReadLoopAsync, CancellationToken.None);
+            return session;
+        }
+        catch (Exception e)
+        {
+            key.Dispose();
+            peer?.Dispose();
+            await stream.DisposeAsync().ConfigureAwait(false);
+            if (e is IOException or SocketException)
+            {
+                throw new ConnectionLostException("The connection was lost during the key exchange.", e);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Reads a PEM public key up to its end line, as many reads as it takes (the original reads it with one recv(2048)).</summary>
+    private static async Task<(RSAOpenSsl Key, byte[] Leftover)> ReadPeerKeyAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        byte[] endLine = "-----END PUBLIC KEY-----\n"u8.ToArray();
+        byte[] buffer = new byte[MaxPemBytes];
+        int length = 0;
+        while (true)
+        {
+            int end = buffer.AsSpan(0, length).IndexOf(endLine);
+            if (end >= 0)
+            {
+                int pemLength = end + endLine.Length;
+                var peer = new RSAOpenSsl();
+                try
+                {
+                    peer.ImportFromPem(Encoding.ASCII.GetString(buffer, 0, pemLength));
+                }
+                catch (Exception e) when (e is ArgumentException or CryptographicException)
+                {
+                    peer.Dispose();
+                    throw new ProtocolViolationException("The peer's public key is not a PEM SubjectPublicKeyInfo RSA key.", e);
+                }
+
+                if (peer.KeySize != 2048)
+                {
+                    peer.Dispose();
+                    throw new ProtocolViolationException($"The peer's RSA key has {peer.KeySize} bits; the seed-rsa protocol uses 2048.");
+                }
+
+                return (peer, buffer[pemLength..length]);
+            }
+
+            if (length == buffer.Length)
+            {
+                throw new ProtocolViolationException($"No PEM public key within {MaxPemBytes} bytes: is the peer a seed-rsa program?");
+            }
+
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new ConnectionLostException("The peer closed the connection before sending its public key.");
+            }
+
+            length += read;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The text is longer than 190 bytes of UTF-8; nothing was sent.</exception>
+    public async ValueTask<SentText> SendTextAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] plaintext = Encoding.UTF8.GetBytes(text);
+        try
+        {
+            if (plaintext.Length > MaxTextBytes)
+            {
+                throw new ArgumentException($"The message is {plaintext.Length} bytes of UTF-8; RSA-OAEP in the seed-rsa protocol carries at most {MaxTextBytes}. Nothing was sent.", nameof(text));
+            }
+
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (Volatile.Read(ref _closed) != 0)
+                {
+                    throw new InvalidOperationException("The session is closed.");
+                }
+
+                byte[] ciphertext = _peer.Encrypt(plaintext, RSAEncryptionPadding.OaepSHA256);
+                byte[] signature = RsaPss.SignMaxSalt(_key, plaintext);
+
+                // The original receiver reads the two parts with two recv calls and fails when both
+                // arrive in one: leave a gap so that they travel, and are read, separately.
+                await _stream.WriteAsync(ciphertext, _lifetime.Token).ConfigureAwait(false);
+                await _stream.FlushAsync(_lifetime.Token).ConfigureAwait(false);
+                await Task.Delay(PartGap, _lifetime.Token).ConfigureAwait(false);
+                await _stream.WriteAsync(signature, _lifetime.Token).ConfigureAwait(false);
+                if (text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
+                {
+                    _exitSent = true;
+                }
+
+                return new SentText(DateTimeOffset.Now, ciphertext);
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ConnectionLostException("The connection was lost while sending.", e);
+            }
+            finally
+            {
+                _sendLock.Release();
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return new SessionClosed(ByPeer: false, Reason: null);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        byte[] message = new byte[2 * BlockBytes];
+        int length = _leftover.Length;
+        _leftover.CopyTo(message, 0);
+        try
+        {
+            while (true)
+            {
+                // Exactly 256 + 256 bytes, however the stream is cut.
+                while (length < message.Length)
+                {
+                    int read = await _stream.ReadAsync(message.AsMemory(length), _lifetime.Token).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        await _events.Writer.WriteAsync(
+                            length == 0 ? new SessionClosed(ByPeer: true, Reason: null) : new UnreadableData("the connection ended in the middle of a message"),
+                            _lifetime.Token).ConfigureAwait(false);
+                        return;
+                    }
+
+                    length += read;
+                }
+
+                length = 0;
+                SessionEvent evt = Open(message);
+                await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+                if (evt is SeedRsaTextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
+                {
+                    // Whoever receives "exit" ends the chat, as the original does.
+                    await _events.Writer.WriteAsync(new SessionClosed(ByPeer: true, Reason: "exit"), _lifetime.Token).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (Volatile.Read(ref _closed) == 0)
+            {
+                _events.Writer.TryWrite(new SessionClosed(ByPeer: true, Reason: null));
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(message);
+            await ShutdownAsync(fromReadLoop: true).ConfigureAwait(false);
+        }
+    }
+
+    private SessionEvent Open(byte[] message)
+    {
+        byte[] ciphertext = message[..BlockBytes];
+        byte[]? plaintext = null;
+        try
+        {
+            plaintext = _key.Decrypt(ciphertext, RSAEncryptionPadding.OaepSHA256);
+            bool valid = RsaPss.Verify(_peer, plaintext, message.AsSpan(BlockBytes));
+            string text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(plaintext);
+            return new SeedRsaTextReceived(text, DateTimeOffset.Now, ciphertext, valid);
+        }
+        catch (CryptographicException)
+        {
+            return new UnreadableData("a message could not be decrypted with this session's key (tampered with, or not meant for us)");
+        }
+        catch (DecoderFallbackException)
+        {
+            return new UnreadableData("a message decrypted to text that is not UTF-8");
+        }
+        finally
+        {
+            if (plaintext is not null)
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
+            }
+        }
+    }
+
+    /// <summary>Ends the chat as the original does: sends "exit" (encrypted and signed) unless it was sent already, closes, and erases the keys.</summary>
+    public async ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _closed) == 0 && !_exitSent)
+        {
+            try
+            {
+                await SendTextAsync("exit", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SecureChatException or InvalidOperationException or OperationCanceledException)
+            {
+                // Closing anyway.
+            }
+        }
+
+        await ShutdownAsync(fromReadLoop: false).ConfigureAwait(false);
+    }
+
+    private async Task ShutdownAsync(bool fromReadLoop)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            if (!fromReadLoop)
+            {
+                await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            return;
+        }
+
+        try
+        {
+            if (_stream is NetworkStream network)
+            {
+                network.Socket.Shutdown(SocketShutdown.Send);
+            }
+        }
+        catch (SocketException)
+        {
+            // Already gone.
+        }
+
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        if (!fromReadLoop)
+        {
+            await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await _sendLock.WaitAsync().ConfigureAwait(false);
+        _key.Dispose();
+        _peer.Dispose();
+        _sendLock.Release();
+        KeysErased = true;
+        _events.Writer.TryComplete();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => CloseAsync();
+}

@@ -1,0 +1,25 @@
+namespace SecureChat.Session;
+
+/// <summary>
+/// What a front end needs from a conversation, whatever protocol carries it: the default
+/// <see cref="SecureChatSession"/>, or a compatibility session that speaks a seed program's
+/// protocol (<see cref="Compat.SeedRsaSession"/>, <see cref="Compat.SeedAesSession"/>).
+/// </summary>
+public interface IChatSession : IAsyncDisposable
+{
+    /// <summary>True for the connecting side.</summary>
+    bool IsInitiator { get; }
+
+    /// <summary>True once every key of the session has been erased.</summary>
+    bool KeysErased { get; }
+
+    /// <summary>Sends a text message.</summary>
+    /// <exception cref="ArgumentException">The text cannot be carried by this protocol (too long); nothing was sent.</exception>
+    ValueTask<SentText> SendTextAsync(string text, CancellationToken cancellationToken = default);
+
+    /// <summary>The next event; <see cref="SessionClosed"/> once the conversation has ended.</summary>
+    ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Ends the conversation and erases the keys.</summary>
+    ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default);
+}
