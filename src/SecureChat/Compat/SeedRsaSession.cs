@@ -76,6 +76,10 @@ public sealed class SeedRsaSession : IChatSession
             {
                 (peer, leftover) = await ReadPeerKeyAsync(stream, cancellationToken).ConfigureAwait(false);
                 await stream.WriteAsync(ours, cancellationToken).ConfigureAwait(false);
+
+                // The original listener reads our key with one recv(2048) and drops whatever came
+                // with it: keep a first message from travelling in the same segment.
+                await Task.Delay(PartGap * 2, cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -160,6 +160,21 @@ internal sealed class CliProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until stderr holds <paramref name="text"/> (JSON mode writes notices there).</summary>
+    public async Task StderrContainsAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!Stderr.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new Xunit.Sdk.XunitException($"stderr never said '{text}'. stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<int> ExitCodeAsync()
     {
         using var timeout = new CancellationTokenSource(Timeout);
