@@ -20,6 +20,7 @@ internal static class RsaPss
     private const int SaltLengthMax = -3;
 
     /// <summary>True where OpenSSL 3 is the platform's crypto library (Linux).</summary>
+    [System.Runtime.Versioning.SupportedOSPlatformGuard("linux")]
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>Signs SHA-256(message) with the maximum salt length, as the seed program does.</summary>
