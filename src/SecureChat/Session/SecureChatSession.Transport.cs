@@ -16,8 +16,13 @@ public sealed partial class SecureChatSession
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Encrypts and writes one transport message; returns a copy of the frame when asked.</summary>
-    private async ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken)
+    /// <summary>
+    /// Encrypts and writes one transport message; returns a copy of the frame when asked. A write
+    /// that cannot finish within <paramref name="writeTimeout"/> (default: the idle timeout) means
+    /// the peer stopped reading: the session ends with <see cref="ConnectionLostException"/>, so a
+    /// stalled peer can never hold the session, its keys or its lock forever.
+    /// </summary>
+    private async ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
     {
         ThrowIfFaulted();
         if (Volatile.Read(ref _shutdownStarted) != 0)
@@ -25,9 +30,16 @@ public sealed partial class SecureChatSession
             throw new InvalidOperationException("The session is closed.");
         }
 
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        TimeSpan limit = writeTimeout ?? _options.IdleTimeout;
+        if (!await _sendLock.WaitAsync(limit, cancellationToken).ConfigureAwait(false))
+        {
+            ThrowIfFaulted();
+            throw new ConnectionLostException("The peer stopped reading: an earlier message could not be delivered.");
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize);
         int length = 0;
+        using var write = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         try
         {
             ThrowIfFaulted();
@@ -39,13 +51,23 @@ public sealed partial class SecureChatSession
             length = Seal(type, body.Span, buffer);
             byte[]? copy = captureCiphertext ? buffer.AsSpan(Frame.HeaderSize, length - Frame.HeaderSize).ToArray() : null;
 
-            // Only the session's lifetime cancels a write: a frame cut in half would desynchronise the stream.
-            await _stream.WriteAsync(buffer.AsMemory(0, length), _lifetime.Token).ConfigureAwait(false);
+            // Never the caller's token: a frame cut in half would desynchronise the stream.
+            write.CancelAfter(limit);
+            await _stream.WriteAsync(buffer.AsMemory(0, length), write.Token).ConfigureAwait(false);
             return copy;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            var lost = new ConnectionLostException("The connection was lost while sending.", e);
+            if (Volatile.Read(ref _shutdownStarted) != 0)
+            {
+                // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
+                ThrowIfFaulted();
+                throw new InvalidOperationException("The session is closed.", e);
+            }
+
+            var lost = e is OperationCanceledException
+                ? new ConnectionLostException($"The peer stopped reading: a message could not be delivered within {limit.TotalSeconds:0.#} s.", e)
+                : new ConnectionLostException("The connection was lost while sending.", e);
             _ = FailAsync(lost, fromReadLoop: false);
             ThrowIfFaulted();
             throw lost;
@@ -98,9 +120,14 @@ public sealed partial class SecureChatSession
                     return;
                 }
 
-                if (evt is not null)
+                if (evt is not null && !_events.Writer.TryWrite(evt))
                 {
+                    // The application is behind: wait for it (backpressure on the socket), and do
+                    // not count the wait as silence from the peer.
+                    Volatile.Write(ref _deliveryBlocked, true);
                     await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _deliveryBlocked, false);
+                    Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
                 }
             }
         }
@@ -126,7 +153,8 @@ public sealed partial class SecureChatSession
 
         // The responder may reject msg3 (SCERR 5, wrong passphrase) after the initiator has
         // finished; such a frame is plaintext. Keep a copy, as decryption wipes the buffer.
-        byte[]? refusal = !_anyFrameDecrypted && IsInitiator && ErrorFrame.IsErrorFrame(span) ? span.ToArray() : null;
+        byte[]? refusal = !_anyFrameDecrypted && IsInitiator && _isPsk && ErrorFrame.IsErrorFrame(span)
+            && ErrorFrame.Parse(span).Code == (byte)RefusalCode.AuthenticationFailed ? span.ToArray() : null;
         int length = _receive.DecryptWithAd([], span, span[..Math.Max(0, span.Length - TransportLimits.TagSize)]);
         if (length < 0)
         {
@@ -160,8 +188,14 @@ public sealed partial class SecureChatSession
                         throw new ProtocolViolationException("The peer sent a PING that is not 8 bytes.");
                     }
 
-                    byte[] echo = body.ToArray();
-                    _ = ReplyPongAsync(echo);
+                    // At most one PONG waits to be sent, answering the latest PING: a flood of PINGs
+                    // cannot queue unbounded work.
+                    Volatile.Write(ref _pendingPong, body.ToArray());
+                    if (Interlocked.Exchange(ref _pongScheduled, 1) == 0)
+                    {
+                        _ = ReplyPongAsync();
+                    }
+
                     return null;
                 default:
                     // PONG refreshes the idle clock (already done); unknown types are ignored (room to grow).
@@ -186,11 +220,26 @@ public sealed partial class SecureChatSession
         }
     }
 
-    private async Task ReplyPongAsync(byte[] echo)
+    private async Task ReplyPongAsync()
     {
         try
         {
-            await SendMessageAsync(MessageType.Pong, echo, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+            while (true)
+            {
+                byte[]? echo = Interlocked.Exchange(ref _pendingPong, null);
+                if (echo is null)
+                {
+                    Volatile.Write(ref _pongScheduled, 0);
+                    if (Volatile.Read(ref _pendingPong) is null || Interlocked.Exchange(ref _pongScheduled, 1) != 0)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                await SendMessageAsync(MessageType.Pong, echo, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
         {
@@ -209,7 +258,7 @@ public sealed partial class SecureChatSession
             {
                 long now = Environment.TickCount64;
                 long silent = now - Interlocked.Read(ref _lastReceiveTicks);
-                if (silent >= (long)_options.IdleTimeout.TotalMilliseconds)
+                if (silent >= (long)_options.IdleTimeout.TotalMilliseconds && !Volatile.Read(ref _deliveryBlocked))
                 {
                     await FailAsync(new SessionTimeoutException($"Nothing arrived from the peer for {_options.IdleTimeout.TotalSeconds:0.#} s: the connection is lost."), fromReadLoop: false).ConfigureAwait(false);
                     return;
@@ -217,10 +266,10 @@ public sealed partial class SecureChatSession
 
                 if (silent >= (long)_options.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_options.PingInterval.TotalMilliseconds)
                 {
+                    // Sent on the side, so this loop keeps checking the idle time even if the
+                    // send waits behind a stalled write.
                     _lastPingTicks = now;
-                    byte[] ping = new byte[TransportLimits.PingLength];
-                    BinaryPrimitives.WriteInt64BigEndian(ping, now);
-                    await SendMessageAsync(MessageType.Ping, ping, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+                    _ = SendPingAsync(now);
                 }
             }
         }
@@ -230,10 +279,45 @@ public sealed partial class SecureChatSession
         }
     }
 
+    private async Task SendPingAsync(long now)
+    {
+        if (Interlocked.Exchange(ref _pingInFlight, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            byte[] ping = new byte[TransportLimits.PingLength];
+            BinaryPrimitives.WriteInt64BigEndian(ping, now);
+            await SendMessageAsync(MessageType.Ping, ping, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session has ended; the fault is already recorded.
+        }
+        finally
+        {
+            Volatile.Write(ref _pingInFlight, 0);
+        }
+    }
+
     /// <summary>Records the first fault, tells the peer when its frames failed authentication, and erases the keys.</summary>
     private async Task FailAsync(SecureChatException fault, bool fromReadLoop)
     {
-        if (Interlocked.CompareExchange(ref _fault, fault, null) is not null || Volatile.Read(ref _shutdownStarted) != 0)
+        bool first;
+        lock (_stateLock)
+        {
+            // A fault that happens once shutdown has begun (a send cut off by our own close, or by
+            // the peer's CLOSE) is a consequence of the end, not its cause.
+            first = _fault is null && _shutdownStarted == 0;
+            if (first)
+            {
+                _fault = fault;
+            }
+        }
+
+        if (!first)
         {
             if (!fromReadLoop)
             {
@@ -283,7 +367,14 @@ public sealed partial class SecureChatSession
     /// </summary>
     private async Task ShutdownAsync(bool fromReadLoop)
     {
-        if (Interlocked.Exchange(ref _shutdownStarted, 1) != 0)
+        bool already;
+        lock (_stateLock)
+        {
+            already = _shutdownStarted != 0;
+            _shutdownStarted = 1;
+        }
+
+        if (already)
         {
             if (!fromReadLoop)
             {

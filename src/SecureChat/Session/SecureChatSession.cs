@@ -47,6 +47,12 @@ public sealed partial class SecureChatSession : IChatSession
     private int _shutdownStarted;
     private volatile bool _localClosing;
     private bool _anyFrameDecrypted;
+    private bool _deliveryBlocked;
+    private byte[]? _pendingPong;
+    private int _pongScheduled;
+    private int _pingInFlight;
+    private readonly Lock _stateLock = new();
+    private readonly bool _isPsk;
     private long _lastReceiveTicks = Environment.TickCount64;
     private long _lastPingTicks;
 
@@ -69,6 +75,7 @@ public sealed partial class SecureChatSession : IChatSession
         _options = options;
         IsInitiator = isInitiator;
         ProtocolName = handshake.ProtocolName;
+        _isPsk = handshake.ProtocolName == HandshakePattern.XXpsk3.ProtocolName;
         HandshakeHash = handshake.HandshakeHash;
         PeerStaticPublicKey = handshake.PeerStaticPublicKey;
         PeerFingerprint = Fingerprint.Of(handshake.PeerStaticPublicKey);
@@ -282,7 +289,7 @@ public sealed partial class SecureChatSession : IChatSession
             try
             {
                 byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
-                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger).ConfigureAwait(false);
                 if (_stream is NetworkStream network)
                 {
                     network.Socket.Shutdown(SocketShutdown.Send);

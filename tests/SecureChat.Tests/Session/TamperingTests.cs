@@ -86,4 +86,18 @@ public class TamperingTests
         Assert.Contains("without an authenticated goodbye", error.Message, StringComparison.Ordinal);
         Assert.True(server.KeysErased);
     }
+
+    [Fact]
+    public async Task A_forged_refusal_in_an_XX_session_is_tampering_not_a_wrong_passphrase()
+    {
+        // Server-to-client frame 0 is msg2; frame 1 is the first transport frame.
+        using var listener = Loopback.Listen();
+        byte[] forged = [.. "SCERR"u8, 5, .. "authentication failed"u8];
+        await using var proxy = new TamperingProxy(listener.Port(), (_, frame) => [frame], (index, frame) => index == 1 ? [forged] : [frame]);
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options());
+        await using SecureChatSession client = await SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, Loopback.Options());
+        await using SecureChatSession server = await accept.WaitAsync(Loopback.Timeout);
+        await server.SendTextAsync("replaced on the way");
+        await Assert.ThrowsAsync<IntegrityException>(() => client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
+    }
 }

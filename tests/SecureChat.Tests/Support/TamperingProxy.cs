@@ -18,6 +18,8 @@ internal sealed class TamperingProxy : IAsyncDisposable
     private readonly Func<int, byte[], IEnumerable<byte[]>> _clientToServer;
     private readonly Func<int, byte[], IEnumerable<byte[]>> _serverToClient;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stallServerToClient;
     private Task _run = Task.CompletedTask;
 
     /// <param name="clientToServer">Given a frame's index and payload, the frames to forward instead (payloads).</param>
@@ -31,6 +33,9 @@ internal sealed class TamperingProxy : IAsyncDisposable
 
     public int Port => _listener.Port();
 
+    /// <summary>From now on the proxy stops reading what the server sends: a client that stopped reading.</summary>
+    public void StallServerToClient() => _stallServerToClient = true;
+
     private async Task RunAsync()
     {
         using Socket client = await _listener.AcceptSocketAsync(_stop.Token);
@@ -39,17 +44,22 @@ internal sealed class TamperingProxy : IAsyncDisposable
         using var clientStream = new NetworkStream(client);
         using var serverStream = new NetworkStream(server);
         Task up = PumpAsync(clientStream, serverStream, server, _clientToServer);
-        Task down = PumpAsync(serverStream, clientStream, client, _serverToClient);
+        Task down = PumpAsync(serverStream, clientStream, client, _serverToClient, stallable: true);
         await Task.WhenAll(up, down);
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, Socket toSocket, Func<int, byte[], IEnumerable<byte[]>> rewrite)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, Socket toSocket, Func<int, byte[], IEnumerable<byte[]>> rewrite, bool stallable = false)
     {
         byte[] header = new byte[2];
         try
         {
             for (int index = 0; ; index++)
             {
+                if (stallable && _stallServerToClient)
+                {
+                    await _stalled.Task.WaitAsync(_stop.Token); // never completes: reading stops here
+                }
+
                 if (!await ReadExactlyOrEndAsync(from, header))
                 {
                     break;
