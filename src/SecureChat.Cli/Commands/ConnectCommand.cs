@@ -42,20 +42,9 @@ internal static class ConnectCommand
             return ExitCodes.Usage;
         }
 
-        SessionSetup setup;
-        try
+        if (SessionSetup.TryPrepare(settings, output, out int failed) is not { } setup)
         {
-            setup = SessionSetup.Prepare(settings, output);
-        }
-        catch (UsageException e)
-        {
-            output.Error(Fault.BadInput(e.Message));
-            return ExitCodes.Usage;
-        }
-        catch (SetupException e)
-        {
-            output.Error(new Fault("io", ExitCodes.Other, e.Message));
-            return ExitCodes.Other;
+            return failed;
         }
 
         using (setup)
@@ -93,7 +82,6 @@ internal static class ConnectCommand
     private static async Task<int> ChatAsync(SessionSetup setup, PeerAddress address, IChatOutput output, CancellationToken stop)
     {
         string peer = address.Key;
-        IChatSession started;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -108,21 +96,10 @@ internal static class ConnectCommand
             return ExitCodes.Connection;
         }
 
-        try
+        (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: true, output, peer, stop).ConfigureAwait(false);
+        if (started is null)
         {
-            started = await setup.StartAsync(new NetworkStream(socket, ownsSocket: true), initiator: true, output, stop).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
-        {
-            Fault fault = e is OperationCanceledException ? new Fault("io", ExitCodes.Connection, "Cancelled during the handshake.") : Fault.From(e, peer, duringHandshake: true, initiator: true);
-            output.Error(fault);
-            output.Closed("error", keysErased: true, peerReason: null);
-            return fault.ExitCode;
-        }
-        catch (SetupException e)
-        {
-            output.Error(new Fault("io", ExitCodes.Other, e.Message));
-            return ExitCodes.Other;
+            return fault!.ExitCode;
         }
 
         if (started is not SecureChatSession session)

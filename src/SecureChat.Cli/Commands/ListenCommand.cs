@@ -74,20 +74,9 @@ internal static class ListenCommand
             return ExitCodes.Other;
         }
 
-        SessionSetup setup;
-        try
+        if (SessionSetup.TryPrepare(settings, output, out int failed) is not { } setup)
         {
-            setup = SessionSetup.Prepare(settings, output);
-        }
-        catch (UsageException e)
-        {
-            output.Error(Fault.BadInput(e.Message));
-            return ExitCodes.Usage;
-        }
-        catch (SetupException e)
-        {
-            output.Error(new Fault("io", ExitCodes.Other, e.Message));
-            return ExitCodes.Other;
+            return failed;
         }
 
         using (setup)
@@ -267,22 +256,10 @@ internal static class ListenCommand
             socket.NoDelay = true;
             string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "the peer";
             output.Connected(peer);
-            IChatSession started;
-            try
+            (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: false, output, peer, stop).ConfigureAwait(false);
+            if (started is null)
             {
-                started = await setup.StartAsync(new NetworkStream(socket, ownsSocket: true), initiator: false, output, stop).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
-            {
-                Fault fault = e is OperationCanceledException ? new Fault("io", ExitCodes.Connection, "Stopped during the handshake.") : Fault.From(e, peer, duringHandshake: true, initiator: false);
-                output.Error(fault);
-                output.Closed("error", keysErased: true, peerReason: null);
-                return (fault.ExitCode, e is OperationCanceledException);
-            }
-            catch (SetupException e)
-            {
-                output.Error(new Fault("io", ExitCodes.Other, e.Message));
-                return (ExitCodes.Other, true);
+                return (fault!.ExitCode, stop.IsCancellationRequested || fault.ExitCode == ExitCodes.Other); // a setup failure repeats for every peer
             }
 
             if (started is not SecureChatSession session)

@@ -29,9 +29,31 @@ internal sealed class SessionSetup : IDisposable
 
     public Passphrase? Passphrase { get; }
 
+    /// <summary>Prepares, or reports why it cannot (null, with the exit code to use).</summary>
+    public static SessionSetup? TryPrepare(ChatSettings settings, IChatOutput output, out int exitCode)
+    {
+        exitCode = ExitCodes.Ok;
+        try
+        {
+            return Prepare(settings, output);
+        }
+        catch (UsageException e)
+        {
+            output.Error(Fault.BadInput(e.Message));
+            exitCode = ExitCodes.Usage;
+        }
+        catch (SetupException e)
+        {
+            output.Error(new Fault("io", ExitCodes.Other, e.Message));
+            exitCode = ExitCodes.Other;
+        }
+
+        return null;
+    }
+
     /// <exception cref="UsageException">No passphrase source.</exception>
     /// <exception cref="SetupException">The identity cannot be used.</exception>
-    public static SessionSetup Prepare(ChatSettings settings, IChatOutput output)
+    private static SessionSetup Prepare(ChatSettings settings, IChatOutput output)
     {
         var store = new IdentityStore(settings.Home);
         IdentityKeyPair? identity = null;
@@ -79,12 +101,40 @@ internal sealed class SessionSetup : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the conversation's protocol, or reports why it failed (error and closed events) and
+    /// returns the fault. Cancellation (Ctrl+C during the handshake) is a fault with exit code 5.
+    /// </summary>
+    public async Task<(IChatSession? Session, Fault? Fault)> TryStartAsync(Stream stream, bool initiator, IChatOutput output, string peer, CancellationToken cancellationToken)
+    {
+        Fault fault;
+        try
+        {
+            return (await StartAsync(stream, initiator, output, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
+        {
+            fault = e is OperationCanceledException
+                ? new Fault("io", ExitCodes.Connection, "Stopped during the handshake.")
+                : Fault.From(e, peer, duringHandshake: true, initiator);
+        }
+        catch (SetupException e)
+        {
+            output.Error(new Fault("io", ExitCodes.Other, e.Message));
+            return (null, new Fault("io", ExitCodes.Other, e.Message));
+        }
+
+        output.Error(fault);
+        output.Closed("error", keysErased: true, peerReason: null);
+        return (null, fault);
+    }
+
     /// <summary>Starts the conversation's protocol over a connected stream: the default handshake, or a seed program's.</summary>
     /// <param name="stream">The connection, owned by the session from here on.</param>
     /// <param name="initiator">True for the connecting side.</param>
     /// <param name="output">Where the compatibility modes announce themselves.</param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
-    public async Task<IChatSession> StartAsync(Stream stream, bool initiator, IChatOutput output, CancellationToken cancellationToken)
+    private async Task<IChatSession> StartAsync(Stream stream, bool initiator, IChatOutput output, CancellationToken cancellationToken)
     {
         switch (Settings.Compat)
         {

@@ -301,9 +301,10 @@ public sealed class SeedRsaSession : IChatSession
         {
             try
             {
-                await SendTextAsync("exit", cancellationToken).ConfigureAwait(false);
+                // Bounded: a peer that stopped reading must not keep the keys alive.
+                await SendTextAsync("exit", cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SecureChatException or InvalidOperationException or OperationCanceledException)
+            catch (Exception e) when (e is SecureChatException or InvalidOperationException or OperationCanceledException or TimeoutException)
             {
                 // Closing anyway.
             }
