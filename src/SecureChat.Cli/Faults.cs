@@ -7,9 +7,15 @@ internal sealed record Fault(string Code, int ExitCode, string Message)
 {
     public static Fault BadInput(string message) => new("bad-input", ExitCodes.Usage, message);
 
+    /// <summary>An ArgumentException's message without the " (Parameter 'x')" that .NET appends.</summary>
+    public static string ArgumentMessage(ArgumentException e) =>
+        e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+
     /// <summary>Maps an exception from a session to words a user can act on.</summary>
-    public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator)
+    /// <param name="compat">The compatibility mode, or null for the SecureChat protocol.</param>
+    public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator, string? compat = null)
     {
+        string expected = compat is null ? "Is it a SecureChat peer of the same version?" : $"Is it running the original {compat} program?";
         return error switch
         {
             AuthenticationFailedException e => new("auth-failed", ExitCodes.Authentication, e.Reason switch
@@ -24,8 +30,8 @@ internal sealed record Fault(string Code, int ExitCode, string Message)
             }),
             IntegrityException when duringHandshake => new("handshake", ExitCodes.Integrity, "The handshake failed authentication: the data was tampered with on the way (or the peer is broken). Nothing was sent."),
             IntegrityException => new("integrity", ExitCodes.Integrity, "A message from the peer failed authentication (tampered with, replayed, reordered or dropped on the way). The chat was ended to protect you."),
-            ProtocolViolationException e => new(duringHandshake ? "handshake" : "protocol", ExitCodes.Integrity, "The peer broke the SecureChat protocol: " + e.Message + " Is it a SecureChat peer of the same version?"),
-            SessionTimeoutException e => new("timeout", ExitCodes.Connection, e.Message + (duringHandshake ? " Is the other side a SecureChat peer, and is the network working?" : "")),
+            ProtocolViolationException e => new(duringHandshake ? "handshake" : "protocol", ExitCodes.Integrity, $"The peer broke the {compat ?? "SecureChat"} protocol: {e.Message} {expected}"),
+            SessionTimeoutException e => new("timeout", ExitCodes.Connection, e.Message + (duringHandshake ? $" {expected} Is the network working?" : "")),
             ConnectionLostException => new("io", ExitCodes.Connection, $"The connection to {peer} was lost without a goodbye from the peer: the network failed, the peer's program was stopped, or someone cut the conversation."),
             PeerRefusedException { Code: RefusalCode.Busy } => new("handshake", ExitCodes.Other, $"The server at {peer} is busy with another conversation. Try again later."),
             PeerRefusedException e => new("protocol", ExitCodes.Integrity, e.Message),

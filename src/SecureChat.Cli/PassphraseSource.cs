@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using SecureChat.Identity;
 
 namespace SecureChat.Cli;
@@ -7,7 +8,8 @@ namespace SecureChat.Cli;
 /// <summary>
 /// Where the --psk passphrase comes from, in this order: --passphrase-file PATH, the environment
 /// variable SECURECHAT_PASSPHRASE, or the terminal without echo. Never the command line, which
-/// other users can read in the process list.
+/// other users can read in the process list. A file holds the passphrase on its first line.
+/// <c>verbatim</c> (--compat seed-aes) keeps the bytes exactly as given, as the original program does.
 /// </summary>
 internal static class PassphraseSource
 {
@@ -15,17 +17,17 @@ internal static class PassphraseSource
     private const int MaxFileBytes = 4096;
 
     /// <exception cref="UsageException">No source, or the source is unusable.</exception>
-    public static Passphrase Obtain(string? file, bool stdinIsTerminal)
+    public static Passphrase Obtain(string? file, bool stdinIsTerminal, bool verbatim = false)
     {
         if (file is not null)
         {
-            return FromFile(file);
+            return FromFile(file, verbatim);
         }
 
         string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrEmpty(fromEnvironment))
         {
-            return Create(() => Passphrase.FromChars(fromEnvironment), EnvironmentVariable);
+            return FromChars(fromEnvironment, EnvironmentVariable, verbatim);
         }
 
         if (!stdinIsTerminal)
@@ -33,10 +35,10 @@ internal static class PassphraseSource
             throw new UsageException($"--psk needs a passphrase, and stdin is not a terminal to type it on: set {EnvironmentVariable} or use --passphrase-file PATH.");
         }
 
-        return FromTerminal();
+        return FromTerminal(verbatim);
     }
 
-    private static Passphrase FromFile(string path)
+    private static Passphrase FromFile(string path, bool verbatim)
     {
         byte[] bytes = GC.AllocateArray<byte>(MaxFileBytes + 1, pinned: true);
         try
@@ -52,7 +54,20 @@ internal static class PassphraseSource
                 throw new UsageException($"The passphrase file {path} is larger than {MaxFileBytes} bytes: is it the right file?");
             }
 
-            return Create(() => Passphrase.FromUtf8(bytes.AsSpan(0, length)), path);
+            ReadOnlySpan<byte> content = bytes.AsSpan(0, length);
+            int lineEnd = content.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> firstLine = lineEnd >= 0 ? content[..lineEnd] : content;
+            if (!firstLine.IsEmpty && firstLine[^1] == (byte)'\r')
+            {
+                firstLine = firstLine[..^1];
+            }
+
+            if (verbatim)
+            {
+                return Create(static line => Passphrase.FromUtf8Verbatim(line), firstLine, path);
+            }
+
+            return Create(static line => Passphrase.FromUtf8(line), firstLine, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -64,7 +79,7 @@ internal static class PassphraseSource
         }
     }
 
-    private static Passphrase FromTerminal()
+    private static Passphrase FromTerminal(bool verbatim)
     {
         char[] typed = GC.AllocateArray<char>(Passphrase.MaxBytes, pinned: true);
         int length = 0;
@@ -100,7 +115,7 @@ internal static class PassphraseSource
             }
 
             Console.Error.WriteLine();
-            return Create(() => Passphrase.FromChars(typed.AsSpan(0, length)), "the terminal");
+            return FromChars(typed.AsSpan(0, length), "the terminal", verbatim);
         }
         finally
         {
@@ -109,15 +124,36 @@ internal static class PassphraseSource
         }
     }
 
-    private static Passphrase Create(Func<Passphrase> create, string source)
+    private static Passphrase FromChars(ReadOnlySpan<char> chars, string source, bool verbatim)
+    {
+        if (!verbatim)
+        {
+            return Create(static c => Passphrase.FromChars(c), chars, source);
+        }
+
+        byte[] utf8 = GC.AllocateArray<byte>(Encoding.UTF8.GetMaxByteCount(chars.Length), pinned: true);
+        try
+        {
+            int count = Encoding.UTF8.GetBytes(chars, utf8);
+            return Create(static b => Passphrase.FromUtf8Verbatim(b), utf8.AsSpan(0, count), source);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(utf8);
+        }
+    }
+
+    private delegate Passphrase Factory<T>(ReadOnlySpan<T> input);
+
+    private static Passphrase Create<T>(Factory<T> create, ReadOnlySpan<T> input, string source)
     {
         try
         {
-            return create();
+            return create(input);
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"The passphrase from {source} cannot be used: {e.Message}");
+            throw new UsageException($"The passphrase from {source} cannot be used: {Fault.ArgumentMessage(e)}");
         }
     }
 }

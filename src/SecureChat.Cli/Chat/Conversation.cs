@@ -1,3 +1,4 @@
+using SecureChat.Cli.Commands;
 using SecureChat.Cli.Output;
 using SecureChat.Session;
 
@@ -43,7 +44,14 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
             output.Error(end.Fault);
         }
 
-        output.Closed(end.Reason, session.KeysErased, end.Reason == "peer-exit" ? _peerReason : null);
+        if (end.Fault?.Code is "auth-failed" or "key-mismatch")
+        {
+            output.NeverStarted(session.KeysErased);
+        }
+        else
+        {
+            output.Closed(end.Reason, session.KeysErased, end.Reason == "peer-exit" ? _peerReason : null);
+        }
         try
         {
             await typing.ConfigureAwait(false);
@@ -76,7 +84,9 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
                         output.Received(evt);
                         break;
                     case UnreadableData unreadable:
-                        output.Warning("unreadable data from the peer: " + unreadable.Reason + ".");
+                        // Not fatal (the seed protocols have no way to recover otherwise), but reported as an error event.
+                        output.Error(new Fault("integrity", ExitCodes.Integrity,
+                            $"Unreadable data from the peer: {unreadable.Reason}. A different passphrase or key on the other side, or tampering on the way; the chat goes on."));
                         break;
                     case SessionClosed { ByPeer: true } closed when !anyMessage && CloseReasons.IsAuthenticationRefusal(closed.Reason):
                         string why = closed.Reason!.StartsWith(CloseReasons.NotAuthorized, StringComparison.Ordinal)
@@ -94,7 +104,7 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
         }
         catch (SecureChatException e)
         {
-            Fault fault = Fault.From(e, peer, duringHandshake: false, session.IsInitiator);
+            Fault fault = Fault.From(e, peer, duringHandshake: false, session.IsInitiator, CompatModes.Of(session));
             bool lost = e is ConnectionLostException or SessionTimeoutException;
             return new ConversationEnd(lost ? "connection-lost" : "error", fault);
         }
@@ -180,7 +190,7 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
         }
         catch (ArgumentException e)
         {
-            output.Error(Fault.BadInput(e.Message + " Split it into shorter messages."));
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e) + " Split it into shorter messages."));
             return true;
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)

@@ -5,7 +5,12 @@ namespace SecureChat.Cli.Commands;
 /// <summary>The options listen and connect share; one instance per command.</summary>
 internal sealed class CommonOptions
 {
-    public Option<int?> Port { get; } = new("--port", "-p") { Description = "TCP port (default 5555)", HelpName = "N" };
+    public Option<int?> Port { get; } = new("--port", "-p")
+    {
+        Description = "TCP port (default 5555)",
+        HelpName = "N",
+        CustomParser = result => ParseNumber<int>(result, "--port", "a port number (0-65535)", int.TryParse),
+    };
 
     public Option<bool> Psk { get; } = new("--psk") { Description = "Passphrase mode (Noise XXpsk3): both sides must know the same passphrase. It is read from --passphrase-file, SECURECHAT_PASSPHRASE, or the terminal without echo" };
 
@@ -23,7 +28,31 @@ internal sealed class CommonOptions
 
     public Option<string?> Compat { get; } = CompatOption();
 
-    public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout") { Description = "Seconds the handshake may take (default 10)", HelpName = "SECONDS" };
+    public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout")
+    {
+        Description = "Seconds the handshake may take (default 10)",
+        HelpName = "SECONDS",
+        CustomParser = result => ParseNumber<double>(result, "--handshake-timeout", "a number of seconds, such as 10 or 2.5", double.TryParse),
+    };
+
+    private delegate bool TryParse<T>(string text, System.Globalization.NumberStyles styles, IFormatProvider provider, out T value);
+
+    /// <summary>A number option's value, or a parse error that names the option and what it wants (not a .NET type name).</summary>
+    private static T? ParseNumber<T>(System.CommandLine.Parsing.ArgumentResult result, string option, string wanted, TryParse<T> tryParse)
+        where T : struct
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        System.Globalization.NumberStyles styles = typeof(T) == typeof(double) ? System.Globalization.NumberStyles.Float : System.Globalization.NumberStyles.Integer;
+        if (tryParse(text, styles, System.Globalization.CultureInfo.InvariantCulture, out T value))
+        {
+            return value;
+        }
+
+        result.AddError($"{option} {TerminalTextOrEmpty(text)} is not {wanted}.");
+        return null;
+    }
+
+    private static string TerminalTextOrEmpty(string text) => text.Length == 0 ? "(nothing)" : Output.TerminalText.Sanitize(text);
 
     public static Option<DirectoryInfo?> HomeOption() => new("--home")
     {
@@ -127,7 +156,15 @@ internal static class CompatModes
     public const string SeedAes = "seed-aes";
     public const int SeedRsaPort = 12345;
 
+    /// <summary>The mode a session speaks, or null for the SecureChat protocol.</summary>
+    public static string? Of(SecureChat.Session.IChatSession session) => session switch
+    {
+        SecureChat.Compat.SeedRsaSession => SeedRsa,
+        SecureChat.Compat.SeedAesSession => SeedAes,
+        _ => null,
+    };
+
     public static string Warning(string mode) => mode == SeedRsa
         ? "--compat seed-rsa speaks the original RSA program's protocol. It does NOT protect against a man in the middle (the public keys are exchanged without any authentication), nor against replayed, reordered or dropped messages, and a message holds at most 190 bytes. Use the default mode (no --compat) whenever both sides run securechat."
-        : "--compat seed-aes speaks the original AES program's protocol. It does NOT authenticate anyone (the SHA-256 \"hash\" can be recomputed by anyone), does not protect against replayed, reordered or dropped messages, and identical messages look identical on the wire (AES in ECB mode). Use the default mode (no --compat) whenever both sides run securechat.";
+        : "--compat seed-aes speaks the original AES program's protocol. It does NOT authenticate anyone (the SHA-256 \"hash\" can be recomputed by anyone), does not protect against a man in the middle who knows or guesses the passphrase, nor against replayed, reordered or dropped messages, and identical messages look identical on the wire (AES in ECB mode). Use the default mode (no --compat) whenever both sides run securechat.";
 }

@@ -87,7 +87,7 @@ internal static class ConnectCommand
         {
             await socket.ConnectAsync(address.Host, address.Port, stop).ConfigureAwait(false);
             peer = socket.RemoteEndPoint is IPEndPoint remote ? Format(remote) : peer;
-            output.Connected(peer);
+            output.Connected(peer, authenticating: setup.Settings.Compat is null);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
@@ -118,7 +118,7 @@ internal static class ConnectCommand
             output.Warning(KeyChangedWarning(address, check.Remembered!, session.PeerFingerprint, setup.Store.KnownPeersPath));
             await session.CloseAsync(CloseReasons.KeyMismatch + ": the client remembers a different key for this server", CancellationToken.None).ConfigureAwait(false);
             output.Error(new Fault("key-mismatch", ExitCodes.Authentication, $"The server's key for {address.Key} changed; nothing was sent. See the warning above."));
-            output.Closed("error", session.KeysErased, null);
+            output.NeverStarted(session.KeysErased);
             return ExitCodes.Authentication;
         }
 

@@ -213,6 +213,12 @@ internal static class ListenCommand
             while (true)
             {
                 InputLine line = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (line.Kind == InputKind.End)
+                {
+                    output.Info("Input ended (Ctrl+D, or the end of stdin) before a peer connected: stopped listening. To listen with nothing to type, keep stdin open (for example: sleep infinity | securechat listen).");
+                    return;
+                }
+
                 if (line.Kind != InputKind.Line)
                 {
                     return;
@@ -232,6 +238,13 @@ internal static class ListenCommand
                 while (true)
                 {
                     Socket other = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                    if (setup.Settings.Compat is not null)
+                    {
+                        // The seed protocols have no way to say "busy": hang up, as the originals do.
+                        other.Dispose();
+                        continue;
+                    }
+
                     _ = Task.Run(async () =>
                     {
                         try
@@ -255,7 +268,7 @@ internal static class ListenCommand
         {
             socket.NoDelay = true;
             string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "the peer";
-            output.Connected(peer);
+            output.Connected(peer, authenticating: setup.Settings.Compat is null);
             (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: false, output, peer, stop).ConfigureAwait(false);
             if (started is null)
             {
@@ -274,7 +287,7 @@ internal static class ListenCommand
                 await session.CloseAsync(CloseReasons.NotAuthorized + ": your fingerprint is not in this server's authorized peers", CancellationToken.None).ConfigureAwait(false);
                 output.Error(new Fault("auth-failed", ExitCodes.Authentication,
                     $"Refused {peer}: its fingerprint {session.PeerFingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
-                output.Closed("error", session.KeysErased, null);
+                output.NeverStarted(session.KeysErased);
                 return (ExitCodes.Authentication, false);
             }
 

@@ -68,7 +68,7 @@ internal sealed class SessionSetup : IDisposable
 
         try
         {
-            Passphrase? passphrase = settings.Psk ? PassphraseSource.Obtain(settings.PassphraseFile, !Console.IsInputRedirected) : null;
+            Passphrase? passphrase = settings.Psk ? PassphraseSource.Obtain(settings.PassphraseFile, !Console.IsInputRedirected, verbatim: settings.Compat == CompatModes.SeedAes) : null;
             return new SessionSetup(settings, store, identity, passphrase);
         }
         catch
@@ -116,7 +116,7 @@ internal sealed class SessionSetup : IDisposable
         {
             fault = e is OperationCanceledException
                 ? new Fault("io", ExitCodes.Connection, "Stopped during the handshake.")
-                : Fault.From(e, peer, duringHandshake: true, initiator);
+                : Fault.From(e, peer, duringHandshake: true, initiator, Settings.Compat);
         }
         catch (SetupException e)
         {
@@ -125,7 +125,7 @@ internal sealed class SessionSetup : IDisposable
         }
 
         output.Error(fault);
-        output.Closed("error", keysErased: true, peerReason: null);
+        output.NeverStarted(keysErased: true);
         return (null, fault);
     }
 
@@ -144,7 +144,7 @@ internal sealed class SessionSetup : IDisposable
                     throw new SetupException("--compat seed-rsa needs OpenSSL's PSS with the maximum salt length, available here only on Linux.");
                 }
 
-                SeedRsaSession rsa = await SeedRsaSession.StartAsync(stream, initiator, cancellationToken).ConfigureAwait(false);
+                SeedRsaSession rsa = await SeedRsaSession.StartAsync(stream, initiator, Settings.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
                 output.CompatStarted(CompatModes.SeedRsa, rsa.PeerKeyFingerprint);
                 return rsa;
             case CompatModes.SeedAes:

@@ -52,7 +52,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line("  Press Ctrl+C to stop.");
     }
 
-    public void Connected(string peer) => Line($"Connected to {peer}. Authenticating…");
+    public void Connected(string peer, bool authenticating) => Line(authenticating ? $"Connected to {peer}. Authenticating…" : $"Connected to {peer}.");
 
     public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered)
     {
@@ -171,6 +171,8 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
         Line(keysErased ? "Chat ended. Keys erased." : "Chat ended.");
     }
+
+    public void NeverStarted(bool keysErased) => Line(keysErased ? "No chat took place. The keys made for it were erased." : "No chat took place.");
 
     private static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 

@@ -15,7 +15,8 @@ internal interface IChatOutput
 {
     void Listening(string address, int port, IReadOnlyList<string> reachableAt);
 
-    void Connected(string peer);
+    /// <summary>A TCP connection is up; <paramref name="authenticating"/> is false in the compatibility modes, which authenticate nothing.</summary>
+    void Connected(string peer, bool authenticating);
 
     void Handshake(SecureChatSession session, PeerTrust trust, bool remembered);
 
@@ -39,6 +40,9 @@ internal interface IChatOutput
     void Error(Fault fault);
 
     void Closed(string reason, bool keysErased, string? peerReason);
+
+    /// <summary>The conversation never started (handshake failed or peer refused); JSON: closed {reason: error}.</summary>
+    void NeverStarted(bool keysErased);
 
     /// <summary>Where people's output lines go (the line editor redirects them above the input line).</summary>
     Action<string>? LineSink { get; set; }

@@ -23,7 +23,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteNumber("port", port);
         });
 
-    public void Connected(string peer) => Emit("connected", w => w.WriteString("peer", peer));
+    public void Connected(string peer, bool authenticating) => Emit("connected", w => w.WriteString("peer", peer));
 
     public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered) =>
         Emit("handshake", w =>
@@ -75,15 +75,15 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
         });
 
     public void CompatStarted(string mode, string? peerKeyFingerprint) =>
-        Emit("handshake", w =>
+        Emit("compat", w =>
         {
             w.WriteString("protocol", mode);
             if (peerKeyFingerprint is not null)
             {
-                w.WriteString("peer_fingerprint", peerKeyFingerprint);
+                w.WriteString("peer_key_fingerprint", peerKeyFingerprint);
             }
 
-            w.WriteString("peer_status", "unauthenticated");
+            w.WriteBoolean("authenticated", false);
         });
 
     public void Verify(SecureChatSession session) =>
@@ -119,6 +119,8 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteString("reason", reason);
             w.WriteBoolean("keys_erased", keysErased);
         });
+
+    public void NeverStarted(bool keysErased) => Closed("error", keysErased, null);
 
     private void Emit(string name, Action<Utf8JsonWriter> fields)
     {

@@ -53,12 +53,17 @@ internal static class SeedAesMessage
             }
 
             string text = message.GetString()!;
-            bool verified = string.Equals(hash.GetString(), HashHex(text), StringComparison.OrdinalIgnoreCase);
+            bool verified = string.Equals(hash.GetString(), HashHex(text), StringComparison.Ordinal);
             return new SeedAesDecoded(text, timestamp.GetString()!, verified);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException("not a seed-aes JSON message", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // GetString() refuses escapes that are not valid UTF-16, such as a lone "\ud800".
+            throw new InvalidDataException("a seed-aes message whose text is not valid Unicode", e);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using SecureChat.Crypto;
 using SecureChat.Identity;
 using SecureChat.Session;
@@ -24,7 +23,14 @@ public sealed class SeedAesSession : IChatSession
     private readonly Stream _stream;
     private readonly SecretBuffer _key = new(32);
     private readonly SeedAesStreamDecoder _decoder;
-    private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(64);
+    /// <summary>
+    /// The original reads each message with one recv(1024) and fails on two that arrive together:
+    /// consecutive messages leave at least this far apart, so that they travel and are read apart.
+    /// </summary>
+    private static readonly TimeSpan MessageGap = TimeSpan.FromMilliseconds(60);
+
+    private readonly CompatEvents _events = new();
+    private long _lastWrite = long.MinValue;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Task _readLoop;
@@ -77,7 +83,17 @@ public sealed class SeedAesSession : IChatSession
         try
         {
             ObjectDisposedException.ThrowIf(_closed != 0, this);
+            if (_lastWrite != long.MinValue)
+            {
+                TimeSpan wait = MessageGap - System.Diagnostics.Stopwatch.GetElapsedTime(_lastWrite);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _lifetime.Token).ConfigureAwait(false);
+                }
+            }
+
             await _stream.WriteAsync(ciphertext, _lifetime.Token).ConfigureAwait(false);
+            _lastWrite = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -92,17 +108,9 @@ public sealed class SeedAesSession : IChatSession
     }
 
     /// <inheritdoc/>
-    public async ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return new SessionClosed(ByPeer: false, Reason: null);
-        }
-    }
+    /// <exception cref="ConnectionLostException">The connection failed (reset), as opposed to the peer closing it.</exception>
+    /// <exception cref="ProtocolViolationException">The peer's data broke the reader.</exception>
+    public ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default) => _events.ReceiveAsync(cancellationToken);
 
     private async Task ReadLoopAsync()
     {
@@ -115,13 +123,13 @@ public sealed class SeedAesSession : IChatSession
                 if (read == 0)
                 {
                     // The original's quit() just closes the socket: that is the normal end.
-                    await _events.Writer.WriteAsync(new SessionClosed(ByPeer: true, Reason: null), _lifetime.Token).ConfigureAwait(false);
+                    await _events.WriteAsync(new SessionClosed(ByPeer: true, Reason: null), _lifetime.Token).ConfigureAwait(false);
                     break;
                 }
 
                 foreach (SessionEvent evt in Decode(buffer.AsSpan(0, read)))
                 {
-                    await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+                    await _events.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -129,8 +137,13 @@ public sealed class SeedAesSession : IChatSession
         {
             if (Volatile.Read(ref _closed) == 0)
             {
-                _events.Writer.TryWrite(new SessionClosed(ByPeer: true, Reason: null));
+                _events.Fail(new ConnectionLostException("The connection to the seed-aes peer failed (it was reset, not closed).", e));
             }
+        }
+        catch (Exception e)
+        {
+            // Whatever the peer's data did to the reader, it ends this session, not the program.
+            _events.Fail(new ProtocolViolationException("The seed-aes peer's data could not be read: " + e.GetType().Name + ".", e));
         }
         finally
         {
@@ -226,7 +239,7 @@ public sealed class SeedAesSession : IChatSession
         _key.Dispose();
         _sendLock.Release();
         KeysErased = true;
-        _events.Writer.TryComplete();
+        _events.Complete();
     }
 
     /// <inheritdoc/>

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 using SecureChat.Session;
 
 namespace SecureChat.Compat;
@@ -30,12 +29,12 @@ public sealed class SeedRsaSession : IChatSession
     private readonly RSAOpenSsl _key;
     private readonly RSAOpenSsl _peer;
     private readonly byte[] _leftover;
-    private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(64);
+    private readonly CompatEvents _events = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private Task _readLoop = Task.CompletedTask;
     private int _closed;
-    private bool _exitSent;
+    private volatile bool _exitSent;
 
     private SeedRsaSession(Stream stream, RSAOpenSsl key, RSAOpenSsl peer, byte[] leftover, bool isInitiator)
     {
@@ -60,31 +59,37 @@ public sealed class SeedRsaSession : IChatSession
     /// <summary>Exchanges keys as the original programs do, then starts reading messages.</summary>
     /// <param name="stream">The connection; the session owns it.</param>
     /// <param name="isInitiator">True for the connecting side, which reads the listener's key first.</param>
+    /// <param name="timeout">How long the key exchange may take (a peer that sends nothing must not hold the connection).</param>
     /// <param name="cancellationToken">Cancels the key exchange.</param>
     /// <exception cref="ProtocolViolationException">The peer's key is not an RSA-2048 public key in PEM.</exception>
     /// <exception cref="ConnectionLostException">The connection ended during the exchange.</exception>
-    public static async ValueTask<SeedRsaSession> StartAsync(Stream stream, bool isInitiator, CancellationToken cancellationToken = default)
+    /// <exception cref="SessionTimeoutException">The exchange took longer than <paramref name="timeout"/>.</exception>
+    public static async ValueTask<SeedRsaSession> StartAsync(Stream stream, bool isInitiator, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         var key = new RSAOpenSsl(2048);
         RSAOpenSsl? peer = null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        CancellationToken exchange = deadline.Token;
         try
         {
             byte[] ours = Encoding.ASCII.GetBytes(key.ExportSubjectPublicKeyInfoPem() + "\n");
             byte[] leftover;
             if (isInitiator)
             {
-                (peer, leftover) = await ReadPeerKeyAsync(stream, cancellationToken).ConfigureAwait(false);
-                await stream.WriteAsync(ours, cancellationToken).ConfigureAwait(false);
+                (peer, leftover) = await ReadPeerKeyAsync(stream, exchange).ConfigureAwait(false);
+                await stream.WriteAsync(ours, exchange).ConfigureAwait(false);
 
                 // The original listener reads our key with one recv(2048) and drops whatever came
                 // with it: keep a first message from travelling in the same segment.
-                await Task.Delay(PartGap * 2, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PartGap * 2, exchange).ConfigureAwait(false);
             }
             else
             {
-                await stream.WriteAsync(ours, cancellationToken).ConfigureAwait(false);
-                (peer, leftover) = await ReadPeerKeyAsync(stream, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(ours, exchange).ConfigureAwait(false);
+                (peer, leftover) = await ReadPeerKeyAsync(stream, exchange).ConfigureAwait(false);
             }
 
             var session = new SeedRsaSession(stream, key, peer, leftover, isInitiator);
@@ -99,6 +104,11 @@ public sealed class SeedRsaSession : IChatSession
             if (e is IOException or SocketException)
             {
                 throw new ConnectionLostException("The connection was lost during the key exchange.", e);
+            }
+
+            if (e is OperationCanceledException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new SessionTimeoutException($"The seed-rsa key exchange did not finish within {timeout.TotalSeconds:0.#} seconds.", e);
             }
 
             throw;
@@ -205,17 +215,9 @@ public sealed class SeedRsaSession : IChatSession
     }
 
     /// <inheritdoc/>
-    public async ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return new SessionClosed(ByPeer: false, Reason: null);
-        }
-    }
+    /// <exception cref="ConnectionLostException">The connection ended without the peer's "exit".</exception>
+    /// <exception cref="ProtocolViolationException">The connection ended in the middle of a message.</exception>
+    public ValueTask<SessionEvent> ReceiveAsync(CancellationToken cancellationToken = default) => _events.ReceiveAsync(cancellationToken);
 
     private async Task ReadLoopAsync()
     {
@@ -230,11 +232,18 @@ public sealed class SeedRsaSession : IChatSession
                 while (length < message.Length)
                 {
                     int read = await _stream.ReadAsync(message.AsMemory(length), _lifetime.Token).ConfigureAwait(false);
+                    if (read == 0 && (_exitSent || Volatile.Read(ref _closed) != 0))
+                    {
+                        // We said "exit" and the peer hung up, as the originals do.
+                        return;
+                    }
+
                     if (read == 0)
                     {
-                        await _events.Writer.WriteAsync(
-                            length == 0 ? new SessionClosed(ByPeer: true, Reason: null) : new UnreadableData("the connection ended in the middle of a message"),
-                            _lifetime.Token).ConfigureAwait(false);
+                        // The originals say "exit" before they close; anything else is a loss.
+                        _events.Fail(length == 0
+                            ? new ConnectionLostException("The seed-rsa peer closed the connection without saying \"exit\".")
+                            : new ProtocolViolationException($"The connection ended {length} bytes into a {message.Length}-byte seed-rsa message."));
                         return;
                     }
 
@@ -243,21 +252,26 @@ public sealed class SeedRsaSession : IChatSession
 
                 length = 0;
                 SessionEvent evt = Open(message);
-                await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+                await _events.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
                 if (evt is SeedRsaTextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
                 {
                     // Whoever receives "exit" ends the chat, as the original does.
-                    await _events.Writer.WriteAsync(new SessionClosed(ByPeer: true, Reason: "exit"), _lifetime.Token).ConfigureAwait(false);
+                    await _events.WriteAsync(new SessionClosed(ByPeer: true, Reason: "exit"), _lifetime.Token).ConfigureAwait(false);
                     return;
                 }
             }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            if (Volatile.Read(ref _closed) == 0)
+            if (Volatile.Read(ref _closed) == 0 && !_exitSent)
             {
-                _events.Writer.TryWrite(new SessionClosed(ByPeer: true, Reason: null));
+                _events.Fail(new ConnectionLostException("The connection to the seed-rsa peer failed.", e));
             }
+        }
+        catch (Exception e)
+        {
+            // Whatever the peer's data did to the reader, it ends this session, not the program.
+            _events.Fail(new ProtocolViolationException("The seed-rsa peer's data could not be read: " + e.GetType().Name + ".", e));
         }
         finally
         {
@@ -349,7 +363,7 @@ public sealed class SeedRsaSession : IChatSession
         _peer.Dispose();
         _sendLock.Release();
         KeysErased = true;
-        _events.Writer.TryComplete();
+        _events.Complete();
     }
 
     /// <inheritdoc/>

@@ -28,7 +28,14 @@ internal sealed class KeyLog : IDisposable
             return null;
         }
 
-        var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Session keys: readable by the owner only (a file that exists already keeps its mode).
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var file = new FileStream(path, options);
         return new KeyLog(file);
     }
 

@@ -18,10 +18,15 @@ public sealed class Passphrase : IDisposable
     public const int MaxBytes = 1024;
 
     private readonly SecretBuffer _utf8;
+    private readonly int _length;
 
-    private Passphrase(SecretBuffer utf8) => _utf8 = utf8;
+    private Passphrase(SecretBuffer utf8, int length)
+    {
+        _utf8 = utf8;
+        _length = length;
+    }
 
-    internal ReadOnlySpan<byte> Utf8 => _utf8.Span;
+    internal ReadOnlySpan<byte> Utf8 => _utf8.Span[.._length];
 
     /// <summary>From characters (typed at a terminal). The caller keeps and wipes its own buffer.</summary>
     /// <exception cref="ArgumentException">Empty, or longer than <see cref="MaxBytes"/>.</exception>
@@ -54,7 +59,7 @@ public sealed class Passphrase : IDisposable
 
             var utf8 = new SecretBuffer(byteCount);
             Encoding.UTF8.GetBytes(normalized.AsSpan(0, written), utf8.Span);
-            return new Passphrase(utf8);
+            return new Passphrase(utf8, byteCount);
         }
         finally
         {
@@ -99,6 +104,24 @@ public sealed class Passphrase : IDisposable
     }
 
     /// <summary>
+    /// Exactly these bytes: no normalisation, no line break removed, empty allowed. Only for
+    /// --compat seed-aes, whose key is SHA-256 of the passphrase's bytes as the original program
+    /// read them (Python's input().encode()), so that a passphrase the original accepts works here too.
+    /// </summary>
+    /// <exception cref="ArgumentException">Longer than 4096 bytes.</exception>
+    public static Passphrase FromUtf8Verbatim(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > 4 * MaxBytes)
+        {
+            throw new ArgumentException($"The passphrase is longer than {4 * MaxBytes} bytes.", nameof(utf8));
+        }
+
+        var buffer = new SecretBuffer(Math.Max(1, utf8.Length));
+        utf8.CopyTo(buffer.Span);
+        return new Passphrase(buffer, utf8.Length);
+    }
+
+    /// <summary>
     /// psk = PBKDF2-HMAC-SHA256(passphrase, "SecureChat PSK v1" ‖ initiator e ‖ responder e, iterations, 32 bytes).
     /// </summary>
     internal void DerivePsk(ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral, Span<byte> psk, int iterations = Iterations)
@@ -108,7 +131,7 @@ public sealed class Passphrase : IDisposable
         label.CopyTo(salt);
         initiatorEphemeral.CopyTo(salt[label.Length..]);
         responderEphemeral.CopyTo(salt[(label.Length + initiatorEphemeral.Length)..]);
-        Rfc2898DeriveBytes.Pbkdf2(_utf8.Span, salt, psk, iterations, HashAlgorithmName.SHA256);
+        Rfc2898DeriveBytes.Pbkdf2(Utf8, salt, psk, iterations, HashAlgorithmName.SHA256);
     }
 
     /// <summary>Wipes the passphrase.</summary>

@@ -15,7 +15,7 @@ public class FailureTests
         using var serverHome = new TempHome();
         using var clientHome = new TempHome();
         string file = clientHome.File("passphrase.txt");
-        File.WriteAllText(file, "tr0ub4dor & 3\n");
+        File.WriteAllText(file, "tr0ub4dor & 3\nonly the first line counts\n");
         var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("tr0ub4dor & 3"), "--psk");
         await using (listener)
         await using (CliProcess client = Launch.Connect(clientHome.Path, port, null, "--psk", "--passphrase-file", file))

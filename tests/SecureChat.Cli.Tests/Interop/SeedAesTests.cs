@@ -21,7 +21,7 @@ public class SeedAesTests
         await using (SeedPeer original = SeedPeer.Start(Script, "client", port, "shared key"))
         {
             await original.EventAsync("connected");
-            await listener.EventAsync("handshake");
+            await listener.EventAsync("compat");
             await original.SendAsync(text);
             JsonElement received = await listener.EventAsync("received");
             Assert.Equal(text, received.GetProperty("text").GetString());
@@ -47,7 +47,7 @@ public class SeedAesTests
         int port = (await original.EventAsync("listening")).GetProperty("port").GetInt32();
         await using CliProcess client = Launch.Connect(home.Path, port, Env("pw"), "--compat", "seed-aes");
         await original.EventAsync("connected");
-        await client.EventAsync("handshake");
+        await client.EventAsync("compat");
         await original.SendAsync("from the original server");
         Assert.Equal("from the original server", (await client.EventAsync("received")).GetProperty("text").GetString());
         await original.QuitAsync();
@@ -85,7 +85,9 @@ public class SeedAesTests
         {
             await original.EventAsync("connected");
             await original.SendAsync("you cannot read this");
-            await listener.StderrContainsAsync("passphrases differ");
+            JsonElement error = await listener.EventAsync("error");
+            Assert.Equal("integrity", error.GetProperty("code").GetString());
+            Assert.Contains("passphrases differ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.DoesNotContain("\"received\"", listener.Stdout, StringComparison.Ordinal);
         }
     }
@@ -99,7 +101,7 @@ public class SeedAesTests
         await using (SeedPeer original = SeedPeer.Start(Script, "client", port, "pw"))
         {
             await original.EventAsync("connected");
-            await listener.EventAsync("handshake");
+            await listener.EventAsync("compat");
             await listener.WriteLineAsync(new string('é', 200)); // 6 bytes each as \u00e9
             JsonElement error = await listener.EventAsync("error");
             Assert.Contains("1024", error.GetProperty("message").GetString(), StringComparison.Ordinal);

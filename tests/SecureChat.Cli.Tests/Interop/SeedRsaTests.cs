@@ -17,9 +17,10 @@ public class SeedRsaTests
         await using (SeedPeer original = SeedPeer.Start(Script, "client", port))
         {
             await original.EventAsync("key-exchange-done");
-            JsonElement handshake = await listener.EventAsync("handshake");
-            Assert.Equal("seed-rsa", handshake.GetProperty("protocol").GetString());
-            Assert.Equal("unauthenticated", handshake.GetProperty("peer_status").GetString());
+            JsonElement started = await listener.EventAsync("compat");
+            Assert.Equal("seed-rsa", started.GetProperty("protocol").GetString());
+            Assert.False(started.GetProperty("authenticated").GetBoolean());
+            Assert.StartsWith("SHA256:", started.GetProperty("peer_key_fingerprint").GetString(), StringComparison.Ordinal);
 
             await original.SendAsync("héllo from the original 你好");
             JsonElement received = await listener.EventAsync("received");
@@ -47,7 +48,7 @@ public class SeedRsaTests
         int port = (await original.EventAsync("listening")).GetProperty("port").GetInt32();
         await using CliProcess client = Launch.Connect(home.Path, port, null, "--compat", "seed-rsa");
         await original.EventAsync("key-exchange-done");
-        await client.EventAsync("handshake");
+        await client.EventAsync("compat");
 
         await client.WriteLineAsync("from securechat 👋");
         Assert.Equal("from securechat 👋", (await original.EventAsync("received")).GetProperty("text").GetString());

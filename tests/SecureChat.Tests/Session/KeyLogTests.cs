@@ -67,6 +67,28 @@ public class KeyLogTests
         }
     }
 
+    [Fact]
+    public async Task Key_log_file_is_created_readable_by_its_owner_only()
+    {
+        string directory = Directory.CreateTempSubdirectory("securechat-keylog-").FullName;
+        string log = Path.Combine(directory, "keys.log");
+        try
+        {
+            var (client, server) = await Loopback.PairAsync(new SessionOptions { KeyLogFile = log }, new SessionOptions { KeyLogFile = null });
+            await client.DisposeAsync();
+            await server.DisposeAsync();
+            Assert.True(new FileInfo(log).Length > 0);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
     {
         public static readonly ByteArrayComparer Instance = new();
