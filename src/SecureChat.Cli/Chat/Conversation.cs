@@ -15,7 +15,7 @@ internal sealed record ConversationEnd(string Reason, Fault? Fault)
 /// the user types; end words, Ctrl+D and Ctrl+C end it with CLOSE. "Chat ended. Keys erased." is
 /// printed only after the session reports its keys erased.
 /// </summary>
-internal sealed class Conversation(IChatSession session, IChatInput input, IChatOutput output, string peer)
+internal sealed partial class Conversation(IChatSession session, IChatInput input, IChatOutput output, string peer, ChatSettings? settings = null)
 {
     private static readonly string[] EndWords = ["exit", "quit()", "/quit"];
 
@@ -82,6 +82,9 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
                     case TextReceived or SeedRsaTextReceived or SeedAesTextReceived:
                         anyMessage = true;
                         output.Received(evt);
+                        break;
+                    case FileOffered or FileAccepted or FileRejected or FileProgress or FileCompleted or FileFailed or PeerWarning:
+                        OnFileEvent(evt);
                         break;
                     case UnreadableData unreadable:
                         // Not fatal (the seed protocols have no way to recover otherwise), but reported as an error event.
@@ -162,6 +165,13 @@ internal sealed class Conversation(IChatSession session, IChatInput input, IChat
 
     private void RunCommand(string command)
     {
+        string verb = command.Split(' ', 2)[0].ToLowerInvariant();
+        if (verb is "/send" or "/accept" or "/reject" or "/cancel")
+        {
+            RunFileCommand(verb, command.Length > verb.Length ? command[verb.Length..].Trim() : "");
+            return;
+        }
+
         switch (command.ToLowerInvariant())
         {
             case "/help":

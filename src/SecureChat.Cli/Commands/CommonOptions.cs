@@ -28,6 +28,10 @@ internal sealed class CommonOptions
 
     public Option<string?> Compat { get; } = CompatOption();
 
+    public Option<DirectoryInfo?> DownloadDir { get; } = new("--download-dir") { Description = "Where files you /accept are saved (default: the current directory)", HelpName = "DIR" };
+
+    public Option<DirectoryInfo?> AcceptFiles { get; } = new("--accept-files") { Description = "Accept every file the peer offers into DIR without asking (for scripts)", HelpName = "DIR" };
+
     public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout")
     {
         Description = "Seconds the handshake may take (default 10)",
@@ -85,6 +89,8 @@ internal sealed class CommonOptions
         command.Add(ShowCiphertext);
         command.Add(HandshakeTimeout);
         command.Add(Compat);
+        command.Add(DownloadDir);
+        command.Add(AcceptFiles);
     }
 
     public ChatSettings Read(ParseResult result)
@@ -119,6 +125,13 @@ internal sealed class CommonOptions
             throw new UsageException("--passphrase-file only makes sense with --psk (or --compat seed-aes).");
         }
 
+        string? downloadDir = ExistingDirectory(result.GetValue(DownloadDir), "--download-dir");
+        string? acceptFiles = ExistingDirectory(result.GetValue(AcceptFiles), "--accept-files");
+        if (compat is not null && (downloadDir ?? acceptFiles) is not null)
+        {
+            throw new UsageException($"--compat {compat} cannot send files (the original program has no file transfer): drop --download-dir and --accept-files.");
+        }
+
         return new ChatSettings(
             Port: port,
             PortGiven: result.GetValue(Port) is not null,
@@ -129,7 +142,26 @@ internal sealed class CommonOptions
             Home: result.GetValue(Home)?.FullName,
             Json: result.GetValue(Json),
             ShowCiphertext: result.GetValue(ShowCiphertext),
-            HandshakeTimeout: TimeSpan.FromSeconds(timeout));
+            HandshakeTimeout: TimeSpan.FromSeconds(timeout))
+        {
+            DownloadDir = downloadDir ?? Directory.GetCurrentDirectory(),
+            AcceptFilesDir = acceptFiles,
+        };
+    }
+
+    private static string? ExistingDirectory(DirectoryInfo? directory, string option)
+    {
+        if (directory is null)
+        {
+            return null;
+        }
+
+        if (!directory.Exists)
+        {
+            throw new UsageException($"{option} {directory.FullName} is not an existing directory: create it first (mkdir -p '{directory.FullName}').");
+        }
+
+        return directory.FullName;
     }
 }
 
@@ -147,6 +179,12 @@ internal sealed record ChatSettings(
     TimeSpan HandshakeTimeout)
 {
     public const int DefaultPort = 5555;
+
+    /// <summary>Where accepted files go.</summary>
+    public string DownloadDir { get; init; } = Directory.GetCurrentDirectory();
+
+    /// <summary>When set, every offer is accepted into this directory without asking.</summary>
+    public string? AcceptFilesDir { get; init; }
 }
 
 /// <summary>The names and default ports of the compatibility modes.</summary>

@@ -138,7 +138,7 @@ internal static class ConnectCommand
 
         output.Handshake(session, trust, remembered);
         using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
-        ConversationEnd end = await new Conversation(session, input, output, peer).RunAsync(stop).ConfigureAwait(false);
+        ConversationEnd end = await new Conversation(session, input, output, peer, setup.Settings).RunAsync(stop).ConfigureAwait(false);
         return end.ExitCode;
     }
 

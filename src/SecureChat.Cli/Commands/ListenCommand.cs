@@ -167,6 +167,7 @@ internal static class ListenCommand
             finally
             {
                 output.LineSink = null;
+                output.StatusSink = null;
             }
         }
 
@@ -296,7 +297,7 @@ internal static class ListenCommand
                 : PeerTrust.New;
             output.Handshake(session, trust, remembered: false);
 
-            var conversation = new Conversation(session, input, output, peer);
+            var conversation = new Conversation(session, input, output, peer, setup.Settings);
             ConversationEnd end = await conversation.RunAsync(stop).ConfigureAwait(false);
             return (end.ExitCode, conversation.StopRequested);
         }

@@ -189,6 +189,7 @@ internal sealed class SessionSetup : IDisposable
         {
             var terminal = new TerminalInput();
             output.LineSink = terminal.WriteAbove;
+            output.StatusSink = terminal.SetStatus;
             return terminal;
         }
 

@@ -14,6 +14,10 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Commands:
           /help              this list
           /verify            show both fingerprints and the session code again
+          /send PATH         offer a file to the peer
+          /accept [ID]       receive an offered file (the latest offer without ID)
+          /reject [ID]       refuse an offered file
+          /cancel ID         stop a transfer in either direction
           /quit, exit, quit()  end the chat (so do Ctrl+D and Ctrl+C)
           //text             send a message that starts with '/'
         Anything else you type is sent as a message when you press Enter.
@@ -22,6 +26,87 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     private readonly Lock _lock = new();
 
     public Action<string>? LineSink { get; set; }
+
+    public Action<IReadOnlyList<string>>? StatusSink { get; set; }
+
+    private readonly Dictionary<uint, string> _transfers = [];
+    private readonly Dictionary<uint, string> _incomingNames = [];
+    private readonly Dictionary<uint, string> _outgoingNames = [];
+
+    public void FileOffered(FileOffered offer)
+    {
+        lock (_transfers)
+        {
+            _incomingNames[offer.Id] = TerminalText.Sanitize(offer.Name);
+        }
+
+        Line($"⇣ The peer offers file {offer.Id}: {Paint(TerminalText.Sanitize(offer.Name), "1")} ({TransferText.Size(offer.Size)}, SHA-256 {offer.Sha256}).");
+        Line($"  Type /accept {offer.Id} to receive it, or /reject {offer.Id}.");
+    }
+
+    public void FileOfferSent(FileOfferSent offer)
+    {
+        lock (_transfers)
+        {
+            _outgoingNames[offer.Id] = TerminalText.Sanitize(offer.Name);
+        }
+
+        Line($"⇡ Offered file {offer.Id}: {TerminalText.Sanitize(offer.Name)} ({TransferText.Size(offer.Size)}). Waiting for the peer to accept…");
+    }
+
+    public void FileAccepted(FileAccepted accepted) =>
+        Line(accepted.Offset > 0
+            ? $"⇡ The peer accepted file {accepted.Id}; resuming from {TransferText.Size(accepted.Offset)}."
+            : $"⇡ The peer accepted file {accepted.Id}.");
+
+    public void FileProgress(FileProgress progress)
+    {
+        if (StatusSink is null)
+        {
+            return; // not a terminal: no bars, just the outcome
+        }
+
+        lock (_transfers)
+        {
+            string name = progress.Direction == TransferDirection.Incoming
+                ? _incomingNames.GetValueOrDefault(progress.Id) ?? ""
+                : _outgoingNames.GetValueOrDefault(progress.Id) ?? "";
+            _transfers[Key(progress.Id, progress.Direction)] = TransferText.ProgressLine(progress, name);
+            ShowStatus();
+        }
+    }
+
+    public void FileDone(FileCompleted done)
+    {
+        RemoveStatus(done.Id, done.Direction);
+        string resumed = done.ResumedFrom > 0 ? $", resumed from {TransferText.Size(done.ResumedFrom)}" : "";
+        Line(done.Direction == TransferDirection.Incoming
+            ? $"⇣ File {done.Id} saved as {TerminalText.Sanitize(done.Path)} (SHA-256 verified{resumed})."
+            : $"⇡ File {done.Id} delivered: the peer verified its SHA-256{resumed}.");
+    }
+
+    public void FileFailed(uint id, TransferDirection direction, string reason)
+    {
+        RemoveStatus(id, direction);
+        Warning($"file {id} ({(direction == TransferDirection.Incoming ? "incoming" : "outgoing")}) failed: {TerminalText.Sanitize(reason)}.");
+    }
+
+    /// <summary>Progress lines are keyed apart per direction (the two sides number their transfers apart, but be safe).</summary>
+    private static uint Key(uint id, TransferDirection direction) => direction == TransferDirection.Incoming ? id | 0x8000_0000 : id;
+
+    private void RemoveStatus(uint id, TransferDirection direction)
+    {
+        lock (_transfers)
+        {
+            if (_transfers.Remove(Key(id, direction)))
+            {
+                ShowStatus();
+            }
+        }
+    }
+
+    private void ShowStatus() =>
+        StatusSink?.Invoke([.. _transfers.OrderBy(t => t.Key & 0x7FFF_FFFF).Select(t => t.Value)]);
 
     private string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
 

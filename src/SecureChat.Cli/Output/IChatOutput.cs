@@ -44,6 +44,24 @@ internal interface IChatOutput
     /// <summary>The conversation never started (handshake failed or peer refused); JSON: closed {reason: error}.</summary>
     void NeverStarted(bool keysErased);
 
+    /// <summary>The peer offers a file (its name already made safe).</summary>
+    void FileOffered(FileOffered offer);
+
+    /// <summary>We offered a file.</summary>
+    void FileOfferSent(FileOfferSent offer);
+
+    /// <summary>The peer accepted one of our offers.</summary>
+    void FileAccepted(FileAccepted accepted);
+
+    void FileProgress(FileProgress progress);
+
+    void FileDone(FileCompleted done);
+
+    void FileFailed(uint id, TransferDirection direction, string reason);
+
+    /// <summary>Where the progress lines go on a terminal (kept between the messages and the input row).</summary>
+    Action<IReadOnlyList<string>>? StatusSink { get; set; }
+
     /// <summary>Where people's output lines go (the line editor redirects them above the input line).</summary>
     Action<string>? LineSink { get; set; }
 }

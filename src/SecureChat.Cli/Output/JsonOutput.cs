@@ -16,6 +16,66 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
 
     public Action<string>? LineSink { get; set; }
 
+    public Action<IReadOnlyList<string>>? StatusSink { get; set; }
+
+    private static string Direction(TransferDirection direction) => direction == TransferDirection.Incoming ? "incoming" : "outgoing";
+
+    public void FileOffered(FileOffered offer) =>
+        Emit("file-offer", w =>
+        {
+            w.WriteNumber("id", offer.Id);
+            w.WriteString("direction", "incoming");
+            w.WriteString("name", offer.Name);
+            w.WriteNumber("size", offer.Size);
+            w.WriteString("sha256", offer.Sha256);
+        });
+
+    public void FileOfferSent(FileOfferSent offer) =>
+        Emit("file-offer", w =>
+        {
+            w.WriteNumber("id", offer.Id);
+            w.WriteString("direction", "outgoing");
+            w.WriteString("name", offer.Name);
+            w.WriteNumber("size", offer.Size);
+            w.WriteString("sha256", offer.Sha256);
+            w.WriteString("path", offer.Path);
+        });
+
+    public void FileAccepted(FileAccepted accepted) =>
+        Emit("file-accepted", w =>
+        {
+            w.WriteNumber("id", accepted.Id);
+            w.WriteNumber("offset", accepted.Offset);
+        });
+
+    public void FileProgress(FileProgress progress) =>
+        Emit("file-progress", w =>
+        {
+            w.WriteNumber("id", progress.Id);
+            w.WriteString("direction", Direction(progress.Direction));
+            w.WriteNumber("bytes", progress.Bytes);
+            w.WriteNumber("total", progress.Total);
+        });
+
+    public void FileDone(FileCompleted done) =>
+        Emit("file-done", w =>
+        {
+            w.WriteNumber("id", done.Id);
+            w.WriteString("direction", Direction(done.Direction));
+            w.WriteString("path", done.Path);
+            w.WriteString("sha256", done.Sha256);
+            w.WriteBoolean("verified", done.Verified);
+            w.WriteNumber("resumed_from", done.ResumedFrom);
+        });
+
+    public void FileFailed(uint id, TransferDirection direction, string reason) =>
+        Emit("file-failed", w =>
+        {
+            w.WriteNumber("id", id);
+            w.WriteString("direction", Direction(direction));
+            w.WriteString("reason", reason);
+        });
+
     public void Listening(string address, int port, IReadOnlyList<string> reachableAt) =>
         Emit("listening", w =>
         {

@@ -41,6 +41,8 @@ internal sealed class LineEditor : IDisposable
     private ExceptionDispatchInfo? readerFault;
     private int scrollStart;
     private bool disposed;
+    private string[] status = [];
+    private int statusDrawn;
 
     /// <param name="console">The console; not disposed by the editor.</param>
     /// <param name="prompt">Plain text shown before the line; control characters (so also colours) are removed.</param>
@@ -119,7 +121,7 @@ internal sealed class LineEditor : IDisposable
 
             state.Reset();
             scrollStart = 0;
-            console.Write(Render());
+            console.Write(statusDrawn == status.Length ? Render() : MoveToStatusTop() + StatusBlock() + Render());
             var completion = new TaskCompletionSource<LineResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             pending = completion;
 
@@ -162,16 +164,13 @@ internal sealed class LineEditor : IDisposable
         {
             bool reading = pending is not null && !disposed;
             var output = new StringBuilder(text.Length + 64);
-            if (reading)
-            {
-                output.Append(ClearRow);
-            }
-
+            output.Append(MoveToStatusTop());
             foreach (string line in text.Split('\n'))
             {
                 output.Append(line.EndsWith('\r') ? line.AsSpan(0, line.Length - 1) : line).Append("\r\n");
             }
 
+            output.Append(StatusBlock());
             if (reading)
             {
                 output.Append(Render());
@@ -182,6 +181,61 @@ internal sealed class LineEditor : IDisposable
     }
 
     /// <summary>Redraws the input row (after something else wrote to the terminal, say). Thread-safe.</summary>
+    /// <summary>
+    /// Sets the status lines shown between the messages and the input row (progress bars): each is
+    /// cut to the terminal's width, so the block always takes exactly one row per line. Thread-safe.
+    /// </summary>
+    public void SetStatus(IReadOnlyList<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            string top = MoveToStatusTop();
+            status = [.. lines.Select(EditBuffer.Sanitize)];
+            console.Write(top + StatusBlock() + (pending is not null ? Render() : ""));
+        }
+    }
+
+    /// <summary>From the input row to the first status row, clearing everything below: the block is redrawn after.</summary>
+    private string MoveToStatusTop()
+    {
+        string up = statusDrawn > 0 ? string.Create(CultureInfo.InvariantCulture, $"{Escape}[{statusDrawn}A") : "";
+        statusDrawn = 0;
+        return "\r" + up + Escape + "[J";
+    }
+
+    /// <summary>The status lines, each on its own row; leaves the cursor at the start of the input row.</summary>
+    private string StatusBlock()
+    {
+        var block = new StringBuilder();
+        int width = Math.Max(1, console.Width - 1);
+        foreach (string line in status)
+        {
+            int used = 0;
+            foreach (Rune rune in line.EnumerateRunes())
+            {
+                int w = DisplayWidth.Of(rune);
+                if (used + w > width)
+                {
+                    break;
+                }
+
+                block.Append(rune.ToString());
+                used += w;
+            }
+
+            block.Append(Escape + "[K\r\n");
+        }
+
+        statusDrawn = status.Length;
+        return block.ToString();
+    }
+
     public void Redraw()
     {
         lock (gate)
@@ -222,7 +276,11 @@ internal sealed class LineEditor : IDisposable
             state.History.Clear();
             typeAhead.Clear();
             Monitor.PulseAll(gate);
-            if (completion is not null)
+            if (statusDrawn > 0)
+            {
+                TryWrite(MoveToStatusTop());
+            }
+            else if (completion is not null)
             {
                 TryWrite(ClearRow);
             }

@@ -17,6 +17,9 @@ internal sealed class TerminalInput : IChatInput
     /// <summary>Prints above the input line (already sanitised text).</summary>
     public void WriteAbove(string text) => _editor.WriteAbove(text);
 
+    /// <summary>Progress bars and other status lines, kept between the messages and the input row.</summary>
+    public void SetStatus(IReadOnlyList<string> lines) => _editor.SetStatus(lines);
+
     public async Task<InputLine> ReadAsync(CancellationToken cancellationToken)
     {
         LineResult result = await _editor.ReadLineAsync(cancellationToken).ConfigureAwait(false);

@@ -22,7 +22,24 @@ public sealed partial class SecureChatSession
     /// the peer stopped reading: the session ends with <see cref="ConnectionLostException"/>, so a
     /// stalled peer can never hold the session, its keys or its lock forever.
     /// </summary>
-    private async ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
+    private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null) =>
+        SendFrameAsync(1 + body.Length, WriteTypedBody, (type, body), captureCiphertext, cancellationToken, writeTimeout);
+
+    private static int WriteTypedBody(Span<byte> plaintext, (MessageType Type, ReadOnlyMemory<byte> Body) message)
+    {
+        plaintext[0] = (byte)message.Type;
+        message.Body.Span.CopyTo(plaintext[1..]);
+        return 1 + message.Body.Length;
+    }
+
+    /// <summary>Writes a message's plaintext (type ‖ body) into the frame buffer; returns its length, or -1 to send nothing.</summary>
+    private delegate int PlaintextWriter<TState>(Span<byte> plaintext, TState state);
+
+    /// <summary>
+    /// Encrypts and writes one transport message whose plaintext (at most <paramref name="maxPlaintext"/>
+    /// bytes) <paramref name="writePlaintext"/> puts straight into the frame buffer, under the send lock.
+    /// </summary>
+    private async ValueTask<byte[]?> SendFrameAsync<TState>(int maxPlaintext, PlaintextWriter<TState> writePlaintext, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
     {
         ThrowIfFaulted();
         if (Volatile.Read(ref _shutdownStarted) != 0)
@@ -37,7 +54,7 @@ public sealed partial class SecureChatSession
             throw new ConnectionLostException("The peer stopped reading: an earlier message could not be delivered.");
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.HeaderSize + maxPlaintext + TransportLimits.TagSize);
         int length = 0;
         using var write = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         try
@@ -48,7 +65,13 @@ public sealed partial class SecureChatSession
                 throw new InvalidOperationException("The session is closed.");
             }
 
-            length = Seal(type, body.Span, buffer);
+            length = SealWith(buffer, maxPlaintext, writePlaintext, state);
+            if (length < 0)
+            {
+                length = 0;
+                return null;
+            }
+
             byte[]? copy = captureCiphertext ? buffer.AsSpan(Frame.HeaderSize, length - Frame.HeaderSize).ToArray() : null;
 
             // Never the caller's token: a frame cut in half would desynchronise the stream.
@@ -83,12 +106,28 @@ public sealed partial class SecureChatSession
     /// <summary>Builds one frame in <paramref name="buffer"/>: header, then ENCRYPT(type ‖ body) in place; then Rekey().</summary>
     private int Seal(MessageType type, ReadOnlySpan<byte> body, Span<byte> buffer)
     {
-        int plaintextLength = 1 + body.Length;
+        buffer[Frame.HeaderSize] = (byte)type;
+        body.CopyTo(buffer[(Frame.HeaderSize + 1)..]);
+        return SealInPlace(buffer, 1 + body.Length);
+    }
+
+    private int SealWith<TState>(Span<byte> buffer, int maxPlaintext, PlaintextWriter<TState> write, TState state)
+    {
+        int plaintextLength = write(buffer.Slice(Frame.HeaderSize, maxPlaintext), state);
+        return plaintextLength < 0 ? -1 : SealInPlace(buffer, plaintextLength);
+    }
+
+    /// <summary>The plaintext is in place after the header: write the header, ENCRYPT in place (§5.1), then Rekey() (§11.3).</summary>
+    private int SealInPlace(Span<byte> buffer, int plaintextLength)
+    {
+        if (plaintextLength is < 1 or > Frame.MaxPayloadLength - TransportLimits.TagSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(plaintextLength));
+        }
+
         int frameLength = plaintextLength + TransportLimits.TagSize;
         Frame.WriteHeader(buffer, frameLength);
         Span<byte> message = buffer.Slice(Frame.HeaderSize, frameLength);
-        message[0] = (byte)type;
-        body.CopyTo(message[1..]);
         _send.EncryptWithAd([], message[..plaintextLength], message);
         _send.Rekey();
         return Frame.HeaderSize + frameLength;
@@ -113,6 +152,16 @@ public sealed partial class SecureChatSession
 
                 Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
                 SessionEvent? evt = Open(frame.Value);
+                if (evt is FileChunk chunk)
+                {
+                    // The writer is behind: wait (backpressure on the socket), not counted as silence.
+                    Volatile.Write(ref _deliveryBlocked, true);
+                    await chunk.Transfer.OnDataAsync(chunk.Chunk, chunk.Length, _lifetime.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _deliveryBlocked, false);
+                    Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
+                    continue;
+                }
+
                 if (evt is SessionClosed closed)
                 {
                     _closed = closed;
@@ -197,6 +246,12 @@ public sealed partial class SecureChatSession
                     }
 
                     return null;
+                case MessageType.FileData:
+                    return _transfers.OnData(body, out PeerWarning? warning) is { } data
+                        ? new FileChunk(data.Transfer, data.Chunk, data.Length)
+                        : warning;
+                case MessageType.FileOffer or MessageType.FileAccept or MessageType.FileReject or MessageType.FileEnd or MessageType.FileCancel:
+                    return _transfers.OnControl((MessageType)span[0], body);
                 default:
                     // PONG refreshes the idle clock (already done); unknown types are ignored (room to grow).
                     return null;
@@ -414,6 +469,7 @@ public sealed partial class SecureChatSession
         }
         finally
         {
+            _transfers.End(_fault is null ? "the chat ended before the transfer finished" : "the connection was lost before the transfer finished");
             _events.Writer.TryComplete();
             _shutdownDone.TrySetResult();
         }

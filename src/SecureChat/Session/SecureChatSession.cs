@@ -37,7 +37,9 @@ public sealed partial class SecureChatSession : IChatSession
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(
-        new BoundedChannelOptions(64) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(64) { SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly Transfer.TransferManager _transfers;
 
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
@@ -74,6 +76,7 @@ public sealed partial class SecureChatSession : IChatSession
         _keyLog = keyLog;
         _options = options;
         IsInitiator = isInitiator;
+        _transfers = new Transfer.TransferManager(this);
         ProtocolName = handshake.ProtocolName;
         _isPsk = handshake.ProtocolName == HandshakePattern.XXpsk3.ProtocolName;
         HandshakeHash = handshake.HandshakeHash;

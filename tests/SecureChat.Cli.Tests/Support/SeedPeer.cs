@@ -99,6 +99,9 @@ internal sealed class SeedPeer : IAsyncDisposable
 
     public Task SendAsync(string text) => CommandAsync(new JsonObject { ["send"] = text });
 
+    /// <summary>noise_peer.py only: sends one transport message of any type.</summary>
+    public Task SendTypeAsync(int type, byte[] body) => CommandAsync(new JsonObject { ["send_type"] = type, ["body_hex"] = Convert.ToHexString(body) });
+
     public Task QuitAsync() => CommandAsync(new JsonObject { ["quit"] = true });
 
     private async Task CommandAsync(JsonObject command)

@@ -516,6 +516,8 @@ class Session:
                 if len(body) != 8:
                     self.abort(PeerError("protocol", "PING body is not 8 bytes"))
                 self.send(T_PONG, body)
+            elif 0x10 <= msg_type <= 0x1F:                  # file transfer (PROTOCOL.md §4.1): reported raw
+                emit({"event": "file-message", "type": msg_type, "body_hex": body.hex()})
             # PONG and unknown authenticated types are ignored.
 
 def parse_command(raw: bytes) -> tuple[int, bytes]:

@@ -1,0 +1,207 @@
+using System.Globalization;
+using SecureChat.Cli.Output;
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Chat;
+
+/// <summary>The file commands (/send, /accept, /reject, /cancel) and file events of a conversation.</summary>
+internal sealed partial class Conversation
+{
+    private readonly List<uint> _pendingOffers = [];
+
+    private void OnFileEvent(SessionEvent evt)
+    {
+        switch (evt)
+        {
+            case FileOffered offer:
+                output.FileOffered(offer);
+                if (settings?.AcceptFilesDir is { } auto)
+                {
+                    _ = AcceptAsync(offer.Id, auto);
+                }
+                else
+                {
+                    lock (_pendingOffers)
+                    {
+                        _pendingOffers.Add(offer.Id);
+                    }
+                }
+
+                break;
+            case FileAccepted accepted:
+                output.FileAccepted(accepted);
+                break;
+            case FileRejected rejected:
+                output.FileFailed(rejected.Id, TransferDirection.Outgoing, "the peer rejected it: " + rejected.Reason);
+                break;
+            case FileProgress progress:
+                output.FileProgress(progress);
+                break;
+            case FileCompleted done:
+                output.FileDone(done);
+                break;
+            case FileFailed failed:
+                Forget(failed.Id);
+                output.FileFailed(failed.Id, failed.Direction, failed.Reason);
+                break;
+            case PeerWarning warning:
+                output.Warning(warning.Message);
+                break;
+        }
+    }
+
+    private void RunFileCommand(string verb, string argument)
+    {
+        if (session is not SecureChatSession secure)
+        {
+            output.Warning("this compatibility mode cannot send files: the original program has no file transfer.");
+            return;
+        }
+
+        switch (verb)
+        {
+            case "/send":
+                string path = Unquote(argument);
+                if (path.Length == 0)
+                {
+                    output.Error(Fault.BadInput("/send needs a file: /send PATH"));
+                    return;
+                }
+
+                _ = SendFileAsync(secure, ExpandHome(path));
+                break;
+            case "/accept" or "/reject":
+                if (!TryOfferId(argument, out uint id))
+                {
+                    return;
+                }
+
+                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory()) : RejectAsync(secure, id);
+                break;
+            default:
+                if (!uint.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out uint transfer))
+                {
+                    output.Error(Fault.BadInput("/cancel needs the transfer's number: /cancel ID"));
+                    return;
+                }
+
+                _ = CancelAsync(secure, transfer);
+                break;
+        }
+    }
+
+    /// <summary>The ID typed, or the latest offer still waiting when none was.</summary>
+    private bool TryOfferId(string argument, out uint id)
+    {
+        if (argument.Length > 0)
+        {
+            if (uint.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out id))
+            {
+                return true;
+            }
+
+            output.Error(Fault.BadInput($"{TerminalText.Sanitize(argument)} is not an offer number: use the number shown with the offer."));
+            return false;
+        }
+
+        lock (_pendingOffers)
+        {
+            if (_pendingOffers.Count > 0)
+            {
+                id = _pendingOffers[^1];
+                return true;
+            }
+        }
+
+        id = 0;
+        output.Error(Fault.BadInput("No file offer is waiting for an answer."));
+        return false;
+    }
+
+    private void Forget(uint id)
+    {
+        lock (_pendingOffers)
+        {
+            _pendingOffers.Remove(id);
+        }
+    }
+
+    private async Task SendFileAsync(SecureChatSession secure, string path)
+    {
+        try
+        {
+            output.FileOfferSent(await secure.SendFileAsync(path).ConfigureAwait(false));
+        }
+        catch (ArgumentException e)
+        {
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException or IOException)
+        {
+            // The session ended meanwhile; the receive loop reports why.
+        }
+    }
+
+    private async Task AcceptAsync(uint id, string directory)
+    {
+        Forget(id);
+        try
+        {
+            await ((SecureChatSession)session).AcceptFileAsync(id, directory).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+        }
+        catch (IOException e)
+        {
+            output.FileFailed(id, TransferDirection.Incoming, e.Message);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session ended meanwhile.
+        }
+    }
+
+    private async Task RejectAsync(SecureChatSession secure, uint id)
+    {
+        Forget(id);
+        try
+        {
+            await secure.RejectFileAsync(id, "the user rejected it").ConfigureAwait(false);
+            output.Info($"Rejected file {id}.");
+        }
+        catch (ArgumentException e)
+        {
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session ended meanwhile.
+        }
+    }
+
+    private async Task CancelAsync(SecureChatSession secure, uint id)
+    {
+        try
+        {
+            await secure.CancelFileAsync(id, "the user cancelled it").ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session ended meanwhile.
+        }
+    }
+
+    private static string Unquote(string path) =>
+        path.Length >= 2 && (path[0] == '"' || path[0] == '\'') && path[^1] == path[0] ? path[1..^1] : path;
+
+    private static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[1..].TrimStart('/'))
+            : path;
+}

@@ -1,0 +1,124 @@
+using Microsoft.Win32.SafeHandles;
+using SecureChat.Framing;
+using SecureChat.Transfer;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// File transfer (docs/PROTOCOL.md §4.1): offers, answers and data travel as ordinary transport
+/// messages, so every FILE_DATA frame has a key of its own like any text, and a text sent during a
+/// transfer waits for one frame at most.
+/// </summary>
+public sealed partial class SecureChatSession : ITransferLink
+{
+    /// <summary>
+    /// Offers a file to the peer: hashes it (SHA-256, off the caller's thread), then sends the offer.
+    /// The data follows when the peer accepts (<see cref="FileAccepted"/>, <see cref="FileProgress"/>,
+    /// then <see cref="FileCompleted"/> once the peer has verified its copy, or <see cref="FileFailed"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The path is a directory, does not exist or cannot be read; nothing was sent.</exception>
+    /// <exception cref="SecureChatException">The session has failed.</exception>
+    /// <exception cref="InvalidOperationException">The session was closed.</exception>
+    public async ValueTask<FileOfferSent> SendFileAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ThrowIfFaulted();
+        return await _transfers.OfferAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Accepts the peer's offer <paramref name="id"/> into <paramref name="directory"/>: the data goes
+    /// to NAME.part (resuming from a previous attempt's .part when it is the same file), and becomes
+    /// NAME — or NAME (1), NAME (2)…, never overwriting — once its SHA-256 matches the offer.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such offer is waiting, or the directory does not exist.</exception>
+    /// <exception cref="IOException">The file cannot be written in that directory (the peer is told).</exception>
+    public async ValueTask AcceptFileAsync(uint id, string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ThrowIfFaulted();
+        await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses the peer's offer <paramref name="id"/>; nothing is written.</summary>
+    /// <exception cref="ArgumentException">No such offer is waiting.</exception>
+    public async ValueTask RejectFileAsync(uint id, string reason = "rejected", CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        await _transfers.RejectAsync(id, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops transfer <paramref name="id"/> in either direction and tells the peer (an incoming .part is kept for resuming).</summary>
+    /// <exception cref="ArgumentException">No such transfer is running.</exception>
+    public async ValueTask CancelFileAsync(uint id, string reason = "cancelled", CancellationToken cancellationToken = default)
+    {
+        ThrowIfFaulted();
+        await _transfers.CancelAsync(id, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    async ValueTask ITransferLink.SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken) =>
+        await SendMessageAsync(type, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+
+    async ValueTask<int> ITransferLink.SendDataAsync(uint id, SafeFileHandle file, long offset, int count, CancellationToken cancellationToken)
+    {
+        var source = new FileDataSource(id, file, offset, count);
+        await SendFrameAsync(1 + FileMessages.DataHeaderSize + count, WriteFileData, source, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+        if (source.Error is not null)
+        {
+            throw new IOException(source.Error.Message, source.Error);
+        }
+
+        return source.Read;
+    }
+
+    /// <summary>Type ‖ id ‖ file bytes, read straight into the frame buffer; -1 (send nothing) at the end of the file or on a read error.</summary>
+    private static int WriteFileData(Span<byte> plaintext, FileDataSource source)
+    {
+        plaintext[0] = (byte)MessageType.FileData;
+        FileMessages.WriteDataHeader(plaintext.Slice(1, FileMessages.DataHeaderSize), source.Id);
+        int header = 1 + FileMessages.DataHeaderSize;
+        try
+        {
+            source.Read = RandomAccess.Read(source.File, plaintext.Slice(header, source.Count), source.Offset);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            source.Error = e;
+            return -1;
+        }
+
+        return source.Read > 0 ? header + source.Read : -1;
+    }
+
+    async ValueTask ITransferLink.PublishAsync(SessionEvent evt)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+        {
+            // The session ended: the application learns that from the session itself.
+        }
+    }
+
+    void ITransferLink.TryPublish(SessionEvent evt) => _events.Writer.TryWrite(evt);
+
+    /// <summary>A FILE_DATA chunk the read loop hands to its transfer's writer (never delivered to the application).</summary>
+    private sealed record FileChunk(IncomingTransfer Transfer, byte[] Chunk, int Length) : SessionEvent;
+
+    private sealed class FileDataSource(uint id, SafeFileHandle file, long offset, int count)
+    {
+        public uint Id { get; } = id;
+
+        public SafeFileHandle File { get; } = file;
+
+        public long Offset { get; } = offset;
+
+        public int Count { get; } = count;
+
+        public int Read { get; set; }
+
+        public Exception? Error { get; set; }
+    }
+}

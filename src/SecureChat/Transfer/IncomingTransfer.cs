@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using SecureChat.Framing;
+using SecureChat.Session;
+
+namespace SecureChat.Transfer;
+
+/// <summary>
+/// A file the peer offered. Once accepted, the session's read loop hands each FILE_DATA chunk to a
+/// bounded queue (so memory stays constant whatever the size) and a writer task hashes and writes
+/// it to the .part; at FILE_END the SHA-256 of the whole file is compared with the offer and the
+/// .part becomes the file, or is deleted.
+/// </summary>
+internal sealed class IncomingTransfer
+{
+    /// <summary>Chunks in flight between the read loop and the writer: 32 × 64 KiB = 2 MiB at most.</summary>
+    private const int QueueLength = 32;
+
+    private readonly ITransferLink _link;
+    private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueueLength) { SingleReader = true, SingleWriter = true });
+    private PartFile? _part;
+    private FileStream? _file;
+    private IncrementalHash? _hash;
+    private long _queued;
+    private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
+
+    public IncomingTransfer(ITransferLink link, FileOffer offer)
+    {
+        _link = link;
+        Id = offer.Id;
+        Name = SafeFileName.Reduce(offer.Name);
+        Size = offer.Size;
+        Sha256 = offer.Sha256Hex;
+    }
+
+    public uint Id { get; }
+
+    /// <summary>The peer's name, reduced to a safe file name.</summary>
+    public string Name { get; }
+
+    public long Size { get; }
+
+    public string Sha256 { get; }
+
+    public bool IsOffered => Volatile.Read(ref _state) == 0;
+
+    public bool IsReceiving => Volatile.Read(ref _state) == 2;
+
+    public bool IsFinished => Volatile.Read(ref _state) == 3;
+
+    /// <summary>
+    /// Claims the .part in <paramref name="directory"/>, hashes what a previous attempt left in it,
+    /// starts the writer and tells the peer where to start. Runs off the read loop.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The offer is no longer waiting.</exception>
+    /// <exception cref="IOException">The directory or the .part cannot be used (reported to the peer too).</exception>
+    public async Task AcceptAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException($"Offer {Id} is no longer waiting for an answer.");
+        }
+
+        try
+        {
+            await Task.Run(() => Prepare(directory), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            Close(keepPart: true);
+            Volatile.Write(ref _state, 3);
+            await TryCancelAsync("the receiver cannot write the file").ConfigureAwait(false);
+            throw new IOException($"Cannot receive {Name} into {directory}: {e.Message}", e);
+        }
+
+        long offset = _part!.Existing;
+        _queued = offset;
+        Volatile.Write(ref _state, 2);
+        _ = Task.Run(() => WriteLoopAsync(offset), CancellationToken.None);
+        await _link.SendControlAsync(MessageType.FileAccept, FileMessages.Encode(new FileAccept(Id, offset)), cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Prepare(string directory)
+    {
+        _part = PartFile.Claim(directory, Name, Size, Sha256);
+        _file = _part.Open();
+        _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (_part.Existing > 0)
+        {
+            // The final check covers the whole file: hash what the .part already holds.
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                long position = 0;
+                while (position < _part.Existing)
+                {
+                    int read = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _part.Existing - position)), position);
+                    if (read <= 0)
+                    {
+                        throw new IOException("the .part file shrank while it was read");
+                    }
+
+                    _hash.AppendData(buffer, 0, read);
+                    position += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A FILE_DATA chunk from the read loop (copied, as the frame buffer is reused). Waits while the
+    /// writer is behind. A chunk beyond the offered size fails the transfer.
+    /// </summary>
+    public async ValueTask OnDataAsync(byte[] chunk, int length, CancellationToken cancellationToken)
+    {
+        if (!IsReceiving)
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            return;
+        }
+
+        if (_queued + length > Size)
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            await FailAsync("the peer sent more data than it offered", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            return;
+        }
+
+        _queued += length;
+        try
+        {
+            await _queue.Writer.WriteAsync(new Chunk(chunk, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            ArrayPool<byte>.Shared.Return(chunk); // the writer failed meanwhile
+        }
+    }
+
+    /// <summary>The sender's FILE_END: the writer finishes, checks the hash and reports.</summary>
+    public void OnEnd() => _queue.Writer.TryComplete();
+
+    /// <summary>The peer cancelled, or the session ended: stop, keep the .part for resuming.</summary>
+    public bool Stop()
+    {
+        int previous = Interlocked.Exchange(ref _state, 3);
+        if (previous == 3)
+        {
+            return false;
+        }
+
+        _queue.Writer.TryComplete(new OperationCanceledException());
+        if (previous != 2)
+        {
+            Close(keepPart: true);
+        }
+
+        return true;
+    }
+
+    private async Task WriteLoopAsync(long offset)
+    {
+        var clock = new ProgressClock();
+        long position = offset;
+        try
+        {
+            await foreach (Chunk chunk in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                try
+                {
+                    _hash!.AppendData(chunk.Buffer, 0, chunk.Length);
+                    RandomAccess.Write(_file!.SafeFileHandle, chunk.Buffer.AsSpan(0, chunk.Length), position);
+                    position += chunk.Length;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chunk.Buffer, clearArray: true);
+                }
+
+                if (clock.Due())
+                {
+                    _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
+        {
+            // Stopped (the peer cancelled, the session ended, or the transfer failed): keep the .part for resuming.
+            Close(keepPart: true);
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await FailAsync($"cannot write {_part!.Path}: {e.Message} The .part is kept: free some space and ask for the file again to resume.", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            return;
+        }
+
+        await FinishAsync(position, offset, clock).ConfigureAwait(false);
+    }
+
+    private async Task FinishAsync(long position, long offset, ProgressClock clock)
+    {
+        if (Interlocked.CompareExchange(ref _state, 3, 2) != 2)
+        {
+            Close(keepPart: true);
+            return;
+        }
+
+        if (position != Size)
+        {
+            Volatile.Write(ref _state, 2);
+            await FailAsync($"the peer ended the file after {position:N0} of {Size:N0} bytes; the .part is kept for resuming", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            return;
+        }
+
+        _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
+        string actual = Convert.ToHexStringLower(_hash!.GetHashAndReset());
+        _file!.Flush(flushToDisk: false);
+        if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
+        {
+            Close(keepPart: false);
+            await TryCancelAsync("the SHA-256 of the received file does not match the offer").ConfigureAwait(false);
+            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming,
+                "the SHA-256 of the received file does not match the offer (corrupted, or changed while it was sent); it was deleted")).ConfigureAwait(false);
+            return;
+        }
+
+        string path;
+        try
+        {
+            _file!.Dispose();
+            path = _part!.Complete(Name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Close(keepPart: true);
+            await TryCancelAsync("the receiver could not store the file").ConfigureAwait(false);
+            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {_part!.Path}: {e.Message}")).ConfigureAwait(false);
+            return;
+        }
+        finally
+        {
+            _part?.Release();
+            Close(keepPart: true);
+        }
+
+        try
+        {
+            await _link.SendControlAsync(MessageType.FileEnd, FileMessages.Encode(new FileEnd(Id)), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The file is here; the sender just won't hear it.
+        }
+
+        await _link.PublishAsync(new FileCompleted(Id, TransferDirection.Incoming, path, Sha256, Verified: true, ResumedFrom: offset)).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends the transfer with an error: stop the writer, keep or delete the .part, tell the peer and the application.</summary>
+    private async Task FailAsync(string reason, bool keepPart, bool tellPeer)
+    {
+        if (Interlocked.Exchange(ref _state, 3) == 3)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete(new OperationCanceledException());
+        Close(keepPart);
+        if (tellPeer)
+        {
+            await TryCancelAsync("the receiver stopped: " + reason.Split(':')[0]).ConfigureAwait(false);
+        }
+
+        await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
+    }
+
+    private readonly Lock _closeLock = new();
+
+    private void Close(bool keepPart)
+    {
+        lock (_closeLock)
+        {
+            _file?.Dispose();
+            _file = null;
+            _hash?.Dispose();
+            _hash = null;
+            if (_part is not null)
+            {
+                if (!keepPart)
+                {
+                    _part.Delete();
+                }
+
+                _part.Release();
+            }
+        }
+    }
+
+    private async Task TryCancelAsync(string reason)
+    {
+        try
+        {
+            await _link.SendControlAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(Id, reason)), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session is over.
+        }
+    }
+
+    private readonly record struct Chunk(byte[] Buffer, int Length);
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using SecureChat.Cli.Tests.Support;
+
+namespace SecureChat.Cli.Tests.Files;
+
+/// <summary>Large files between two real securechat processes: integrity, a text during the transfer, resume after a kill.</summary>
+public class LargeTransferTests(LargeFile large) : IClassFixture<LargeFile>
+{
+    [Fact]
+    public async Task A_large_file_arrives_byte_identical_and_a_text_sent_meanwhile_arrives_before_it()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        string downloads = Directory.CreateDirectory(serverHome.File("downloads")).FullName;
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--accept-files", downloads);
+        await using (listener)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port))
+        {
+            await client.EventAsync("handshake");
+            await client.WriteLineAsync("/send " + large.Path);
+            JsonElement offer = await listener.EventAsync("file-offer");
+            Assert.Equal("large file.bin", offer.GetProperty("name").GetString());
+            Assert.Equal(LargeFile.Size, offer.GetProperty("size").GetInt64());
+            Assert.Equal(large.Sha256, offer.GetProperty("sha256").GetString());
+
+            JsonElement progress = await listener.EventAsync("file-progress");
+            Assert.True(progress.GetProperty("bytes").GetInt64() < LargeFile.Size, "the transfer should still be running");
+            await client.WriteLineAsync("a text in the middle of the file");
+
+            // Lines are read in order: the text must come before the file is done.
+            Assert.Equal("a text in the middle of the file", (await listener.EventAsync("received")).GetProperty("text").GetString());
+            JsonElement done = await listener.EventAsync("file-done");
+            string path = done.GetProperty("path").GetString()!;
+            Assert.Equal(Path.Combine(downloads, "large file.bin"), path);
+            Assert.True(done.GetProperty("verified").GetBoolean());
+            Assert.Equal(0, done.GetProperty("resumed_from").GetInt64());
+            Assert.Equal(large.Sha256, TestFiles.Sha256(path));
+            Assert.Equal(LargeFile.Size, new FileInfo(path).Length);
+            Assert.Equal(["large file.bin"], Directory.GetFiles(downloads).Select(Path.GetFileName));
+
+            JsonElement sent = await client.EventAsync("file-done");
+            Assert.Equal("outgoing", sent.GetProperty("direction").GetString());
+            Assert.True(sent.GetProperty("verified").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task A_transfer_cut_by_killing_the_receiver_resumes_from_the_part_file()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        string downloads = Directory.CreateDirectory(serverHome.File("downloads")).FullName;
+        string part = Path.Combine(downloads, "large file.bin.part");
+
+        var (first, port) = await Launch.ListenAsync(serverHome.Path, null, "--accept-files", downloads);
+        await using (first)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port))
+        {
+            await client.EventAsync("handshake");
+            await client.WriteLineAsync("/send " + large.Path);
+            var deadline = DateTime.UtcNow + CliProcess.Timeout;
+            while (!File.Exists(part) || new FileInfo(part).Length < 16_000_000)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the .part never grew. stdout:\n" + first.Stdout);
+                await Task.Delay(1);
+            }
+
+            first.Kill();
+            Assert.Equal("connection-lost", (await client.EventAsync("closed")).GetProperty("reason").GetString());
+        }
+
+        long kept = new FileInfo(part).Length;
+        Assert.InRange(kept, 16_000_000, LargeFile.Size - 1);
+
+        var (second, port2) = await Launch.ListenAsync(serverHome.Path, null, "--accept-files", downloads);
+        await using (second)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port2))
+        {
+            await client.EventAsync("handshake");
+            await client.WriteLineAsync("/send " + large.Path);
+            JsonElement done = await second.EventAsync("file-done");
+            Assert.Equal(kept, done.GetProperty("resumed_from").GetInt64());
+            Assert.True(done.GetProperty("verified").GetBoolean());
+            string path = done.GetProperty("path").GetString()!;
+            Assert.Equal(large.Sha256, TestFiles.Sha256(path));
+            Assert.Equal(["large file.bin"], Directory.GetFiles(downloads).Select(Path.GetFileName));
+            Assert.Equal(kept, (await client.EventAsync("file-accepted")).GetProperty("offset").GetInt64());
+        }
+    }
+}
