@@ -164,7 +164,15 @@ internal sealed class LineEditor : IDisposable
         {
             bool reading = pending is not null && !disposed;
             var output = new StringBuilder(text.Length + 64);
-            output.Append(MoveToStatusTop());
+            if (statusDrawn > 0 || status.Length > 0)
+            {
+                output.Append(MoveToStatusTop());
+            }
+            else if (reading)
+            {
+                output.Append(ClearRow);
+            }
+
             foreach (string line in text.Split('\n'))
             {
                 output.Append(line.EndsWith('\r') ? line.AsSpan(0, line.Length - 1) : line).Append("\r\n");
@@ -360,7 +368,8 @@ internal sealed class LineEditor : IDisposable
                 console.Write(Render());
                 break;
             case EditOutcome.ClearScreen:
-                console.Write(ClearScreenSequence + Render());
+                statusDrawn = 0;
+                console.Write(ClearScreenSequence + StatusBlock() + Render());
                 break;
             case EditOutcome.Submitted:
                 Complete(LineResult.Line(state.Buffer.Text));

@@ -5,14 +5,16 @@ using SecureChat.Framing;
 namespace SecureChat.Session;
 
 /// <summary>
-/// Reads whole frames from a stream into one buffer of 2 + 65535 bytes, using the pure parser
+/// Reads whole frames from a stream into one buffer of 4 × (2 + 65535) bytes (several frames per
+/// read when they are queued, so bulk transfers make fewer system calls), using the pure parser
 /// <see cref="Frame.TryParse"/>. A returned frame stays valid, and writable (for in-place
 /// decryption), until the next read. Wipes its buffer when disposed.
 /// </summary>
 internal sealed class FrameReader : IDisposable
 {
     private readonly Stream _stream;
-    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
+    private const int BufferSize = 4 * Frame.MaxFrameSize;
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
 
@@ -38,7 +40,7 @@ internal sealed class FrameReader : IDisposable
                 throw new ProtocolViolationException("The peer sent a zero-length frame.");
             }
 
-            if (_start > 0)
+            if (_start > 0 && (_start == _end || BufferSize - _end < Frame.MaxFrameSize))
             {
                 // Make room at the end; the previous frame's bytes are no longer needed.
                 buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
@@ -46,7 +48,7 @@ internal sealed class FrameReader : IDisposable
                 _start = 0;
             }
 
-            int read = await _stream.ReadAsync(buffer.AsMemory(_end, Frame.MaxFrameSize - _end), cancellationToken).ConfigureAwait(false);
+            int read = await _stream.ReadAsync(buffer.AsMemory(_end, BufferSize - _end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 if (_end == _start)

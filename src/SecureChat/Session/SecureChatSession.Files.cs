@@ -62,7 +62,8 @@ public sealed partial class SecureChatSession : ITransferLink
     async ValueTask<int> ITransferLink.SendDataAsync(uint id, SafeFileHandle file, long offset, int count, CancellationToken cancellationToken)
     {
         var source = new FileDataSource(id, file, offset, count);
-        await SendFrameAsync(1 + FileMessages.DataHeaderSize + count, WriteFileData, source, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+        int frames = (count + OutgoingTransfer.ChunkSize - 1) / OutgoingTransfer.ChunkSize;
+        await SendFramesAsync(frames * Frame.MaxFrameSize, BuildFileFrames, source, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
         if (source.Error is not null)
         {
             throw new IOException(source.Error.Message, source.Error);
@@ -71,23 +72,43 @@ public sealed partial class SecureChatSession : ITransferLink
         return source.Read;
     }
 
-    /// <summary>Type ‖ id ‖ file bytes, read straight into the frame buffer; -1 (send nothing) at the end of the file or on a read error.</summary>
-    private static int WriteFileData(Span<byte> plaintext, FileDataSource source)
+    /// <summary>
+    /// FILE_DATA frames (type ‖ id ‖ up to 65,514 file bytes each), the file read straight into the
+    /// frame buffer and sealed in place, one message (and one rekey) per frame. Returns their total
+    /// length; -1 (send nothing) when the file has nothing more or cannot be read.
+    /// </summary>
+    private static int BuildFileFrames(SecureChatSession session, Span<byte> buffer, FileDataSource source)
     {
-        plaintext[0] = (byte)MessageType.FileData;
-        FileMessages.WriteDataHeader(plaintext.Slice(1, FileMessages.DataHeaderSize), source.Id);
-        int header = 1 + FileMessages.DataHeaderSize;
-        try
+        const int header = 1 + FileMessages.DataHeaderSize;
+        int length = 0;
+        while (source.Read < source.Count)
         {
-            source.Read = RandomAccess.Read(source.File, plaintext.Slice(header, source.Count), source.Offset);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            source.Error = e;
-            return -1;
+            Span<byte> plaintext = buffer[(length + Frame.HeaderSize)..];
+            plaintext[0] = (byte)MessageType.FileData;
+            FileMessages.WriteDataHeader(plaintext.Slice(1, FileMessages.DataHeaderSize), source.Id);
+            int want = Math.Min(OutgoingTransfer.ChunkSize, source.Count - source.Read);
+            int read;
+            try
+            {
+                read = RandomAccess.Read(source.File, plaintext.Slice(header, want), source.Offset + source.Read);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // Frames already sealed must still go out: the send key has moved past them.
+                source.Error = e;
+                return length > 0 ? length : -1;
+            }
+
+            if (read <= 0)
+            {
+                break;
+            }
+
+            source.Read += read;
+            length += session.SealInPlace(buffer[length..], header + read);
         }
 
-        return source.Read > 0 ? header + source.Read : -1;
+        return length > 0 ? length : -1;
     }
 
     async ValueTask ITransferLink.PublishAsync(SessionEvent evt)

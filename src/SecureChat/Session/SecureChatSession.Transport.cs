@@ -23,23 +23,16 @@ public sealed partial class SecureChatSession
     /// stalled peer can never hold the session, its keys or its lock forever.
     /// </summary>
     private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null) =>
-        SendFrameAsync(1 + body.Length, WriteTypedBody, (type, body), captureCiphertext, cancellationToken, writeTimeout);
+        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (session, buffer, message) => session.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout);
 
-    private static int WriteTypedBody(Span<byte> plaintext, (MessageType Type, ReadOnlyMemory<byte> Body) message)
-    {
-        plaintext[0] = (byte)message.Type;
-        message.Body.Span.CopyTo(plaintext[1..]);
-        return 1 + message.Body.Length;
-    }
-
-    /// <summary>Writes a message's plaintext (type ‖ body) into the frame buffer; returns its length, or -1 to send nothing.</summary>
-    private delegate int PlaintextWriter<TState>(Span<byte> plaintext, TState state);
+    /// <summary>Builds one or more sealed frames in <paramref name="buffer"/>; returns their total length, or -1 to send nothing.</summary>
+    private delegate int FramesBuilder<TState>(SecureChatSession session, Span<byte> buffer, TState state);
 
     /// <summary>
-    /// Encrypts and writes one transport message whose plaintext (at most <paramref name="maxPlaintext"/>
-    /// bytes) <paramref name="writePlaintext"/> puts straight into the frame buffer, under the send lock.
+    /// Under the send lock, lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>
+    /// bytes in all) straight into one buffer, and writes them with one call.
     /// </summary>
-    private async ValueTask<byte[]?> SendFrameAsync<TState>(int maxPlaintext, PlaintextWriter<TState> writePlaintext, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
+    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, FramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
     {
         ThrowIfFaulted();
         if (Volatile.Read(ref _shutdownStarted) != 0)
@@ -54,7 +47,7 @@ public sealed partial class SecureChatSession
             throw new ConnectionLostException("The peer stopped reading: an earlier message could not be delivered.");
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.HeaderSize + maxPlaintext + TransportLimits.TagSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(maxBytes);
         int length = 0;
         using var write = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         try
@@ -65,7 +58,7 @@ public sealed partial class SecureChatSession
                 throw new InvalidOperationException("The session is closed.");
             }
 
-            length = SealWith(buffer, maxPlaintext, writePlaintext, state);
+            length = build(this, buffer.AsSpan(0, maxBytes), state);
             if (length < 0)
             {
                 length = 0;
@@ -109,12 +102,6 @@ public sealed partial class SecureChatSession
         buffer[Frame.HeaderSize] = (byte)type;
         body.CopyTo(buffer[(Frame.HeaderSize + 1)..]);
         return SealInPlace(buffer, 1 + body.Length);
-    }
-
-    private int SealWith<TState>(Span<byte> buffer, int maxPlaintext, PlaintextWriter<TState> write, TState state)
-    {
-        int plaintextLength = write(buffer.Slice(Frame.HeaderSize, maxPlaintext), state);
-        return plaintextLength < 0 ? -1 : SealInPlace(buffer, plaintextLength);
     }
 
     /// <summary>The plaintext is in place after the header: write the header, ENCRYPT in place (§5.1), then Rekey() (§11.3).</summary>

@@ -13,6 +13,12 @@ internal sealed class OutgoingTransfer : IDisposable
     /// <summary>File bytes per FILE_DATA frame: the largest body less the 4-byte id.</summary>
     public const int ChunkSize = TransportLimits.MaxBodyLength - FileMessages.DataHeaderSize;
 
+    /// <summary>
+    /// Frames sealed and written together: fewer system calls, while a text typed meanwhile still
+    /// waits for at most this many frames (256 KiB) per running transfer.
+    /// </summary>
+    private const int FramesPerWrite = 4;
+
     private readonly ITransferLink _link;
     private readonly SafeFileHandle _file;
     private readonly CancellationTokenSource _cancel = new();
@@ -78,7 +84,7 @@ internal sealed class OutgoingTransfer : IDisposable
         {
             while (position < Size)
             {
-                int count = (int)Math.Min(ChunkSize, Size - position);
+                int count = (int)Math.Min(FramesPerWrite * ChunkSize, Size - position);
                 int read = await _link.SendDataAsync(Id, _file, position, count, _cancel.Token).ConfigureAwait(false);
                 if (read <= 0)
                 {

@@ -101,6 +101,25 @@ public sealed class LineEditorTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_lines_stay_between_the_messages_and_the_input_row()
+    {
+        Task<LineResult> read = StartTyping("typing");
+        editor.SetStatus(["⇣ 1 a.bin [####------] 40%", "⇡ 2 b.bin [##--------] 20%"]);
+        Assert.Equal(["⇣ 1 a.bin [####------] 40%", "⇡ 2 b.bin [##--------] 20%", "> typing"], console.Screen().Lines);
+
+        editor.WriteAbove("bob: a message during the transfer");
+        editor.SetStatus(["⇡ 2 b.bin [#####-----] 50%"]);
+        VirtualTerminal screen = console.Screen();
+        Assert.Equal(["bob: a message during the transfer", "⇡ 2 b.bin [#####-----] 50%", "> typing"], screen.Lines);
+        Assert.Equal(2, screen.Row);
+
+        editor.SetStatus([]);
+        Assert.Equal(["bob: a message during the transfer", "> typing"], console.Screen().Lines);
+        console.Feed(TestKeys.Enter);
+        Assert.Equal(LineResult.Line("typing"), await read.WaitAsync(Timeout));
+    }
+
+    [Fact]
     public void WriteAbove_with_no_read_pending_just_writes_the_lines()
     {
         editor.WriteAbove("one\r\ntwo");

@@ -119,11 +119,19 @@ internal sealed class VirtualTerminal(int width)
                 Row = 0;
                 Column = 0;
                 break;
+            case 'J' when n == 0:
+                // Erase from the cursor to the end of the screen.
+                Array.Fill(rows[Row], null, Column, width - Column);
+                rows.RemoveRange(Row + 1, rows.Count - Row - 1);
+                break;
             case 'J':
                 Assert.Equal(2, n);
                 rows.Clear();
                 rows.Add(new string?[width]);
                 Row = 0;
+                break;
+            case 'A':
+                Row = Math.Max(0, Row - Math.Max(1, n));
                 break;
             default:
                 Assert.Fail($"Unexpected control sequence ESC [{parameter}{output[i]}.");
