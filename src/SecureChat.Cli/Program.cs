@@ -12,6 +12,7 @@ root.Add(ListenCommand.Create());
 root.Add(ConnectCommand.Create());
 root.Add(IdCommand.Create());
 root.Add(PeersCommand.Create());
+root.Add(BenchCommand.Create());
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -22,14 +22,32 @@ internal static class Aes256Gcm
             throw new ArgumentException("The destination must hold the ciphertext and the 16-byte tag.", nameof(destination));
         }
 
+        using var aes = new AesGcm(key, TagSize);
+        Encrypt(aes, n, ad, plaintext, destination);
+    }
+
+    /// <summary>ENCRYPT with a key already set up in <paramref name="aes"/> (one key schedule serves a message and its Rekey()).</summary>
+    public static void Encrypt(AesGcm aes, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        if (destination.Length != plaintext.Length + TagSize)
+        {
+            throw new ArgumentException("The destination must hold the ciphertext and the 16-byte tag.", nameof(destination));
+        }
+
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
-        using var aes = new AesGcm(key, TagSize);
         aes.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination[plaintext.Length..], ad);
     }
 
     /// <summary>DECRYPT(k, n, ad, ciphertext): false when authentication fails, with the destination wiped.</summary>
     public static bool TryDecrypt(ReadOnlySpan<byte> key, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        using var aes = new AesGcm(key, TagSize);
+        return TryDecrypt(aes, n, ad, ciphertext, destination);
+    }
+
+    /// <summary>DECRYPT with a key already set up in <paramref name="aes"/>.</summary>
+    public static bool TryDecrypt(AesGcm aes, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         if (ciphertext.Length < TagSize || destination.Length != ciphertext.Length - TagSize)
         {
@@ -38,7 +56,6 @@ internal static class Aes256Gcm
 
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
-        using var aes = new AesGcm(key, TagSize);
         int bodyLength = ciphertext.Length - TagSize;
         try
         {
@@ -60,11 +77,23 @@ internal static class Aes256Gcm
             throw new ArgumentException("A rekeyed key is 32 bytes.", nameof(newKey));
         }
 
+        using var aes = new AesGcm(key, TagSize);
+        Rekey(aes, newKey);
+    }
+
+    /// <summary>REKEY with the current key already set up in <paramref name="aes"/>.</summary>
+    public static void Rekey(AesGcm aes, Span<byte> newKey)
+    {
+        if (newKey.Length != KeySize)
+        {
+            throw new ArgumentException("A rekeyed key is 32 bytes.", nameof(newKey));
+        }
+
         Span<byte> block = stackalloc byte[KeySize + TagSize];
         try
         {
             block[..KeySize].Clear();
-            Encrypt(key, ulong.MaxValue, [], block[..KeySize], block);
+            Encrypt(aes, ulong.MaxValue, [], block[..KeySize], block);
             block[..KeySize].CopyTo(newKey);
         }
         finally

@@ -16,6 +16,20 @@ internal sealed class CipherState : IDisposable
     private bool _hasKey;
     private ulong _n;
 
+    /// <summary>
+    /// k set up for AES-GCM, made on first use and dropped whenever k changes: a message and the
+    /// Rekey() that follows it share one key schedule. Disposing it frees OpenSSL's copy of k.
+    /// </summary>
+    private AesGcm? _aead;
+
+    private AesGcm Aead => _aead ??= new AesGcm(_k.Span, Aes256Gcm.TagSize);
+
+    private void DropAead()
+    {
+        _aead?.Dispose();
+        _aead = null;
+    }
+
     public CipherState(SecretRegistry? registry, KeyLog? keyLog, string keyLogLabel)
     {
         _k = new SecretBuffer(Aes256Gcm.KeySize, registry);
@@ -32,6 +46,7 @@ internal sealed class CipherState : IDisposable
     /// <summary>InitializeKey(key) of §5.1: k = key, n = 0.</summary>
     public void InitializeKey(ReadOnlySpan<byte> key)
     {
+        DropAead();
         key.CopyTo(_k.Span);
         _hasKey = true;
         _n = 0;
@@ -41,6 +56,7 @@ internal sealed class CipherState : IDisposable
     /// <summary>Empties the key (InitializeKey(empty)), erasing the old one.</summary>
     public void ClearKey()
     {
+        DropAead();
         _k.Clear();
         _hasKey = false;
         _n = 0;
@@ -60,7 +76,7 @@ internal sealed class CipherState : IDisposable
 
         ThrowIfNonceExhausted();
         int length = plaintext.Length + Aes256Gcm.TagSize;
-        Aes256Gcm.Encrypt(_k.Span, _n, ad, plaintext, destination[..length]);
+        Aes256Gcm.Encrypt(Aead, _n, ad, plaintext, destination[..length]);
         _n++;
         return length;
     }
@@ -84,7 +100,7 @@ internal sealed class CipherState : IDisposable
 
         ThrowIfNonceExhausted();
         int length = ciphertext.Length - Aes256Gcm.TagSize;
-        if (!Aes256Gcm.TryDecrypt(_k.Span, _n, ad, ciphertext, destination[..length]))
+        if (!Aes256Gcm.TryDecrypt(Aead, _n, ad, ciphertext, destination[..length]))
         {
             return -1;
         }
@@ -99,7 +115,8 @@ internal sealed class CipherState : IDisposable
         Span<byte> next = stackalloc byte[Aes256Gcm.KeySize];
         try
         {
-            Aes256Gcm.Rekey(_k.Span, next);
+            Aes256Gcm.Rekey(Aead, next);
+            DropAead();
             next.CopyTo(_k.Span);
         }
         finally
@@ -120,6 +137,7 @@ internal sealed class CipherState : IDisposable
 
     public void Dispose()
     {
+        DropAead();
         _k.Dispose();
         _hasKey = false;
     }

@@ -1,20 +1,23 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using SecureChat.Framing;
 
 namespace SecureChat.Session;
 
 /// <summary>
-/// Reads whole frames from a stream into one buffer of 4 × (2 + 65535) bytes (several frames per
-/// read when they are queued, so bulk transfers make fewer system calls), using the pure parser
+/// Reads whole frames from a stream into one buffer — 4 KiB while frames are small (an idle chat
+/// costs little memory), 4 × (2 + 65535) bytes from the first frame that does not fit (several
+/// frames per read, so bulk transfers make fewer system calls) — using the pure parser
 /// <see cref="Frame.TryParse"/>. A returned frame stays valid, and writable (for in-place
 /// decryption), until the next read. Wipes its buffer when disposed.
 /// </summary>
 internal sealed class FrameReader : IDisposable
 {
     private readonly Stream _stream;
-    private const int BufferSize = 4 * Frame.MaxFrameSize;
-    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private const int SmallSize = 4096;
+    private const int LargeSize = 4 * Frame.MaxFrameSize;
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(SmallSize);
     private int _start;
     private int _end;
 
@@ -40,15 +43,28 @@ internal sealed class FrameReader : IDisposable
                 throw new ProtocolViolationException("The peer sent a zero-length frame.");
             }
 
-            if (_start > 0 && (_start == _end || BufferSize - _end < Frame.MaxFrameSize))
+            int unread = _end - _start;
+            int needed = unread >= Frame.HeaderSize ? Frame.HeaderSize + BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(_start)) : Frame.HeaderSize;
+            if (needed > buffer.Length)
             {
-                // Make room at the end; the previous frame's bytes are no longer needed.
-                buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
-                _end -= _start;
+                // A frame larger than the small buffer: move to the large one, for good.
+                byte[] larger = ArrayPool<byte>.Shared.Rent(LargeSize);
+                buffer.AsSpan(_start, unread).CopyTo(larger);
+                CryptographicOperations.ZeroMemory(buffer);
+                ArrayPool<byte>.Shared.Return(buffer);
+                _buffer = buffer = larger;
+                _start = 0;
+                _end = unread;
+            }
+            else if (_start > 0 && (unread == 0 || _start + needed > buffer.Length || buffer.Length - _end < buffer.Length / 4))
+            {
+                // Make room at the end; the previous frames' bytes are no longer needed.
+                buffer.AsSpan(_start, unread).CopyTo(buffer);
+                _end = unread;
                 _start = 0;
             }
 
-            int read = await _stream.ReadAsync(buffer.AsMemory(_end, BufferSize - _end), cancellationToken).ConfigureAwait(false);
+            int read = await _stream.ReadAsync(buffer.AsMemory(_end, buffer.Length - _end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 if (_end == _start)

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using SecureChat.Identity;
+using SecureChat.Session;
+
+namespace SecureChat.Cli.Bench;
+
+/// <summary>
+/// Runs a listener and a connector in this process over loopback with real sockets, full Noise XX
+/// handshakes between two persistent identities and the per-message rekey, as users run them.
+/// Everything goes through the library's public API.
+/// </summary>
+internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<string> progress) : IDisposable
+{
+    private const int TextBytes = 100;
+    private readonly IdentityKeyPair _serverIdentity = IdentityKeyPair.Generate();
+    private readonly IdentityKeyPair _clientIdentity = IdentityKeyPair.Generate();
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+    private int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    private SessionOptions ServerOptions() => new() { Identity = _serverIdentity, KeyLogFile = null };
+
+    private SessionOptions ClientOptions() => new() { Identity = _clientIdentity, KeyLogFile = null };
+
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        _listener.Start(backlog: 1024);
+
+        // Memory first, while the heap holds nothing from the other phases.
+        progress($"{idleSessions:N0} idle sessions…");
+        double kib = await IdleSessionMemoryAsync(cancellationToken).ConfigureAwait(false);
+        progress("handshakes…");
+        var (handshakes, handshakesPerSecond) = await HandshakesAsync(cancellationToken).ConfigureAwait(false);
+        progress("round trips…");
+        List<double> rtts = await RoundTripsAsync(cancellationToken).ConfigureAwait(false);
+        progress("one-way messages…");
+        double messages = await OneWayAsync(TextBytes, cancellationToken).ConfigureAwait(false);
+        progress("bulk…");
+        double bulk = await OneWayAsync(SecureChatSession.MaxTextBytes, cancellationToken).ConfigureAwait(false) * SecureChatSession.MaxTextBytes / 1e6;
+        return new BenchResult(
+            BenchResult.Percentile(handshakes, 0.50), BenchResult.Percentile(handshakes, 0.99), handshakesPerSecond,
+            BenchResult.Percentile(rtts, 0.50), BenchResult.Percentile(rtts, 0.99), messages, bulk, kib);
+    }
+
+    /// <summary>A connected pair: the client's and the server's end of one conversation.</summary>
+    private async Task<(SecureChatSession Client, SecureChatSession Server)> PairAsync(CancellationToken cancellationToken)
+    {
+        Task<SecureChatSession> accept = AcceptAsync(cancellationToken);
+        SecureChatSession client = await SecureChatSession.ConnectAsync("127.0.0.1", Port, ClientOptions(), cancellationToken).ConfigureAwait(false);
+        return (client, await accept.ConfigureAwait(false));
+    }
+
+    private async Task<SecureChatSession> AcceptAsync(CancellationToken cancellationToken)
+    {
+        Socket socket = await _listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+        socket.NoDelay = true;
+        return await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), ServerOptions(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>New connections one after another: latency from connect() to an authenticated session on both sides.</summary>
+    private async Task<(List<double> Milliseconds, double PerSecond)> HandshakesAsync(CancellationToken cancellationToken)
+    {
+        var samples = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed < phase || samples.Count < 20)
+        {
+            long start = Stopwatch.GetTimestamp();
+            var (client, server) = await PairAsync(cancellationToken).ConfigureAwait(false);
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            await Task.WhenAll(client.DisposeAsync().AsTask(), server.DisposeAsync().AsTask()).ConfigureAwait(false);
+        }
+
+        // Per second of handshaking: the close (CLOSE, linger) is not part of a handshake.
+        return (samples, samples.Count / (samples.Sum() / 1000));
+    }
+
+    /// <summary>The server echoes each text; each round trip is timed.</summary>
+    private async Task<List<double>> RoundTripsAsync(CancellationToken cancellationToken)
+    {
+        var (client, server) = await PairAsync(cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        await using (server.ConfigureAwait(false))
+        {
+            Task echo = EchoAsync(server, cancellationToken);
+            string text = new('r', TextBytes);
+            var samples = new List<double>();
+            var total = Stopwatch.StartNew();
+            while (total.Elapsed < phase)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await client.SendTextAsync(text, cancellationToken).ConfigureAwait(false);
+                _ = await client.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            }
+
+            await client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await echo.ConfigureAwait(false);
+            return samples[Math.Min(100, samples.Count / 10)..]; // without the warm-up
+        }
+    }
+
+    private static async Task EchoAsync(SecureChatSession server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await server.ReceiveAsync(cancellationToken).ConfigureAwait(false) is TextReceived text)
+            {
+                await server.SendTextAsync(text.Text, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The client closed.
+        }
+    }
+
+    /// <summary>Messages of <paramref name="size"/> bytes sent as fast as the session takes them; returns messages per second received.</summary>
+    private async Task<double> OneWayAsync(int size, CancellationToken cancellationToken)
+    {
+        var (client, server) = await PairAsync(cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        await using (server.ConfigureAwait(false))
+        {
+            string text = new('m', size);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task sending = Task.Run(async () =>
+            {
+                try
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        await client.SendTextAsync(text, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+                {
+                    // Closed at the end.
+                }
+            }, CancellationToken.None);
+
+            // Warm up, then count what arrives during the phase.
+            for (int i = 0; i < 1000; i++)
+            {
+                await server.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            long received = 0;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < phase)
+            {
+                await server.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                received++;
+            }
+
+            double rate = received / clock.Elapsed.TotalSeconds;
+            await stop.CancelAsync().ConfigureAwait(false);
+            await client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+            return rate;
+        }
+    }
+
+    /// <summary>Opens <c>idleSessions</c> sessions (half as many pairs) and divides the growth of the process's memory by their number.</summary>
+    private async Task<double> IdleSessionMemoryAsync(CancellationToken cancellationToken)
+    {
+        var pairs = new List<(SecureChatSession Client, SecureChatSession Server)>();
+
+        // One pair first, so that code, pools and threads every session shares are counted in the baseline.
+        var (firstClient, firstServer) = await PairAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(firstClient.DisposeAsync().AsTask(), firstServer.DisposeAsync().AsTask()).ConfigureAwait(false);
+        long before = Settle();
+        try
+        {
+            for (int i = 0; i < idleSessions / 2; i++)
+            {
+                pairs.Add(await PairAsync(cancellationToken).ConfigureAwait(false));
+            }
+
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            long after = Settle();
+            return (after - before) / 1024.0 / (pairs.Count * 2);
+        }
+        finally
+        {
+            await Task.WhenAll(pairs.SelectMany(p => new[] { p.Client.DisposeAsync().AsTask(), p.Server.DisposeAsync().AsTask() })).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The process's private memory after a full collection (managed and native: OpenSSL keys, buffers).</summary>
+    private static long Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        return process.PrivateMemorySize64;
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Dispose();
+        _serverIdentity.Dispose();
+        _clientIdentity.Dispose();
+    }
+}
