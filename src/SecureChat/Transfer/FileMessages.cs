@@ -1,200 +1,343 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 
 namespace SecureChat.Transfer;
 
-/// <summary>FILE_OFFER (docs/PROTOCOL.md §4.1): the sender's id, a suggested name, the size and the SHA-256 (lower-case hex) of the whole file.</summary>
+/// <summary>
+/// FILE_OFFER (docs/PROTOCOL.md §4.1), JSON <c>{"id":N,"name":"…","size":N,"sha256":"…"}</c>: the
+/// sender offers a file.
+/// </summary>
+/// <param name="Id">The transfer id, 1 … 4294967295, chosen by the sender.</param>
+/// <param name="Name">The sender's suggested name, 1 … 4096 UTF-8 bytes, not yet safe to use (see <see cref="SafeFileName"/>).</param>
+/// <param name="Size">The file's length in bytes, 0 … 2^53 − 1.</param>
+/// <param name="Sha256Hex">The SHA-256 of the whole file, 64 lower-case hexadecimal digits.</param>
 internal sealed record FileOffer(uint Id, string Name, long Size, string Sha256Hex);
 
-/// <summary>FILE_ACCEPT: send from <paramref name="Offset"/> on.</summary>
+/// <summary>FILE_ACCEPT, JSON <c>{"id":N,"offset":N}</c>: the receiver wants the file from <paramref name="Offset"/> on.</summary>
+/// <param name="Id">The transfer id from the offer.</param>
+/// <param name="Offset">Where to start sending, 0 … 2^53 − 1 (more than 0 when a partial download is resumed).</param>
 internal sealed record FileAccept(uint Id, long Offset);
 
-/// <summary>FILE_REJECT.</summary>
+/// <summary>FILE_REJECT, JSON <c>{"id":N,"reason":"…"}</c>: the receiver declines the offer.</summary>
+/// <param name="Id">The transfer id from the offer.</param>
+/// <param name="Reason">Why, for a person to read; at most 1024 characters. Not sanitised for display.</param>
 internal sealed record FileReject(uint Id, string Reason);
 
-/// <summary>FILE_END: from the sender, all data sent; from the receiver, the file arrived and matched.</summary>
+/// <summary>
+/// FILE_END, JSON <c>{"id":N}</c>: from the sender, all data is sent; from the receiver, the file
+/// arrived and its SHA-256 matched.
+/// </summary>
+/// <param name="Id">The transfer id.</param>
 internal sealed record FileEnd(uint Id);
 
-/// <summary>FILE_CANCEL: either side stops the transfer.</summary>
+/// <summary>FILE_CANCEL, JSON <c>{"id":N,"reason":"…"}</c>: either side stops the transfer.</summary>
+/// <param name="Id">The transfer id.</param>
+/// <param name="Reason">Why, for a person to read; at most 1024 characters. Not sanitised for display.</param>
 internal sealed record FileCancel(uint Id, string Reason);
 
 /// <summary>
-/// The bodies of the file-transfer messages: pure encoders and validating parsers. Everything
-/// parsed comes from the peer: each field's type and range is checked, and every failure is an
-/// <see cref="InvalidDataException"/> whose message names the message and the field (never the
-/// peer's text).
+/// The bodies of the file-transfer messages (docs/PROTOCOL.md §4.1), after the message-type byte:
+/// pure, synchronous encoders and validating parsers, no I/O.
 /// </summary>
+/// <remarks>
+/// <para>
+/// The control messages are UTF-8 JSON objects of at most <see cref="MaxJsonBytes"/> bytes; FILE_DATA
+/// is a 4-byte big-endian id followed by the file bytes. Everything parsed comes from the peer, so
+/// the length is checked before the JSON is read, nesting is limited, duplicate fields are refused,
+/// and each field's type and range is checked. Unknown fields are ignored, so later versions can add some.
+/// </para>
+/// <para>
+/// Every parse failure is an <see cref="InvalidDataException"/> whose message names the message and
+/// the field. Messages never quote the peer's text or property names: they end up on a terminal and
+/// in logs, and the peer chose them.
+/// </para>
+/// </remarks>
 internal static class FileMessages
 {
     /// <summary>FILE_DATA starts with the transfer id, 4 bytes big-endian.</summary>
     public const int DataHeaderSize = 4;
 
-    /// <summary>The longest JSON body accepted.</summary>
+    /// <summary>The longest JSON body accepted (and produced).</summary>
     public const int MaxJsonBytes = 8192;
 
-    /// <summary>The longest name accepted (it is reduced to a safe file name later).</summary>
+    /// <summary>The longest offered name accepted, in UTF-8 bytes (it is reduced to a safe file name later).</summary>
     public const int MaxNameBytes = 4096;
 
-    /// <summary>Reasons longer than this are cut.</summary>
+    /// <summary>Reasons longer than this, in UTF-16 characters, are cut, never refused.</summary>
     public const int MaxReasonChars = 1024;
 
-    /// <summary>Sizes and offsets are integers JSON numbers carry exactly: 0 … 2^53 − 1.</summary>
+    /// <summary>Sizes and offsets are integers that a JSON number carries exactly everywhere: 0 … 2^53 − 1.</summary>
     public const long MaxSize = (1L << 53) - 1;
 
-    public static byte[] Encode(FileOffer offer) => Write(w =>
+    /// <summary>The length of a SHA-256 in hexadecimal.</summary>
+    public const int Sha256HexLength = 64;
+
+    /// <summary>A body is one object of fields; unknown fields may nest a little, nothing more.</summary>
+    private const int MaxDepth = 4;
+
+    private const string Offer = "FILE_OFFER";
+    private const string Accept = "FILE_ACCEPT";
+    private const string Reject = "FILE_REJECT";
+    private const string End = "FILE_END";
+    private const string Cancel = "FILE_CANCEL";
+    private const string Data = "FILE_DATA";
+
+    private static readonly string IdRange = $"an integer from 1 to {uint.MaxValue}";
+    private static readonly string SizeRange = $"an integer from 0 to {MaxSize}";
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
+
+    /// <summary>Encodes a FILE_OFFER body; the hash is written in lower case.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="offer"/> or one of its strings is null.</exception>
+    /// <exception cref="ArgumentException">A field is out of the range <see cref="ParseOffer"/> accepts, or the body would exceed <see cref="MaxJsonBytes"/>.</exception>
+    public static byte[] Encode(FileOffer offer)
     {
-        w.WriteNumber("id", offer.Id);
-        w.WriteString("name", offer.Name);
-        w.WriteNumber("size", offer.Size);
-        w.WriteString("sha256", offer.Sha256Hex);
-    });
+        ArgumentNullException.ThrowIfNull(offer);
+        ArgumentNullException.ThrowIfNull(offer.Name, nameof(offer));
+        ArgumentNullException.ThrowIfNull(offer.Sha256Hex, nameof(offer));
+        CheckId(offer.Id, nameof(offer));
+        CheckSize(offer.Size, nameof(offer));
+        if (offer.Name.Length == 0 || Encoding.UTF8.GetByteCount(offer.Name) > MaxNameBytes)
+        {
+            throw new ArgumentException($"The name must be 1 to {MaxNameBytes} bytes of UTF-8.", nameof(offer));
+        }
 
-    public static byte[] Encode(FileAccept accept) => Write(w =>
+        if (!IsSha256Hex(offer.Sha256Hex))
+        {
+            throw new ArgumentException($"The SHA-256 must be {Sha256HexLength} hexadecimal digits.", nameof(offer));
+        }
+
+        return Write(nameof(offer), w =>
+        {
+            w.WriteNumber("id", offer.Id);
+            w.WriteString("name", offer.Name);
+            w.WriteNumber("size", offer.Size);
+            w.WriteString("sha256", offer.Sha256Hex.ToLowerInvariant());
+        });
+    }
+
+    /// <summary>Encodes a FILE_ACCEPT body.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="accept"/> is null.</exception>
+    /// <exception cref="ArgumentException">The id is 0 or the offset is outside 0 … <see cref="MaxSize"/>.</exception>
+    public static byte[] Encode(FileAccept accept)
     {
-        w.WriteNumber("id", accept.Id);
-        w.WriteNumber("offset", accept.Offset);
-    });
+        ArgumentNullException.ThrowIfNull(accept);
+        CheckId(accept.Id, nameof(accept));
+        CheckSize(accept.Offset, nameof(accept));
+        return Write(nameof(accept), w =>
+        {
+            w.WriteNumber("id", accept.Id);
+            w.WriteNumber("offset", accept.Offset);
+        });
+    }
 
-    public static byte[] Encode(FileReject reject) => Write(w =>
+    /// <summary>Encodes a FILE_REJECT body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="reject"/> or its reason is null.</exception>
+    /// <exception cref="ArgumentException">The id is 0.</exception>
+    public static byte[] Encode(FileReject reject)
     {
-        w.WriteNumber("id", reject.Id);
-        w.WriteString("reason", Cut(reject.Reason));
-    });
+        ArgumentNullException.ThrowIfNull(reject);
+        ArgumentNullException.ThrowIfNull(reject.Reason, nameof(reject));
+        CheckId(reject.Id, nameof(reject));
+        return Write(nameof(reject), w =>
+        {
+            w.WriteNumber("id", reject.Id);
+            w.WriteString("reason", Cut(reject.Reason));
+        });
+    }
 
-    public static byte[] Encode(FileEnd end) => Write(w => w.WriteNumber("id", end.Id));
-
-    public static byte[] Encode(FileCancel cancel) => Write(w =>
+    /// <summary>Encodes a FILE_END body.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="end"/> is null.</exception>
+    /// <exception cref="ArgumentException">The id is 0.</exception>
+    public static byte[] Encode(FileEnd end)
     {
-        w.WriteNumber("id", cancel.Id);
-        w.WriteString("reason", Cut(cancel.Reason));
-    });
+        ArgumentNullException.ThrowIfNull(end);
+        CheckId(end.Id, nameof(end));
+        return Write(nameof(end), w => w.WriteNumber("id", end.Id));
+    }
 
+    /// <summary>Encodes a FILE_CANCEL body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="cancel"/> or its reason is null.</exception>
+    /// <exception cref="ArgumentException">The id is 0.</exception>
+    public static byte[] Encode(FileCancel cancel)
+    {
+        ArgumentNullException.ThrowIfNull(cancel);
+        ArgumentNullException.ThrowIfNull(cancel.Reason, nameof(cancel));
+        CheckId(cancel.Id, nameof(cancel));
+        return Write(nameof(cancel), w =>
+        {
+            w.WriteNumber("id", cancel.Id);
+            w.WriteString("reason", Cut(cancel.Reason));
+        });
+    }
+
+    /// <summary>Parses a FILE_OFFER body. The hash comes back in lower case; the name is returned as sent.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_OFFER.</exception>
     public static FileOffer ParseOffer(ReadOnlySpan<byte> json)
     {
-        using JsonDocument document = Parse(json, "FILE_OFFER");
+        using JsonDocument document = Parse(json, Offer);
         JsonElement root = document.RootElement;
-        string name = String(root, "FILE_OFFER", "name");
-        int nameBytes = Encoding.UTF8.GetByteCount(name);
-        if (nameBytes == 0 || nameBytes > MaxNameBytes)
+        uint id = Id(root, Offer);
+        string name = String(root, Offer, "name");
+        if (name.Length == 0 || Encoding.UTF8.GetByteCount(name) > MaxNameBytes)
         {
-            throw new InvalidDataException($"FILE_OFFER: \"name\" must be 1 to {MaxNameBytes} bytes of UTF-8");
+            throw Invalid(Offer, $"\"name\" must be 1 to {MaxNameBytes} bytes of UTF-8");
         }
 
-        string sha = String(root, "FILE_OFFER", "sha256");
-        if (sha.Length != 64 || !sha.All(char.IsAsciiHexDigit))
+        long size = Size(root, Offer, "size");
+        string sha256 = String(root, Offer, "sha256");
+        if (!IsSha256Hex(sha256))
         {
-            throw new InvalidDataException("FILE_OFFER: \"sha256\" must be 64 hexadecimal digits");
+            throw Invalid(Offer, $"\"sha256\" must be {Sha256HexLength} hexadecimal digits");
         }
 
-        return new FileOffer(Id(root, "FILE_OFFER"), name, Size(root, "FILE_OFFER", "size"), sha.ToLowerInvariant());
+        return new FileOffer(id, name, size, sha256.ToLowerInvariant());
     }
 
+    /// <summary>Parses a FILE_ACCEPT body.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_ACCEPT.</exception>
     public static FileAccept ParseAccept(ReadOnlySpan<byte> json)
     {
-        using JsonDocument document = Parse(json, "FILE_ACCEPT");
-        return new FileAccept(Id(document.RootElement, "FILE_ACCEPT"), Size(document.RootElement, "FILE_ACCEPT", "offset"));
+        using JsonDocument document = Parse(json, Accept);
+        JsonElement root = document.RootElement;
+        return new FileAccept(Id(root, Accept), Size(root, Accept, "offset"));
     }
 
+    /// <summary>Parses a FILE_REJECT body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_REJECT.</exception>
     public static FileReject ParseReject(ReadOnlySpan<byte> json)
     {
-        using JsonDocument document = Parse(json, "FILE_REJECT");
-        return new FileReject(Id(document.RootElement, "FILE_REJECT"), Cut(String(document.RootElement, "FILE_REJECT", "reason")));
+        using JsonDocument document = Parse(json, Reject);
+        JsonElement root = document.RootElement;
+        return new FileReject(Id(root, Reject), Cut(String(root, Reject, "reason")));
     }
 
+    /// <summary>Parses a FILE_END body.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_END.</exception>
     public static FileEnd ParseEnd(ReadOnlySpan<byte> json)
     {
-        using JsonDocument document = Parse(json, "FILE_END");
-        return new FileEnd(Id(document.RootElement, "FILE_END"));
+        using JsonDocument document = Parse(json, End);
+        return new FileEnd(Id(document.RootElement, End));
     }
 
+    /// <summary>Parses a FILE_CANCEL body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_CANCEL.</exception>
     public static FileCancel ParseCancel(ReadOnlySpan<byte> json)
     {
-        using JsonDocument document = Parse(json, "FILE_CANCEL");
-        return new FileCancel(Id(document.RootElement, "FILE_CANCEL"), Cut(String(document.RootElement, "FILE_CANCEL", "reason")));
+        using JsonDocument document = Parse(json, Cancel);
+        JsonElement root = document.RootElement;
+        return new FileCancel(Id(root, Cancel), Cut(String(root, Cancel, "reason")));
     }
 
-    /// <summary>The id of a FILE_DATA body; the file bytes are <c>body[DataHeaderSize..]</c>.</summary>
+    /// <summary>The id of a FILE_DATA body; the file bytes are <c>body[DataHeaderSize..]</c> (possibly empty).</summary>
     /// <exception cref="InvalidDataException">The body is shorter than the id, or the id is 0.</exception>
     public static uint ParseDataId(ReadOnlySpan<byte> body)
     {
         if (body.Length < DataHeaderSize)
         {
-            throw new InvalidDataException($"FILE_DATA: the body is {body.Length} bytes, shorter than its {DataHeaderSize}-byte id");
+            throw Invalid(Data, $"the body is {body.Length} bytes, shorter than its {DataHeaderSize}-byte id");
         }
 
         uint id = BinaryPrimitives.ReadUInt32BigEndian(body);
-        return id != 0 ? id : throw new InvalidDataException("FILE_DATA: the id must be from 1 to 4294967295");
+        return id != 0 ? id : throw Invalid(Data, $"the id must be {IdRange}");
     }
 
     /// <summary>Writes the 4-byte big-endian id that starts a FILE_DATA body.</summary>
-    public static void WriteDataHeader(Span<byte> destination, uint id) => BinaryPrimitives.WriteUInt32BigEndian(destination, id);
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="DataHeaderSize"/>, or the id is 0.</exception>
+    public static void WriteDataHeader(Span<byte> destination, uint id)
+    {
+        CheckId(id, nameof(id));
+        if (destination.Length < DataHeaderSize)
+        {
+            throw new ArgumentException($"The destination must hold at least {DataHeaderSize} bytes.", nameof(destination));
+        }
 
+        BinaryPrimitives.WriteUInt32BigEndian(destination, id);
+    }
+
+    /// <summary>Reads the body as one JSON object with no repeated field; the caller disposes the document.</summary>
     private static JsonDocument Parse(ReadOnlySpan<byte> json, string message)
     {
+        // Before anything is allocated or read.
         if (json.Length > MaxJsonBytes)
         {
-            throw new InvalidDataException($"{message}: the body is {json.Length} bytes; at most {MaxJsonBytes} are accepted");
+            throw Invalid(message, $"the body is {json.Length} bytes; at most {MaxJsonBytes} are accepted");
         }
 
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+            // Strict by default: no comments, no trailing commas, nothing after the value.
+            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth });
         }
         catch (JsonException)
         {
-            throw new InvalidDataException($"{message}: the body is not JSON");
+            // The exception's message may quote the body; it is not passed on.
+            throw Invalid(message, $"the body is not JSON, or nests deeper than {MaxDepth} levels");
         }
 
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        try
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid(message, "the body is not a JSON object");
+            }
+
+            // Two parsers could each pick a different one of two "id"s; refuse rather than guess.
+            // Names are compared unescaped, so "id" and "\u0069d" are the same field.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            {
+                string name;
+                try
+                {
+                    name = property.Name;
+                }
+                catch (InvalidOperationException)
+                {
+                    throw Invalid(message, "a field name is not valid Unicode");
+                }
+
+                if (!seen.Add(name))
+                {
+                    throw Invalid(message, "a field appears more than once");
+                }
+            }
+
+            return document;
+        }
+        catch
         {
             document.Dispose();
-            throw new InvalidDataException($"{message}: the body is not a JSON object");
+            throw;
         }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (JsonProperty property in document.RootElement.EnumerateObject())
-        {
-            if (!seen.Add(property.Name))
-            {
-                document.Dispose();
-                throw new InvalidDataException($"{message}: a field appears twice");
-            }
-        }
-
-        return document;
     }
 
-    private static JsonElement Field(JsonElement root, string message, string name, JsonValueKind kind, string what)
+    private static JsonElement Field(JsonElement root, string message, string name, JsonValueKind kind, string expected)
     {
         if (!root.TryGetProperty(name, out JsonElement value))
         {
-            throw new InvalidDataException($"{message}: \"{name}\" is missing");
+            throw Invalid(message, $"\"{name}\" is missing");
         }
 
-        return value.ValueKind == kind ? value : throw new InvalidDataException($"{message}: \"{name}\" must be {what}");
+        return value.ValueKind == kind ? value : throw Invalid(message, $"\"{name}\" must be {expected}");
     }
 
     private static uint Id(JsonElement root, string message)
     {
-        JsonElement value = Field(root, message, "id", JsonValueKind.Number, "a number");
+        JsonElement value = Field(root, message, "id", JsonValueKind.Number, IdRange);
         return IsInteger(value) && value.TryGetUInt32(out uint id) && id != 0
             ? id
-            : throw new InvalidDataException($"{message}: \"id\" must be an integer from 1 to 4294967295");
+            : throw Invalid(message, $"\"id\" must be {IdRange}");
     }
 
     private static long Size(JsonElement root, string message, string name)
     {
-        JsonElement value = Field(root, message, name, JsonValueKind.Number, "a number");
+        JsonElement value = Field(root, message, name, JsonValueKind.Number, SizeRange);
         return IsInteger(value) && value.TryGetInt64(out long size) && size is >= 0 and <= MaxSize
             ? size
-            : throw new InvalidDataException($"{message}: \"{name}\" must be an integer from 0 to {MaxSize}");
+            : throw Invalid(message, $"\"{name}\" must be {SizeRange}");
     }
 
     private static string String(JsonElement root, string message, string name)
@@ -206,20 +349,56 @@ internal static class FileMessages
         }
         catch (InvalidOperationException)
         {
-            throw new InvalidDataException($"{message}: \"{name}\" is not valid Unicode");
+            // Invalid UTF-8, or an escaped lone surrogate such as "\ud800".
+            throw Invalid(message, $"\"{name}\" is not valid Unicode");
         }
     }
 
-    /// <summary>No fraction and no exponent: "5", not "5.0" or "5e0".</summary>
+    /// <summary>
+    /// No fraction and no exponent: "5", not "5.0" or "5e0". TryGetInt64 alone would accept "5e0"; a
+    /// number must mean the same to every peer, whatever its JSON library does with non-integers.
+    /// </summary>
     private static bool IsInteger(JsonElement number)
     {
         string raw = number.GetRawText();
-        return !raw.Contains('.', StringComparison.Ordinal) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase);
+        return raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0;
     }
 
-    private static string Cut(string reason) => reason.Length <= MaxReasonChars ? reason : reason[..MaxReasonChars];
+    private static bool IsSha256Hex(string text) =>
+        text.Length == Sha256HexLength && !text.AsSpan().ContainsAnyExcept(HexDigits);
 
-    private static byte[] Write(Action<Utf8JsonWriter> fields)
+    /// <summary>At most <see cref="MaxReasonChars"/> characters, never ending in half a surrogate pair.</summary>
+    private static string Cut(string reason)
+    {
+        if (reason.Length <= MaxReasonChars)
+        {
+            return reason;
+        }
+
+        int length = char.IsHighSurrogate(reason[MaxReasonChars - 1]) ? MaxReasonChars - 1 : MaxReasonChars;
+        return reason[..length];
+    }
+
+    private static void CheckId(uint id, string parameterName)
+    {
+        if (id == 0)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, $"A transfer id must be {IdRange}.");
+        }
+    }
+
+    private static void CheckSize(long size, string parameterName)
+    {
+        if (size is < 0 or > MaxSize)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, $"Sizes and offsets must be {SizeRange}.");
+        }
+    }
+
+    private static InvalidDataException Invalid(string message, string problem) => new($"{message}: {problem}");
+
+    /// <summary>One JSON object; the peer refuses bodies over <see cref="MaxJsonBytes"/>, so we never send one.</summary>
+    private static byte[] Write(string parameterName, Action<Utf8JsonWriter> fields)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -229,6 +408,10 @@ internal static class FileMessages
             writer.WriteEndObject();
         }
 
-        return buffer.ToArray();
+        // Only a name can get this long: the default encoder writes non-ASCII as \uXXXX escapes, up to
+        // 6 bytes per character, so a name within MaxNameBytes may still not fit.
+        return buffer.Length <= MaxJsonBytes
+            ? buffer.ToArray()
+            : throw new ArgumentException($"The encoded body would be {buffer.Length} bytes; at most {MaxJsonBytes} are allowed.", parameterName);
     }
 }

@@ -118,6 +118,9 @@ internal sealed class CliProcess : IAsyncDisposable
     /// <summary>Kills the process at once (no goodbye), as a crash or a power cut would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>The process id (to read /proc/ID).</summary>
+    public int Id => _process.Id;
+
     /// <summary>The next stdout line that satisfies <paramref name="match"/>; fails with both streams if none comes.</summary>
     public async Task<string> LineAsync(Func<string, bool> match)
     {
