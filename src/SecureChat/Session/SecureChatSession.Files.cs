@@ -56,6 +56,10 @@ public sealed partial class SecureChatSession : ITransferLink
         await _transfers.CancelAsync(id, reason, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Tests and fuzzing only: one transport message of any type and body, as a hostile but authenticated peer could send.</summary>
+    internal async ValueTask SendRawForTestsAsync(byte type, ReadOnlyMemory<byte> body) =>
+        await SendMessageAsync((MessageType)type, body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+
     async ValueTask ITransferLink.SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken) =>
         await SendMessageAsync(type, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
 
