@@ -39,6 +39,13 @@ internal sealed class CommonOptions
         CustomParser = result => ParseNumber<double>(result, "--handshake-timeout", "a number of seconds, such as 10 or 2.5", double.TryParse),
     };
 
+    public Option<double?> IdleTimeout { get; } = new("--idle-timeout")
+    {
+        Description = "Seconds of silence, or of a peer not reading, before the connection counts as lost (default 45)",
+        HelpName = "SECONDS",
+        CustomParser = result => ParseNumber<double>(result, "--idle-timeout", "a number of seconds, such as 45", double.TryParse),
+    };
+
     private delegate bool TryParse<T>(string text, System.Globalization.NumberStyles styles, IFormatProvider provider, out T value);
 
     /// <summary>A number option's value, or a parse error that names the option and what it wants (not a .NET type name).</summary>
@@ -88,6 +95,7 @@ internal sealed class CommonOptions
         command.Add(Json);
         command.Add(ShowCiphertext);
         command.Add(HandshakeTimeout);
+        command.Add(IdleTimeout);
         command.Add(Compat);
         command.Add(DownloadDir);
         command.Add(AcceptFiles);
@@ -119,6 +127,12 @@ internal sealed class CommonOptions
             throw new UsageException("--handshake-timeout must be a number of seconds above 0 (and at most 3600).");
         }
 
+        double idle = result.GetValue(IdleTimeout) ?? 45;
+        if (!(idle > 0 && idle <= 86_400))
+        {
+            throw new UsageException("--idle-timeout must be a number of seconds above 0 (and at most 86400).");
+        }
+
         FileInfo? passphraseFile = result.GetValue(PassphraseFile);
         if (passphraseFile is not null && !psk && compat != CompatModes.SeedAes)
         {
@@ -144,6 +158,7 @@ internal sealed class CommonOptions
             ShowCiphertext: result.GetValue(ShowCiphertext),
             HandshakeTimeout: TimeSpan.FromSeconds(timeout))
         {
+            IdleTimeout = TimeSpan.FromSeconds(idle),
             DownloadDir = downloadDir ?? Directory.GetCurrentDirectory(),
             AcceptFilesDir = acceptFiles,
         };
@@ -179,6 +194,9 @@ internal sealed record ChatSettings(
     TimeSpan HandshakeTimeout)
 {
     public const int DefaultPort = 5555;
+
+    /// <summary>Silence (or a peer that stopped reading) for this long loses the connection.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(45);
 
     /// <summary>Where accepted files go.</summary>
     public string DownloadDir { get; init; } = Directory.GetCurrentDirectory();

@@ -162,6 +162,8 @@ internal sealed class SessionSetup : IDisposable
         Identity = Identity,
         Passphrase = Passphrase,
         HandshakeTimeout = Settings.HandshakeTimeout,
+        IdleTimeout = Settings.IdleTimeout,
+        PingInterval = Settings.IdleTimeout / 3,
         CaptureCiphertext = Settings.ShowCiphertext,
         HandshakePayload = Payload(Settings.Ephemeral),
     };

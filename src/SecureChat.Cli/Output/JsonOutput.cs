@@ -20,25 +20,22 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
 
     private static string Direction(TransferDirection direction) => direction == TransferDirection.Incoming ? "incoming" : "outgoing";
 
-    public void FileOffered(FileOffered offer) =>
-        Emit("file-offer", w =>
-        {
-            w.WriteNumber("id", offer.Id);
-            w.WriteString("direction", "incoming");
-            w.WriteString("name", offer.Name);
-            w.WriteNumber("size", offer.Size);
-            w.WriteString("sha256", offer.Sha256);
-        });
+    public void FileOffered(FileOffered offer) => EmitOffer(offer.Id, TransferDirection.Incoming, offer.Name, offer.Size, offer.Sha256, path: null);
 
-    public void FileOfferSent(FileOfferSent offer) =>
+    public void FileOfferSent(FileOfferSent offer) => EmitOffer(offer.Id, TransferDirection.Outgoing, offer.Name, offer.Size, offer.Sha256, offer.Path);
+
+    private void EmitOffer(uint id, TransferDirection direction, string name, long size, string sha256, string? path) =>
         Emit("file-offer", w =>
         {
-            w.WriteNumber("id", offer.Id);
-            w.WriteString("direction", "outgoing");
-            w.WriteString("name", offer.Name);
-            w.WriteNumber("size", offer.Size);
-            w.WriteString("sha256", offer.Sha256);
-            w.WriteString("path", offer.Path);
+            w.WriteNumber("id", id);
+            w.WriteString("direction", Direction(direction));
+            w.WriteString("name", name);
+            w.WriteNumber("size", size);
+            w.WriteString("sha256", sha256);
+            if (path is not null)
+            {
+                w.WriteString("path", path);
+            }
         });
 
     public void FileAccepted(FileAccepted accepted) =>

@@ -31,7 +31,7 @@ public class FaultTests(ITestOutputHelper log)
     }
 
     /// <summary>Connects as a client would: a listener that is still finishing the previous peer says "busy"; try again.</summary>
-    private static async Task<(SecureChatSession Session, Socket Socket)> ConnectAsync(int port)
+    private static async Task<(SecureChatSession Session, Socket Socket)> ConnectAsync(int port, Func<Stream, Stream>? wrap = null)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
@@ -39,7 +39,8 @@ public class FaultTests(ITestOutputHelper log)
             Socket socket = await RawAsync(port);
             try
             {
-                return (await SecureChatSession.ConnectAsync(new NetworkStream(socket, ownsSocket: true), new SessionOptions { KeyLogFile = null }), socket);
+                Stream stream = new NetworkStream(socket, ownsSocket: true);
+                return (await SecureChatSession.ConnectAsync(wrap?.Invoke(stream) ?? stream, new SessionOptions { KeyLogFile = null }), socket);
             }
             catch (PeerRefusedException e) when (e.Code == RefusalCode.Busy && DateTime.UtcNow < deadline)
             {
@@ -120,6 +121,34 @@ public class FaultTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// Peers that stop reading while the listener has a lot to say: its writes must fail after
+    /// --idle-timeout (the connection counts as lost), not wait or buffer without bound.
+    /// </summary>
+    private static async Task StalledAsync(int port, CliProcess listener, int count)
+    {
+        string line = new('s', 60_000);
+        for (int i = 0; i < count; i++)
+        {
+            StallingStream? stalling = null;
+            var (client, _) = await ConnectAsync(port, stream => stalling = new StallingStream(stream));
+            stalling!.Stall();
+            await listener.LineAsync(l => l.Contains("\"handshake\"", StringComparison.Ordinal));
+
+            // 12 MB to a peer that reads nothing: far more than the kernel's socket buffers hold.
+            Task typing = Task.Run(async () =>
+            {
+                for (int j = 0; j < 200; j++)
+                {
+                    await listener.WriteLineAsync(line);
+                }
+            });
+            await listener.LineAsync(l => l.Contains("\"closed\"", StringComparison.Ordinal) && l.Contains("connection-lost", StringComparison.Ordinal));
+            await typing.WaitAsync(CliProcess.Timeout); // the listener drains the rest while it waits for the next peer
+            await client.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Keep_open_listener_survives_abuse_and_returns_to_its_baseline()
     {
@@ -129,7 +158,7 @@ public class FaultTests(ITestOutputHelper log)
         }
 
         using var home = new TempHome();
-        var (listener, port) = await Launch.ListenAsync(home.Path, null, "--keep-open", "--ephemeral", "--handshake-timeout", "1");
+        var (listener, port) = await Launch.ListenAsync(home.Path, null, "--keep-open", "--ephemeral", "--handshake-timeout", "1", "--idle-timeout", "2");
         await using (listener)
         {
             // Warm-up: every path once (the first error also loads the runtime's stack-trace support).
@@ -137,12 +166,14 @@ public class FaultTests(ITestOutputHelper log)
             await SilentAsync(port, 2);
             await GarbageAsync(port, 1, new Random(1));
             await KilledAsync(port, listener, 1);
+            await StalledAsync(port, listener, 1);
             await ChatOnceAsync(port, listener, "warm-up 2");
             var baseline = Measure(listener.Id);
 
             await SilentAsync(port, Count);
             await GarbageAsync(port, Count, new Random(7));
             await KilledAsync(port, listener, Math.Max(1, Count / 3));
+            await StalledAsync(port, listener, Math.Max(2, Count / 100));
             for (int i = 0; i < Count; i++)
             {
                 await ChatOnceAsync(port, listener, $"session {i}");
