@@ -241,7 +241,28 @@ public class SessionFuzzTests(ITestOutputHelper log)
         }
         finally
         {
-            Directory.Delete(downloads, recursive: true);
+            DeleteQuietly(downloads);
+        }
+    }
+
+    /// <summary>A transfer's writer may still be closing its .part when the session has ended: clean up what can be.</summary>
+    private static void DeleteQuietly(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            Thread.Sleep(100);
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left in the temporary directory.
+            }
         }
     }
 

@@ -476,9 +476,11 @@ class Session:
         with self.send_lock:
             if self.closing:
                 return
+            # Mark the close before the frame leaves: the peer may hang up before the next line runs,
+            # and the receive loop must then see a clean end, not a lost connection.
+            self.closing = msg_type == T_CLOSE
             send_frame(self.sock, self.transport.seal(msg_type, body))
             if msg_type == T_CLOSE:
-                self.closing = True
                 with contextlib.suppress(OSError):
                     self.sock.shutdown(socket.SHUT_WR)
 
