@@ -101,7 +101,7 @@ def run_openssl(source, workdir):
     time.sleep(0.5)
     size = os.path.getsize(source)
     start = time.perf_counter()
-    client = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet"] + suite,
+    client = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet", "-nocommands"] + suite,
                               stdin=open(source, "rb"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while os.path.getsize(out) < size:
         if time.perf_counter() - start > 120:
