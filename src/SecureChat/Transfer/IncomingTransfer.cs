@@ -70,7 +70,7 @@ internal sealed class IncomingTransfer
         {
             Close(keepPart: true);
             Volatile.Write(ref _state, 3);
-            await TryCancelAsync("the receiver cannot write the file").ConfigureAwait(false);
+            await _link.TryCancelAsync(Id, "the receiver cannot write the file").ConfigureAwait(false);
             throw new IOException($"Cannot receive {Name} into {directory}: {e.Message}", e);
         }
 
@@ -127,7 +127,7 @@ internal sealed class IncomingTransfer
         if (_queued + length > Size)
         {
             ArrayPool<byte>.Shared.Return(chunk);
-            await FailAsync("the peer sent more data than it offered", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            await FailAsync("the peer sent more data than it offered", "the sender sent more data than it offered", keepPart: true).ConfigureAwait(false);
             return;
         }
 
@@ -196,7 +196,7 @@ internal sealed class IncomingTransfer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await FailAsync($"cannot write {_part!.Path}: {e.Message} The .part is kept: free some space and ask for the file again to resume.", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            await FailAsync($"cannot write {_part!.Path}: {e.Message} The .part is kept: free some space and ask for the file again to resume.", "the receiver cannot write the file", keepPart: true).ConfigureAwait(false);
             return;
         }
 
@@ -214,7 +214,7 @@ internal sealed class IncomingTransfer
         if (position != Size)
         {
             Volatile.Write(ref _state, 2);
-            await FailAsync($"the peer ended the file after {position:N0} of {Size:N0} bytes; the .part is kept for resuming", keepPart: true, tellPeer: true).ConfigureAwait(false);
+            await FailAsync($"the peer ended the file after {position:N0} of {Size:N0} bytes; the .part is kept for resuming", $"the file ended after {position:N0} of {Size:N0} bytes", keepPart: true).ConfigureAwait(false);
             return;
         }
 
@@ -224,7 +224,7 @@ internal sealed class IncomingTransfer
         if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
         {
             Close(keepPart: false);
-            await TryCancelAsync("the SHA-256 of the received file does not match the offer").ConfigureAwait(false);
+            await _link.TryCancelAsync(Id, "the SHA-256 of the received file does not match the offer").ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming,
                 "the SHA-256 of the received file does not match the offer (corrupted, or changed while it was sent); it was deleted")).ConfigureAwait(false);
             return;
@@ -239,7 +239,7 @@ internal sealed class IncomingTransfer
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Close(keepPart: true);
-            await TryCancelAsync("the receiver could not store the file").ConfigureAwait(false);
+            await _link.TryCancelAsync(Id, "the receiver could not store the file").ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {_part!.Path}: {e.Message}")).ConfigureAwait(false);
             return;
         }
@@ -261,8 +261,11 @@ internal sealed class IncomingTransfer
         await _link.PublishAsync(new FileCompleted(Id, TransferDirection.Incoming, path, Sha256, Verified: true, ResumedFrom: offset)).ConfigureAwait(false);
     }
 
-    /// <summary>Ends the transfer with an error: stop the writer, keep or delete the .part, tell the peer and the application.</summary>
-    private async Task FailAsync(string reason, bool keepPart, bool tellPeer)
+    /// <summary>
+    /// Ends the transfer with an error: stop the writer, keep or delete the .part, tell the peer
+    /// (<paramref name="peerReason"/>, which names no local path) and the application (<paramref name="reason"/>).
+    /// </summary>
+    private async Task FailAsync(string reason, string peerReason, bool keepPart)
     {
         if (Interlocked.Exchange(ref _state, 3) == 3)
         {
@@ -271,10 +274,7 @@ internal sealed class IncomingTransfer
 
         _queue.Writer.TryComplete(new OperationCanceledException());
         Close(keepPart);
-        if (tellPeer)
-        {
-            await TryCancelAsync("the receiver stopped: " + reason.Split(':')[0]).ConfigureAwait(false);
-        }
+        await _link.TryCancelAsync(Id, peerReason).ConfigureAwait(false);
 
         await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
     }
@@ -298,18 +298,6 @@ internal sealed class IncomingTransfer
 
                 _part.Release();
             }
-        }
-    }
-
-    private async Task TryCancelAsync(string reason)
-    {
-        try
-        {
-            await _link.SendControlAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(Id, reason)), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
-        {
-            // The session is over.
         }
     }
 

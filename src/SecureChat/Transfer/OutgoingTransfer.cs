@@ -113,25 +113,13 @@ internal sealed class OutgoingTransfer : IDisposable
         {
             if (Stop())
             {
-                await TryCancelAsync("the sender could not read the file").ConfigureAwait(false);
+                await _link.TryCancelAsync(Id, "the sender could not read the file").ConfigureAwait(false);
                 await _link.PublishAsync(new FileFailed(Id, TransferDirection.Outgoing, "cannot read " + Path + ": " + e.Message)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
         {
             // The session ended: it reports why, and the transfers fail with it.
-        }
-    }
-
-    private async Task TryCancelAsync(string reason)
-    {
-        try
-        {
-            await _link.SendControlAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(Id, reason)), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
-        {
-            // The session is over.
         }
     }
 

@@ -148,7 +148,7 @@ internal sealed class PartFile
                 && root.TryGetProperty("size", out JsonElement s) && s.TryGetInt64(out long recordedSize) && recordedSize == size
                 && root.TryGetProperty("sha256", out JsonElement h) && h.ValueKind == JsonValueKind.String && h.GetString() == sha256;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
         {
             return false;
         }

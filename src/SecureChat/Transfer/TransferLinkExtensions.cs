@@ -1,0 +1,24 @@
+using SecureChat.Framing;
+
+namespace SecureChat.Transfer;
+
+/// <summary>Best-effort sends for transfers: a session that has ended meanwhile is not an error.</summary>
+internal static class TransferLinkExtensions
+{
+    /// <summary>Sends a control message; does nothing when the session is over (it reports why itself).</summary>
+    public static async Task TrySendAsync(this ITransferLink link, MessageType type, byte[] body)
+    {
+        try
+        {
+            await link.SendControlAsync(type, body, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session is over.
+        }
+    }
+
+    /// <summary>Sends FILE_CANCEL for <paramref name="id"/>, best effort.</summary>
+    public static Task TryCancelAsync(this ITransferLink link, uint id, string reason) =>
+        link.TrySendAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(id, reason)));
+}
