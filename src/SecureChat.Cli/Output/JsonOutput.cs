@@ -14,7 +14,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
     private static readonly JsonWriterOptions Options = new() { Encoder = JsonTextEncoder.Instance };
     private readonly Lock _lock = new();
 
-    public Action<string>? LineSink { get; set; }
+    public Action<string, int>? LineSink { get; set; }
 
     public Action<IReadOnlyList<string>>? StatusSink { get; set; }
 
