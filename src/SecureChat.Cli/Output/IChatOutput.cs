@@ -62,6 +62,9 @@ internal interface IChatOutput
     /// <summary>Where the progress lines go on a terminal (kept between the messages and the input row).</summary>
     Action<IReadOnlyList<string>>? StatusSink { get; set; }
 
-    /// <summary>Where people's output lines go (the line editor redirects them above the input line).</summary>
-    Action<string>? LineSink { get; set; }
+    /// <summary>
+    /// Where people's output lines go (the line editor redirects them above the input line), with the
+    /// indent for the rows a line wider than the terminal continues on.
+    /// </summary>
+    Action<string, int>? LineSink { get; set; }
 }
