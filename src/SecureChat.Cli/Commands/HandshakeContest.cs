@@ -26,12 +26,13 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private int _inFlight;
 
     /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
-    public async Task<(SecureChatSession Session, string Peer)?> RunAsync(IChatInput input, CancellationToken stop)
+    public async Task<(SecureChatSession Session, string Peer)?> RunAsync(WaitingInput input, CancellationToken stop)
     {
+        input.BeginWait();
         using var round = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var winner = new TaskCompletionSource<(SecureChatSession Session, string Peer)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task accepting = AcceptAsync(winner, round.Token);
-        Task<bool> idle = IdleInput.ReadAsync(input, output, round.Token);
+        Task accepting = AcceptAsync(winner, input, round.Token);
+        Task<bool> idle = IdleInput.ReadAsync(input.Typed, output, input.Hold, round.Token);
         await Task.WhenAny(winner.Task, idle, accepting).ConfigureAwait(false);
 
         // The handshakes still in progress end with the round (closed, without a report); they
@@ -69,7 +70,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         return (session, peer);
     }
 
-    private async Task AcceptAsync(TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round)
+    private async Task AcceptAsync(TaskCompletionSource<(SecureChatSession, string)> winner, WaitingInput input, CancellationToken round)
     {
         try
         {
@@ -85,11 +86,13 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                     continue;
                 }
 
+                input.HandshakeStarted();
                 _ = Task.Run(async () =>
                 {
+                    bool won = false;
                     try
                     {
-                        await HandshakeAsync(socket, winner, round).ConfigureAwait(false);
+                        won = await HandshakeAsync(socket, winner, round).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
@@ -98,6 +101,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                     finally
                     {
                         Interlocked.Decrement(ref _inFlight);
+                        input.HandshakeEnded(won);
                     }
                 }, CancellationToken.None);
             }
@@ -108,7 +112,8 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         }
     }
 
-    private async Task HandshakeAsync(Socket socket, TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round)
+    /// <summary>True when this handshake got the chat.</summary>
+    private async Task<bool> HandshakeAsync(Socket socket, TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round)
     {
         string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "a peer";
         SecureChatSession session;
@@ -124,7 +129,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
             }
 
-            return;
+            return false;
         }
 
         if (authorized is not null && !authorized.IsAuthorized(session.PeerFingerprint))
@@ -132,13 +137,16 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             await session.CloseAsync(CloseReasons.NotAuthorized + ": your fingerprint is not in this server's authorized peers", CancellationToken.None).ConfigureAwait(false);
             output.HandshakeFailed(peer, new Fault("auth-failed", ExitCodes.Authentication,
                 $"Refused {peer}: its fingerprint {session.PeerFingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
-            return;
+            return false;
         }
 
-        if (round.IsCancellationRequested || !winner.TrySetResult((session, peer)))
+        if (!round.IsCancellationRequested && winner.TrySetResult((session, peer)))
         {
-            // Another peer got the chat a moment earlier.
-            await session.CloseAsync("busy: this peer is in another conversation", CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
+
+        // Another peer got the chat a moment earlier.
+        await session.CloseAsync("busy: this peer is in another conversation", CancellationToken.None).ConfigureAwait(false);
+        return false;
     }
 }

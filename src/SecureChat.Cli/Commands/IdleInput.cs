@@ -3,12 +3,15 @@ using SecureChat.Cli.Output;
 
 namespace SecureChat.Cli.Commands;
 
-/// <summary>The user's input while the listener waits for a peer: nothing is sent; the end of input or Ctrl+C stops the wait.</summary>
+/// <summary>The user's input while the listener waits for a peer: the end of input or Ctrl+C stops the wait.</summary>
 internal static class IdleInput
 {
-    /// <summary>Returns true when the user stopped (end of input, or Ctrl+C at the line editor).</summary>
+    /// <summary>
+    /// Reads until the user stops (returns true: end of input, or Ctrl+C at the line editor); each
+    /// typed line goes to <paramref name="typed"/>.
+    /// </summary>
     /// <exception cref="OperationCanceledException">The wait ended for another reason.</exception>
-    public static async Task<bool> ReadAsync(IChatInput input, IChatOutput output, CancellationToken cancellationToken)
+    public static async Task<bool> ReadAsync(IChatInput input, IChatOutput output, Action<InputLine> typed, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -24,10 +27,7 @@ internal static class IdleInput
                 return true;
             }
 
-            if (line.Text.Trim().Length > 0)
-            {
-                output.Warning("no peer is connected yet: that line was not sent.");
-            }
+            typed(line);
         }
     }
 }

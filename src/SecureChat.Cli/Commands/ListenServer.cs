@@ -20,7 +20,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     public async Task<int> RunAsync(CancellationToken stop)
     {
         // One input for the whole run: the terminal's line editor, or stdin's lines.
-        using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
+        using var input = new WaitingInput(SessionSetup.CreateInput(setup.Settings.Json, output), output);
         var contest = new HandshakeContest(listener, setup, authorized, authorizedPath, output);
         try
         {
@@ -55,7 +55,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     }
 
     /// <summary>One chat with the first peer to authenticate; null when the user stopped before one did.</summary>
-    private async Task<(int ExitCode, bool StopRequested)?> ServeNextAsync(HandshakeContest contest, IChatInput input, CancellationToken stop)
+    private async Task<(int ExitCode, bool StopRequested)?> ServeNextAsync(HandshakeContest contest, WaitingInput input, CancellationToken stop)
     {
         if (await contest.RunAsync(input, stop).ConfigureAwait(false) is not var (session, peer))
         {
@@ -76,7 +76,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     }
 
     /// <summary>The seed's way: one connection at a time, its failure ends the listener (without --keep-open).</summary>
-    private async Task<(int ExitCode, bool StopRequested)?> ServeNextCompatAsync(IChatInput input, CancellationToken stop)
+    private async Task<(int ExitCode, bool StopRequested)?> ServeNextCompatAsync(WaitingInput input, CancellationToken stop)
     {
         if (await WaitForConnectionAsync(input, stop).ConfigureAwait(false) is not { } socket)
         {
@@ -120,11 +120,11 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     /// a typed line is not sent to anyone, and Ctrl+C, Ctrl+D or the end of stdin stop the
     /// listener. Null when stopped.
     /// </summary>
-    private async Task<Socket?> WaitForConnectionAsync(IChatInput input, CancellationToken stop)
+    private async Task<Socket?> WaitForConnectionAsync(WaitingInput input, CancellationToken stop)
     {
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         Task<Socket> accept = listener.AcceptSocketAsync(waiting.Token).AsTask();
-        Task idle = IdleInput.ReadAsync(input, output, waiting.Token);
+        Task idle = IdleInput.ReadAsync(input.Typed, output, input.Hold, waiting.Token);
         Task first = await Task.WhenAny(accept, idle).ConfigureAwait(false);
         await waiting.CancelAsync().ConfigureAwait(false);
         try

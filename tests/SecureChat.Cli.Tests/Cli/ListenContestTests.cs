@@ -170,6 +170,27 @@ public class ListenContestTests
     }
 
     [Fact]
+    public async Task A_line_typed_at_the_listener_while_the_handshake_finishes_is_sent_in_the_chat()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("pw"), "--psk");
+        await using (listener)
+        await using (CliProcess client = Launch.Connect(clientHome.Path, port, Passphrase("pw"), "--psk"))
+        {
+            // The client is done once it has sent msg3; the listener then still derives the psk
+            // (600,000 PBKDF2 iterations), so this line arrives while its handshake is in progress.
+            await client.EventAsync("handshake");
+            await listener.WriteLineAsync("typed as soon as the peer was there");
+            Assert.Equal("typed as soon as the peer was there", (await client.EventAsync("received")).GetProperty("text").GetString());
+            Assert.DoesNotContain("not sent", listener.Stderr, StringComparison.Ordinal);
+            client.CloseInput();
+            Assert.Equal(0, await client.ExitCodeAsync());
+            Assert.Equal(0, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
     public async Task Human_listener_warns_about_a_failed_handshake_with_the_peer_address_and_keeps_listening()
     {
         using var serverHome = new TempHome();
