@@ -45,6 +45,19 @@ public class ListenContestTests
         }
     }
 
+    /// <summary>An XX hello and msg1 (a fresh P-256 point), then nothing once msg2 has begun to arrive.</summary>
+    private static async Task<Socket> StalledAfterMsg2Async(int port)
+    {
+        Socket socket = await RawAsync(port);
+        using var ecdh = System.Security.Cryptography.ECDiffieHellman.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var q = ecdh.ExportParameters(includePrivateParameters: false).Q;
+        byte[] hello = [0, 7, (byte)'S', (byte)'C', (byte)'H', (byte)'A', (byte)'T', 1, 1];
+        await socket.SendAsync((byte[])[.. hello, 0, 65, 4, .. q.X!, .. q.Y!]);
+        using var wait = new CancellationTokenSource(CliProcess.Timeout);
+        Assert.True(await socket.ReceiveAsync(new byte[2], SocketFlags.None, wait.Token) > 0); // msg2's header
+        return socket;
+    }
+
     /// <summary>A real client chats with the listener and ends the chat; returns the client's exit code.</summary>
     private static async Task ChatAsync(CliProcess listener, int port, string home, IDictionary<string, string>? environment = null, params string[] extra)
     {
@@ -166,6 +179,41 @@ public class ListenContestTests
 
             await ChatAsync(listener, port, clientHome.Path);
             Assert.Equal(0, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Theory]
+    [InlineData("end-of-input")]
+    [InlineData("SIGTERM")]
+    public async Task The_listener_stops_promptly_while_handshakes_are_in_progress(string how)
+    {
+        using var serverHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--handshake-timeout", "600");
+        await using (listener)
+        {
+            // Three handshakes stalled after msg2: the listener waits for their msg3.
+            var stalled = new List<Socket>();
+            for (int i = 0; i < 3; i++)
+            {
+                stalled.Add(await StalledAfterMsg2Async(port));
+            }
+
+            if (how == "SIGTERM")
+            {
+                using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", listener.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync();
+            }
+            else
+            {
+                listener.CloseInput();
+            }
+
+            Assert.Equal(0, await listener.ExitCodeAsync()); // well within the 600 s handshake timeout
+            foreach (Socket socket in stalled)
+            {
+                Assert.True(await ClosedByListenerAsync(socket));
+                socket.Dispose();
+            }
         }
     }
 
