@@ -260,6 +260,8 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line(keysErased ? "Chat ended. Keys erased." : "Chat ended.");
     }
 
+    public void HandshakeFailed(string peer, Fault fault) => Warning($"the handshake with {peer} failed: {fault.Message} Still listening.");
+
     public void NeverStarted(bool keysErased) => Line(keysErased ? "No chat took place. The keys made for it were erased." : "No chat took place.");
 
     private static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);

@@ -41,6 +41,12 @@ internal interface IChatOutput
 
     void Closed(string reason, bool keysErased, string? peerReason);
 
+    /// <summary>
+    /// A listener's handshake with <paramref name="peer"/> failed or was refused (timeout, garbage,
+    /// wrong passphrase, not authorized, …); the listener goes on waiting. JSON: handshake-failed {peer, code, message}.
+    /// </summary>
+    void HandshakeFailed(string peer, Fault fault);
+
     /// <summary>The conversation never started (handshake failed or peer refused); JSON: closed {reason: error}.</summary>
     void NeverStarted(bool keysErased);
 

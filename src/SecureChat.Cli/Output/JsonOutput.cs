@@ -177,6 +177,14 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteBoolean("keys_erased", keysErased);
         });
 
+    public void HandshakeFailed(string peer, Fault fault) =>
+        Emit("handshake-failed", w =>
+        {
+            w.WriteString("peer", peer);
+            w.WriteString("code", fault.Code);
+            w.WriteString("message", fault.Message);
+        });
+
     public void NeverStarted(bool keysErased) => Closed("error", keysErased, null);
 
     private void Emit(string name, Action<Utf8JsonWriter> fields)

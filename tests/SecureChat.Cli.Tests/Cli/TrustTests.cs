@@ -107,7 +107,7 @@ public class TrustTests
                 Assert.Equal("auth-failed", error.GetProperty("code").GetString());
                 Assert.Contains("does not authorize", error.GetProperty("message").GetString(), StringComparison.Ordinal);
                 Assert.Equal(3, await stranger.ExitCodeAsync());
-                Assert.Equal("auth-failed", (await listener.EventAsync("error")).GetProperty("code").GetString());
+                Assert.Equal("auth-failed", (await listener.EventAsync("handshake-failed")).GetProperty("code").GetString());
             }
 
             await using (CliProcess welcome = Launch.Connect(friendHome.Path, port))
