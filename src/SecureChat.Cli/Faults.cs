@@ -18,14 +18,18 @@ internal sealed record Fault(string Code, int ExitCode, string Message)
         string expected = compat is null ? "Is it a SecureChat peer of the same version?" : $"Is it running the original {compat} program?";
         return error switch
         {
+            // On the connecting side these come from a refusal frame, which is not authenticated
+            // (docs/PROTOCOL.md §2): say what the server claims, never advise weakening a setting.
             AuthenticationFailedException e => new("auth-failed", ExitCodes.Authentication, e.Reason switch
             {
-                AuthenticationFailure.WrongPassphrase => "Authentication failed: the passphrases do not match. Check the passphrase with your peer and try again.",
+                AuthenticationFailure.WrongPassphrase => initiator
+                    ? "The server says the passphrases do not match (this refusal is not authenticated). Check the passphrase with your peer and try again."
+                    : "Authentication failed: the passphrases do not match. Check the passphrase with your peer and try again.",
                 AuthenticationFailure.PassphraseRequired => initiator
-                    ? "The server requires a passphrase: connect again with --psk."
+                    ? "The server says it requires a passphrase (this refusal is not authenticated). Use --psk only with a passphrase you agreed on with the server's owner."
                     : "The peer connected without a passphrase, but this side uses --psk; it was refused.",
                 _ => initiator
-                    ? "The server does not use a passphrase: connect again without --psk."
+                    ? "The server says it does not use a passphrase (this refusal is not authenticated: someone on the path may have sent it). Keep --psk, and ask the server's owner how the server is run."
                     : "The peer connected with a passphrase, but this side does not use --psk; it was refused.",
             }),
             IntegrityException when duringHandshake => new("handshake", ExitCodes.Integrity, "The handshake failed authentication: the data was tampered with on the way (or the peer is broken). Nothing was sent."),
@@ -33,7 +37,7 @@ internal sealed record Fault(string Code, int ExitCode, string Message)
             ProtocolViolationException e => new(duringHandshake ? "handshake" : "protocol", ExitCodes.Integrity, $"The peer broke the {compat ?? "SecureChat"} protocol: {e.Message} {expected}"),
             SessionTimeoutException e => new("timeout", ExitCodes.Connection, e.Message + (duringHandshake ? $" {expected} Is the network working?" : "")),
             ConnectionLostException => new("io", ExitCodes.Connection, $"The connection to {peer} was lost without a goodbye from the peer: the network failed, the peer's program was stopped, or someone cut the conversation."),
-            PeerRefusedException { Code: RefusalCode.Busy } => new("handshake", ExitCodes.Other, $"The server at {peer} is busy with another conversation. Try again later."),
+            PeerRefusedException { Code: RefusalCode.Busy } => new("handshake", ExitCodes.Other, $"The server at {peer} says it is busy with another conversation (this refusal is not authenticated). Try again later."),
             PeerRefusedException e => new("protocol", ExitCodes.Integrity, e.Message),
             SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new("io", ExitCodes.Connection, $"Nothing is listening at {peer}: start 'securechat listen' there first, or check the address and port."),
             SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => new("io", ExitCodes.Connection, $"The host name in {peer} could not be resolved: check the spelling, or use an IP address."),

@@ -6,36 +6,71 @@ using SecureChat.Identity;
 namespace SecureChat.Cli;
 
 /// <summary>
-/// Where the --psk passphrase comes from, in this order: --passphrase-file PATH, the environment
-/// variable SECURECHAT_PASSPHRASE, or the terminal without echo. Never the command line, which
-/// other users can read in the process list. A file holds the passphrase on its first line.
-/// <c>verbatim</c> (--compat seed-aes) keeps the bytes exactly as given, as the original program does.
+/// Where a passphrase comes from, in this order: a file option, an environment variable, or the
+/// terminal without echo. Never the command line, which other users can read in the process list.
+/// A file holds the passphrase on its first line. --psk uses --passphrase-file and
+/// SECURECHAT_PASSPHRASE; --compat seed-aes has its own, --seed-aes-passphrase-file and
+/// SECURECHAT_SEED_AES_PASSPHRASE, because a recorded seed-aes chat lets anyone test guesses of its
+/// passphrase offline, and that must not be the --psk one. seed-aes keeps the bytes exactly as given
+/// (verbatim), as the original program does.
 /// </summary>
 internal static class PassphraseSource
 {
     public const string EnvironmentVariable = "SECURECHAT_PASSPHRASE";
+    public const string SeedAesEnvironmentVariable = "SECURECHAT_SEED_AES_PASSPHRASE";
+    public const string SeedAesFileOption = "--seed-aes-passphrase-file";
     private const int MaxFileBytes = 4096;
 
+    /// <summary>Obtains the --psk passphrase, or the --compat seed-aes one when <paramref name="seedAes"/>.</summary>
     /// <exception cref="UsageException">No source, or the source is unusable.</exception>
-    public static Passphrase Obtain(string? file, bool stdinIsTerminal, bool verbatim = false)
+    public static Passphrase Obtain(string? file, bool stdinIsTerminal, bool seedAes = false)
     {
         if (file is not null)
         {
-            return FromFile(file, verbatim);
+            return FromFile(file, verbatim: seedAes);
         }
 
-        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment))
+        string variable = seedAes ? SeedAesEnvironmentVariable : EnvironmentVariable;
+        Passphrase? fromEnvironment;
+        try
         {
-            return FromChars(fromEnvironment, EnvironmentVariable, verbatim);
+            fromEnvironment = Passphrase.FromEnvironment(variable, verbatim: seedAes);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"The passphrase from {variable} cannot be used: {Fault.ArgumentMessage(e)}");
+        }
+
+        if (fromEnvironment is not null)
+        {
+            return fromEnvironment;
         }
 
         if (!stdinIsTerminal)
         {
-            throw new UsageException($"--psk needs a passphrase, and stdin is not a terminal to type it on: set {EnvironmentVariable} or use --passphrase-file PATH.");
+            throw new UsageException(seedAes
+                ? $"--compat seed-aes needs a passphrase, and stdin is not a terminal to type it on: set {SeedAesEnvironmentVariable} or use {SeedAesFileOption} PATH."
+                : $"--psk needs a passphrase, and stdin is not a terminal to type it on: set {EnvironmentVariable} or use --passphrase-file PATH.");
         }
 
-        return FromTerminal(verbatim);
+        return FromTerminal(verbatim: seedAes);
+    }
+
+    /// <summary>
+    /// True when the seed-aes passphrase is exactly SECURECHAT_PASSPHRASE (both as bytes, compared
+    /// in constant time, neither made a string). A value that cannot be a passphrase matches nothing.
+    /// </summary>
+    public static bool SameAsPskEnvironment(Passphrase seedAes)
+    {
+        try
+        {
+            using Passphrase? psk = Passphrase.FromEnvironment(EnvironmentVariable, verbatim: true);
+            return psk is not null && seedAes.HasSameBytesAs(psk);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static Passphrase FromFile(string path, bool verbatim)

@@ -21,6 +21,21 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
 
     public async Task<ConversationEnd> RunAsync(CancellationToken stop)
     {
+        // Each conversation starts and ends with an empty input history: Up+Enter must never
+        // resend one peer's conversation (or what was typed between chats) to the next peer.
+        input.ForgetHistory();
+        try
+        {
+            return await ChatAsync(stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            input.ForgetHistory();
+        }
+    }
+
+    private async Task<ConversationEnd> ChatAsync(CancellationToken stop)
+    {
         using var inputStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         Task<ConversationEnd> receiving = ReceiveLoopAsync();
         Task typing = InputLoopAsync(inputStop.Token);

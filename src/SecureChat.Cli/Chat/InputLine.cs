@@ -19,4 +19,10 @@ internal enum InputKind
 internal interface IChatInput : IDisposable
 {
     Task<InputLine> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets the lines typed so far (the input history), so that one peer's conversation cannot
+    /// be recalled and resent to the next one (listen --keep-open).
+    /// </summary>
+    void ForgetHistory();
 }

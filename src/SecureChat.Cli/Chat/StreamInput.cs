@@ -48,6 +48,11 @@ internal sealed class StreamInput : IChatInput
         }
     }
 
+    /// <summary>A pipe has no history to recall.</summary>
+    public void ForgetHistory()
+    {
+    }
+
     public void Dispose()
     {
     }

@@ -16,6 +16,8 @@ internal sealed class CommonOptions
 
     public Option<FileInfo?> PassphraseFile { get; } = new("--passphrase-file") { Description = "Read the --psk passphrase from this file (first line)", HelpName = "PATH" };
 
+    public Option<FileInfo?> SeedAesPassphraseFile { get; } = new(PassphraseSource.SeedAesFileOption) { Description = "Read the --compat seed-aes passphrase from this file (first line); else SECURECHAT_SEED_AES_PASSPHRASE, or the terminal. Never reuse the --psk passphrase: a recorded seed-aes chat lets anyone guess it offline", HelpName = "PATH" };
+
     public Option<string?> PassphraseTrap { get; } = new("--passphrase") { Hidden = true };
 
     public Option<bool> Ephemeral { get; } = new("--ephemeral") { Description = "Use a fresh identity for this session only, erased at the end; write nothing to disk" };
@@ -75,7 +77,7 @@ internal sealed class CommonOptions
     {
         var option = new Option<string?>("--compat")
         {
-            Description = "Speak an original seed program's protocol: seed-rsa (document 000, port 12345) or seed-aes (document 002, port 5555, needs the passphrase). Both are WEAK; for interoperability only",
+            Description = "Speak an original seed program's protocol: seed-rsa (document 000, port 12345) or seed-aes (document 002, port 5555, needs its own passphrase: SECURECHAT_SEED_AES_PASSPHRASE or --seed-aes-passphrase-file). Both are WEAK; for interoperability only",
             HelpName = "MODE",
         };
         option.AcceptOnlyFromAmong(CompatModes.SeedRsa, CompatModes.SeedAes);
@@ -89,6 +91,7 @@ internal sealed class CommonOptions
         command.Add(Port);
         command.Add(Psk);
         command.Add(PassphraseFile);
+        command.Add(SeedAesPassphraseFile);
         command.Add(PassphraseTrap);
         command.Add(Ephemeral);
         command.Add(Home);
@@ -133,11 +136,7 @@ internal sealed class CommonOptions
             throw new UsageException("--idle-timeout must be a number of seconds above 0 (and at most 86400).");
         }
 
-        FileInfo? passphraseFile = result.GetValue(PassphraseFile);
-        if (passphraseFile is not null && !psk && compat != CompatModes.SeedAes)
-        {
-            throw new UsageException("--passphrase-file only makes sense with --psk (or --compat seed-aes).");
-        }
+        FileInfo? passphraseFile = ReadPassphraseFile(result, psk, compat);
 
         string? downloadDir = ExistingDirectory(result.GetValue(DownloadDir), "--download-dir");
         string? acceptFiles = ExistingDirectory(result.GetValue(AcceptFiles), "--accept-files");
@@ -162,6 +161,31 @@ internal sealed class CommonOptions
             DownloadDir = downloadDir ?? Directory.GetCurrentDirectory(),
             AcceptFilesDir = acceptFiles,
         };
+    }
+
+    /// <summary>The passphrase file for this mode: --passphrase-file for --psk, its own option for seed-aes.</summary>
+    private FileInfo? ReadPassphraseFile(ParseResult result, bool psk, string? compat)
+    {
+        FileInfo? pskFile = result.GetValue(PassphraseFile);
+        FileInfo? seedAesFile = result.GetValue(SeedAesPassphraseFile);
+        if (compat == CompatModes.SeedAes)
+        {
+            return pskFile is null
+                ? seedAesFile
+                : throw new UsageException($"--compat seed-aes does not read --passphrase-file (that is the --psk passphrase, which a seed-aes chat would expose to offline guessing): use {PassphraseSource.SeedAesFileOption} PATH with a different passphrase.");
+        }
+
+        if (seedAesFile is not null)
+        {
+            throw new UsageException($"{PassphraseSource.SeedAesFileOption} only makes sense with --compat seed-aes; for --psk use --passphrase-file PATH.");
+        }
+
+        if (pskFile is not null && !psk)
+        {
+            throw new UsageException("--passphrase-file only makes sense with --psk.");
+        }
+
+        return pskFile;
     }
 
     private static string? ExistingDirectory(DirectoryInfo? directory, string option)

@@ -126,9 +126,23 @@ internal static class ConnectCommand
         {
             trust = PeerTrust.Known;
         }
-        else if (!SessionSetup.PeerIsEphemeral(session))
+        else if (SessionSetup.PeerIsEphemeral(session))
         {
-            trust = PeerTrust.New;
+            // Nothing to pin, but remember that this address used one-time identities, so that a
+            // persistent key here later is not taken for an ordinary first contact.
+            if (check.Status == PeerStatus.New && !setup.Settings.Ephemeral)
+            {
+                known.RememberEphemeral(address);
+            }
+        }
+        else
+        {
+            trust = check.Status == PeerStatus.EphemeralBefore ? PeerTrust.Unverified : PeerTrust.New;
+            if (trust == PeerTrust.Unverified)
+            {
+                output.Warning($"The server at {address.Key} used one-time identities before, and now presents a persistent key that has never been verified. Someone may be impersonating it. Compare the session code with the server's owner (by voice or another channel you trust) before you send anything.");
+            }
+
             if (!setup.Settings.Ephemeral)
             {
                 known.Remember(address, session.PeerFingerprint);

@@ -27,6 +27,9 @@ internal static class PeersCommand
         return command;
     }
 
+    /// <summary>Shown instead of a fingerprint for an address that presented only one-time identities.</summary>
+    private const string OneTimeOnly = "(one-time identities only: no key remembered)";
+
     private static int List(IdentityStore store, bool json)
     {
         var entries = KnownPeers.Load(store.KnownPeersPath).Entries;
@@ -34,7 +37,7 @@ internal static class PeersCommand
         {
             foreach (var (address, fingerprint) in entries)
             {
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "peer", address, fingerprint }));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "peer", address, fingerprint, ephemeral = fingerprint is null }));
             }
 
             return ExitCodes.Ok;
@@ -50,7 +53,7 @@ internal static class PeersCommand
         {
             foreach (var (address, fingerprint) in entries)
             {
-                Console.Out.WriteLine($"{address} {fingerprint}");
+                Console.Out.WriteLine($"{address} {fingerprint ?? OneTimeOnly}");
             }
 
             return ExitCodes.Ok;
@@ -59,7 +62,7 @@ internal static class PeersCommand
         var table = new Table().AddColumn("Peer").AddColumn("Fingerprint");
         foreach (var (address, fingerprint) in entries)
         {
-            table.AddRow(Markup.Escape(TerminalText.Sanitize(address)), Markup.Escape(fingerprint));
+            table.AddRow(Markup.Escape(TerminalText.Sanitize(address)), Markup.Escape(fingerprint ?? OneTimeOnly));
         }
 
         AnsiConsole.Write(table);
@@ -82,7 +85,7 @@ internal static class PeersCommand
             return ExitCodes.Other;
         }
 
-        Console.Out.WriteLine($"Forgot the key of {address!.Key}. The next connection will remember the key it presents.");
+        Console.Out.WriteLine($"Forgot what was remembered for {address!.Key}. The next connection will remember the key it presents.");
         return ExitCodes.Ok;
     }
 }

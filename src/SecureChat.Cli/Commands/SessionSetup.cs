@@ -68,7 +68,13 @@ internal sealed class SessionSetup : IDisposable
 
         try
         {
-            Passphrase? passphrase = settings.Psk ? PassphraseSource.Obtain(settings.PassphraseFile, !Console.IsInputRedirected, verbatim: settings.Compat == CompatModes.SeedAes) : null;
+            bool seedAes = settings.Compat == CompatModes.SeedAes;
+            Passphrase? passphrase = settings.Psk ? PassphraseSource.Obtain(settings.PassphraseFile, !Console.IsInputRedirected, seedAes) : null;
+            if (seedAes && PassphraseSource.SameAsPskEnvironment(passphrase!))
+            {
+                output.Warning($"The seed-aes passphrase is the same as {PassphraseSource.EnvironmentVariable}. Anyone who records a seed-aes chat can test guesses of its passphrase offline, so this one is exposed for --psk too: use a different passphrase for each.");
+            }
+
             return new SessionSetup(settings, store, identity, passphrase);
         }
         catch

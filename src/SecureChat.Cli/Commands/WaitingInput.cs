@@ -70,6 +70,9 @@ internal sealed class WaitingInput(IChatInput inner, IChatOutput output) : IChat
         }
     }
 
+    /// <summary>Forgets the terminal's history (lines held for a starting chat are not history: they stay).</summary>
+    public void ForgetHistory() => inner.ForgetHistory();
+
     public Task<InputLine> ReadAsync(CancellationToken cancellationToken)
     {
         lock (_lock)

@@ -149,6 +149,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         {
             PeerTrust.Known => Paint("known", "32") + " (matches the key remembered for this peer)",
             PeerTrust.Ephemeral => Paint("one-time identity", "33") + " (the peer uses a fresh key for this chat only; nothing to remember)",
+            PeerTrust.Unverified => Paint("NEW, UNVERIFIED", "1;31") + " (this address used one-time identities before; compare the session code)",
             _ => Paint("NEW", "1;33") + (remembered ? " (first contact, now remembered)" : " (first contact)"),
         };
         Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");

@@ -8,6 +8,9 @@ internal enum PeerTrust
     New,
     Known,
     Ephemeral,
+
+    /// <summary>A persistent key at an address that used only one-time identities before: never verified.</summary>
+    Unverified,
 }
 
 /// <summary>Everything the chat shows, as events: rendered for people or as JSON lines.</summary>

@@ -9,10 +9,20 @@ namespace SecureChat.Cli.Terminal;
 /// </summary>
 internal sealed class TerminalInput : IChatInput
 {
-    private readonly SystemConsoleDriver _console = new();
+    private readonly IConsoleDriver _console;
     private readonly LineEditor _editor;
 
-    public TerminalInput() => _editor = new LineEditor(_console, "> ");
+    public TerminalInput()
+        : this(new SystemConsoleDriver())
+    {
+    }
+
+    /// <summary>Over any console driver (a fake one in tests); the input owns and disposes it.</summary>
+    internal TerminalInput(IConsoleDriver console)
+    {
+        _console = console;
+        _editor = new LineEditor(_console, "> ");
+    }
 
     /// <summary>Prints above the input line (already sanitised text), wrapped with continuation rows indented.</summary>
     public void WriteAbove(string text, int hangingIndent) => _editor.WriteAbove(text, hangingIndent);
@@ -31,9 +41,11 @@ internal sealed class TerminalInput : IChatInput
         };
     }
 
+    public void ForgetHistory() => _editor.ClearHistory();
+
     public void Dispose()
     {
         _editor.Dispose();
-        _console.Dispose();
+        (_console as IDisposable)?.Dispose();
     }
 }

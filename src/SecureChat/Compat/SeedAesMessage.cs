@@ -40,9 +40,12 @@ internal static class SeedAesMessage
     /// </summary>
     public static SeedAesDecoded Decode(ReadOnlySpan<byte> json)
     {
+        // JsonDocument parses memory, not a span: a pinned copy, zeroed however parsing ends.
+        byte[] copy = GC.AllocateArray<byte>(json.Length, pinned: true);
+        json.CopyTo(copy);
         try
         {
-            using JsonDocument document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 4 });
+            using JsonDocument document = JsonDocument.Parse(copy.AsMemory(), new JsonDocumentOptions { MaxDepth = 4 });
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("message", out JsonElement message) || message.ValueKind != JsonValueKind.String
@@ -64,6 +67,10 @@ internal static class SeedAesMessage
         {
             // GetString() refuses escapes that are not valid UTF-16, such as a lone "\ud800".
             throw new InvalidDataException("a seed-aes message whose text is not valid Unicode", e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
         }
     }
 }

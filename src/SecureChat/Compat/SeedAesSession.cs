@@ -74,6 +74,7 @@ public sealed class SeedAesSession : IChatSession
         byte[] plaintext = SeedAesMessage.Encode(text, now.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
         if (plaintext.Length > MaxCiphertextBytes)
         {
+            CryptographicOperations.ZeroMemory(plaintext);
             throw new ArgumentException($"This message encrypts to {plaintext.Length} bytes; the seed-aes program reads at most {MaxCiphertextBytes} bytes per message (non-ASCII characters take 6 bytes each). Nothing was sent.", nameof(text));
         }
 
@@ -191,11 +192,11 @@ public sealed class SeedAesSession : IChatSession
         return aes.EncryptEcb(plaintext, PaddingMode.None);
     }
 
-    private byte[] Decrypt(byte[] blocks)
+    private void Decrypt(ReadOnlySpan<byte> blocks, Span<byte> plaintext)
     {
         using var aes = Aes.Create();
         aes.SetKey(_key.Span);
-        return aes.DecryptEcb(blocks, PaddingMode.None);
+        aes.DecryptEcb(blocks, plaintext, PaddingMode.None);
     }
 
     /// <inheritdoc/>
@@ -237,6 +238,7 @@ public sealed class SeedAesSession : IChatSession
 
         await _sendLock.WaitAsync().ConfigureAwait(false);
         _key.Dispose();
+        _decoder.Dispose();
         _sendLock.Release();
         KeysErased = true;
         _events.Complete();

@@ -20,7 +20,12 @@ internal sealed class KeyLog : IDisposable
 
     private KeyLog(FileStream file) => _file = file;
 
-    /// <summary>Opens the log named by <paramref name="path"/>, or returns null when it is empty.</summary>
+    /// <summary>
+    /// Opens the log named by <paramref name="path"/>, or returns null when it is empty. A new file is
+    /// created exclusively with mode 0600; an existing one must be a regular file of ours with mode
+    /// 0600 (not a symbolic link), or session keys would be written where others can read them.
+    /// </summary>
+    /// <exception cref="IOException">The file is unsafe or cannot be opened; the message says what to do.</exception>
     public static KeyLog? Open(string? path)
     {
         if (string.IsNullOrEmpty(path))
@@ -28,15 +33,7 @@ internal sealed class KeyLog : IDisposable
             return null;
         }
 
-        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite, BufferSize = 0 };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Session keys: readable by the owner only (a file that exists already keeps its mode).
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        var file = new FileStream(path, options);
-        return new KeyLog(file);
+        return new KeyLog(OwnerOnlyFile.OpenForWriting(path, $"The key log ({EnvironmentVariable})"));
     }
 
     /// <summary>Appends "label hex(secret)\n". Labels are ASCII constants chosen by the library.</summary>

@@ -122,6 +122,31 @@ public sealed class Passphrase : IDisposable
     }
 
     /// <summary>
+    /// From an environment variable, without ever holding it in a string where the platform allows
+    /// (on Linux the bytes are read from /proc/self/environ: the environment the process started
+    /// with, so a change made with Environment.SetEnvironmentVariable is not seen). As
+    /// <see cref="FromUtf8"/>, or <see cref="FromUtf8Verbatim"/> when <paramref name="verbatim"/>.
+    /// </summary>
+    /// <param name="variable">The variable's name.</param>
+    /// <param name="verbatim">Keep the bytes exactly (--compat seed-aes).</param>
+    /// <returns>The passphrase, or null when the variable is unset or empty.</returns>
+    /// <exception cref="ArgumentException">The value is not UTF-8, or too long, or empty after its line break.</exception>
+    public static Passphrase? FromEnvironment(string variable, bool verbatim = false) =>
+        verbatim
+            ? EnvironmentBytes.Read(variable, static value => FromUtf8Verbatim(value))
+            : EnvironmentBytes.Read(variable, static value => FromUtf8(value));
+
+    /// <summary>
+    /// True when both passphrases are the same bytes. Compared in constant time for equal lengths
+    /// (the length itself is not hidden).
+    /// </summary>
+    public bool HasSameBytesAs(Passphrase other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return CryptographicOperations.FixedTimeEquals(Utf8, other.Utf8);
+    }
+
+    /// <summary>
     /// psk = PBKDF2-HMAC-SHA256(passphrase, "SecureChat PSK v1" ‖ initiator e ‖ responder e, iterations, 32 bytes).
     /// </summary>
     internal void DerivePsk(ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral, Span<byte> psk, int iterations = Iterations)

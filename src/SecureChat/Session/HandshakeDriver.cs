@@ -97,13 +97,13 @@ internal sealed class HandshakeDriver
         bool wantPsk = _options.Passphrase is not null;
         if (wantPsk && patternByte == Hello.PatternXX)
         {
-            await RefuseAsync(RefusalCode.PassphraseRequired, "this server requires a passphrase (use --psk)", drainFirst: true, cancellationToken).ConfigureAwait(false);
+            await RefuseAsync(RefusalCode.PassphraseRequired, "this server requires a passphrase", drainFirst: true, cancellationToken).ConfigureAwait(false);
             throw new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The peer connected without a passphrase, but this side requires one; it was refused.");
         }
 
         if (!wantPsk && patternByte == Hello.PatternXXpsk3)
         {
-            await RefuseAsync(RefusalCode.NoPassphraseExpected, "this server does not use a passphrase (connect without --psk)", drainFirst: true, cancellationToken).ConfigureAwait(false);
+            await RefuseAsync(RefusalCode.NoPassphraseExpected, "this server does not use a passphrase", drainFirst: true, cancellationToken).ConfigureAwait(false);
             throw new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The peer connected with a passphrase, but this side expects none; it was refused.");
         }
 
@@ -245,18 +245,23 @@ internal sealed class HandshakeDriver
             PeerPayload: peerPayload);
     }
 
-    /// <summary>Maps an SCERR frame to the exception that says what it means to the user.</summary>
+    /// <summary>
+    /// Maps an SCERR frame to the exception that says what it means to the user. A refusal is sent in
+    /// the clear before any key exists (docs/PROTOCOL.md §2): anyone on the path can forge one. The
+    /// texts therefore report what the server *says*, and never advise weakening a setting (dropping
+    /// --psk would turn a forged refusal into a downgrade).
+    /// </summary>
     internal static SecureChatException RefusalToException(ReadOnlySpan<byte> frame)
     {
         (byte code, string reason) = ErrorFrame.Parse(frame);
         return (RefusalCode)code switch
         {
-            RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The server requires a passphrase: connect in passphrase mode (--psk)."),
-            RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The server does not use a passphrase: connect without --psk."),
-            RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The server rejected the passphrase: the passphrases do not match."),
-            RefusalCode.Busy => new PeerRefusedException(RefusalCode.Busy, "The server is busy with another conversation: try again later.", reason),
-            RefusalCode.UnsupportedVersion => new PeerRefusedException(RefusalCode.UnsupportedVersion, "The server does not speak this protocol version (SecureChat v1): update one of the two sides.", reason),
-            _ => new PeerRefusedException((RefusalCode)code, $"The server refused the connection (code {code}).", reason),
+            RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The server says it requires a passphrase (passphrase mode, --psk); this refusal is not authenticated."),
+            RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The server says it does not use a passphrase; this refusal is not authenticated, so it may come from someone on the path rather than the server."),
+            RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The server says the passphrases do not match; this refusal is not authenticated."),
+            RefusalCode.Busy => new PeerRefusedException(RefusalCode.Busy, "The server says it is busy with another conversation (this refusal is not authenticated): try again later.", reason),
+            RefusalCode.UnsupportedVersion => new PeerRefusedException(RefusalCode.UnsupportedVersion, "The server says it does not speak this protocol version (SecureChat v1); this refusal is not authenticated. If both sides really differ, update one of them.", reason),
+            _ => new PeerRefusedException((RefusalCode)code, $"The server refused the connection (code {code}); this refusal is not authenticated.", reason),
         };
     }
 }

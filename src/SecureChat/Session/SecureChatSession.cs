@@ -144,11 +144,13 @@ public sealed partial class SecureChatSession : IChatSession
 
     /// <summary>Runs the handshake as the initiator over a connected stream, which the session then owns.</summary>
     /// <exception cref="SecureChatException">The handshake failed; the stream has been closed.</exception>
+    /// <exception cref="IOException">The key log (<see cref="SessionOptions.KeyLogFile"/>) is unsafe to use; the stream has been closed.</exception>
     public static ValueTask<SecureChatSession> ConnectAsync(Stream stream, SessionOptions options, CancellationToken cancellationToken = default) =>
         HandshakeAsync(stream, options, initiator: true, cancellationToken);
 
     /// <summary>Runs the handshake as the responder over an accepted stream, which the session then owns.</summary>
     /// <exception cref="SecureChatException">The handshake failed (refusals included); the stream has been closed.</exception>
+    /// <exception cref="IOException">The key log (<see cref="SessionOptions.KeyLogFile"/>) is unsafe to use; the stream has been closed.</exception>
     public static ValueTask<SecureChatSession> AcceptAsync(Stream stream, SessionOptions options, CancellationToken cancellationToken = default) =>
         HandshakeAsync(stream, options, initiator: false, cancellationToken);
 
@@ -181,9 +183,21 @@ public sealed partial class SecureChatSession : IChatSession
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        KeyLog? keyLog;
+        try
+        {
+            keyLog = OpenKeyLog(options.KeyLogFile);
+        }
+        catch (IOException)
+        {
+            // The key log is unsafe to use (the message says why): nothing was sent, but the
+            // connection is ours to close.
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         IdentityKeyPair? owned = options.Identity is null ? IdentityKeyPair.Generate() : null;
         IdentityKeyPair identity = options.Identity ?? owned!;
-        KeyLog? keyLog = OpenKeyLog(options.KeyLogFile);
         var reader = new FrameReader(stream);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);

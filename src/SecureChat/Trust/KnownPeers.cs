@@ -5,9 +5,12 @@ namespace SecureChat.Trust;
 
 /// <summary>
 /// The connecting side's memory of servers (trust on first use, as OpenSSH's known_hosts): a text
-/// file of "host:port fingerprint" lines. Lines it does not understand (comments, damage) are kept
-/// as they are when the file is rewritten, so nothing the user wrote is lost. Writes go to a
-/// temporary file that replaces the old one, so a crash never leaves half a file.
+/// file of "host:port fingerprint" lines, and "host:port ephemeral" for an address whose server has
+/// so far presented only one-time identities (nothing to pin, but a persistent key there later has
+/// never been verified and is reported so). Lines it does not understand (comments, damage, and so
+/// "ephemeral" lines for older versions) are kept as they are when the file is rewritten, so nothing
+/// the user wrote is lost. Writes go to a temporary file, created readable by the owner only (0600),
+/// that replaces the old one, so a crash never leaves half a file.
 /// </summary>
 public sealed class KnownPeers
 {
@@ -23,8 +26,11 @@ public sealed class KnownPeers
     /// <summary>The file name inside the home directory.</summary>
     public const string FileName = "known_peers";
 
-    /// <summary>The entries that parse, in file order.</summary>
-    public IReadOnlyList<(string Address, string Fingerprint)> Entries =>
+    /// <summary>The second word of a line that records one-time identities only.</summary>
+    public const string EphemeralMarker = "ephemeral";
+
+    /// <summary>The entries that parse, in file order; a null fingerprint means one-time identities only.</summary>
+    public IReadOnlyList<(string Address, string? Fingerprint)> Entries =>
         [.. _lines.Select(Parse).Where(e => e is not null).Select(e => e!.Value)];
 
     /// <summary>Reads the file; a missing file is an empty store.</summary>
@@ -41,7 +47,7 @@ public sealed class KnownPeers
         ArgumentNullException.ThrowIfNull(address);
         // Two spellings of one address (from an older version) that disagree are a change, not a pick.
         string[] remembered = [.. FindAll(address.Key)];
-        return remembered.Length == 0 ? new PeerCheck(PeerStatus.New, null)
+        return remembered.Length == 0 ? new PeerCheck(SawEphemeral(address.Key) ? PeerStatus.EphemeralBefore : PeerStatus.New, null)
             : remembered.All(r => r == fingerprint) ? new PeerCheck(PeerStatus.Known, fingerprint)
             : new PeerCheck(PeerStatus.Changed, remembered.First(r => r != fingerprint));
     }
@@ -60,7 +66,23 @@ public sealed class KnownPeers
         Save();
     }
 
-    /// <summary>Forgets an address; false when it was not remembered.</summary>
+    /// <summary>
+    /// Records that the server at an address presented a one-time identity on first contact. Does
+    /// nothing when anything is remembered for the address already (a pinned key stays pinned).
+    /// </summary>
+    public void RememberEphemeral(PeerAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (_lines.Any(l => Parse(l)?.Address == address.Key))
+        {
+            return;
+        }
+
+        _lines.Add($"{address.Key} {EphemeralMarker}");
+        Save();
+    }
+
+    /// <summary>Forgets an address (its key or its one-time mark); false when it was not remembered.</summary>
     public bool Forget(PeerAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -74,15 +96,22 @@ public sealed class KnownPeers
     }
 
     private IEnumerable<string> FindAll(string key) =>
-        _lines.Select(Parse).Where(e => e is not null && e.Value.Address == key).Select(e => e!.Value.Fingerprint);
+        _lines.Select(Parse).Where(e => e is not null && e.Value.Address == key && e.Value.Fingerprint is not null).Select(e => e!.Value.Fingerprint!);
+
+    private bool SawEphemeral(string key) => _lines.Select(Parse).Any(e => e is not null && e.Value.Address == key && e.Value.Fingerprint is null);
 
     private bool RemoveAll(string key) => _lines.RemoveAll(l => Parse(l)?.Address == key) > 0;
 
-    private static (string Address, string Fingerprint)? Parse(string line)
+    private static (string Address, string? Fingerprint)? Parse(string line)
     {
         string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length >= 2 && !parts[0].StartsWith('#') && Fingerprint.IsWellFormed(parts[1])
-            ? (PeerAddress.CanonicalKey(parts[0]), parts[1])
+        if (parts.Length < 2 || parts[0].StartsWith('#'))
+        {
+            return null;
+        }
+
+        return Fingerprint.IsWellFormed(parts[1]) ? (PeerAddress.CanonicalKey(parts[0]), parts[1])
+            : parts[1] == EphemeralMarker ? (PeerAddress.CanonicalKey(parts[0]), null)
             : null;
     }
 
@@ -94,8 +123,24 @@ public sealed class KnownPeers
             Directory.CreateDirectory(directory);
         }
 
+        // Where this user connects is private: the new file is created 0600 whatever the umask
+        // allows, and renamed over the old one (which also replaces an old file's wider mode).
         string temporary = _path + ".tmp";
-        File.WriteAllLines(temporary, _lines, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(temporary, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
+        {
+            foreach (string line in _lines)
+            {
+                writer.WriteLine(line);
+            }
+        }
+
         File.Move(temporary, _path, overwrite: true);
     }
 }
@@ -111,6 +156,12 @@ public enum PeerStatus
 
     /// <summary>A different fingerprint is remembered: possibly an attack.</summary>
     Changed,
+
+    /// <summary>
+    /// Nothing pinned, but the server at this address presented only one-time identities before: a
+    /// persistent key now is not an ordinary first contact, it has never been verified.
+    /// </summary>
+    EphemeralBefore,
 }
 
 /// <summary>The outcome of <see cref="KnownPeers.Check"/>; <paramref name="Remembered"/> is the stored fingerprint.</summary>

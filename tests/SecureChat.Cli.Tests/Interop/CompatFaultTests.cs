@@ -12,7 +12,7 @@ namespace SecureChat.Cli.Tests.Interop;
 /// </summary>
 public class CompatFaultTests
 {
-    private static Dictionary<string, string> Env(string passphrase) => new() { ["SECURECHAT_PASSPHRASE"] = passphrase };
+    private static Dictionary<string, string> Env(string passphrase) => new() { ["SECURECHAT_SEED_AES_PASSPHRASE"] = passphrase };
 
     private static async Task<NetworkStream> ConnectAsync(int port)
     {

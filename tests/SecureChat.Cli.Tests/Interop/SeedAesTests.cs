@@ -7,7 +7,7 @@ namespace SecureChat.Cli.Tests.Interop;
 public class SeedAesTests
 {
     private const string Script = "seed_aes_peer.py";
-    private static Dictionary<string, string> Env(string passphrase) => new() { ["SECURECHAT_PASSPHRASE"] = passphrase };
+    private static Dictionary<string, string> Env(string passphrase) => new() { ["SECURECHAT_SEED_AES_PASSPHRASE"] = passphrase };
 
     [Theory]
     [InlineData("plain ascii")]

@@ -75,10 +75,17 @@ internal sealed class CliProcess : IAsyncDisposable
         }
     }
 
-    public static CliProcess Start(string home, IDictionary<string, string>? environment, params string[] args)
+    public static CliProcess Start(string home, IDictionary<string, string>? environment, params string[] args) =>
+        Start(umask: null, home, environment, args);
+
+    /// <summary>Starts securechat under a file-creation mask (through /bin/sh's umask), e.g. "000".</summary>
+    public static CliProcess StartUnderUmask(string umask, string home, IDictionary<string, string>? environment, params string[] args) =>
+        Start(umask, home, environment, args);
+
+    private static CliProcess Start(string? umask, string home, IDictionary<string, string>? environment, string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "securechat.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(umask is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -88,6 +95,13 @@ internal sealed class CliProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             StandardInputEncoding = new UTF8Encoding(false),
         };
+        if (umask is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"umask {umask} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("sh");
+        }
+
         info.ArgumentList.Add(dll);
         foreach (string arg in args)
         {
@@ -96,6 +110,7 @@ internal sealed class CliProcess : IAsyncDisposable
 
         info.Environment["SECURECHAT_HOME"] = home;
         info.Environment.Remove("SECURECHAT_PASSPHRASE");
+        info.Environment.Remove("SECURECHAT_SEED_AES_PASSPHRASE");
         info.Environment.Remove("SECURECHAT_KEYLOGFILE");
         info.Environment.Remove("NO_COLOR");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

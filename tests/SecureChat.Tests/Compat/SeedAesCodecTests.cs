@@ -79,7 +79,7 @@ public class SeedAesCodecTests
         using var aes = Aes.Create();
         aes.Key = key;
         byte[] stream = [.. Texts.SelectMany(t => aes.EncryptEcb(SeedAesMessage.Encode(t, "00:00:00"), PaddingMode.None))];
-        var decoder = new SeedAesStreamDecoder(blocks => aes.DecryptEcb(blocks, PaddingMode.None));
+        var decoder = new SeedAesStreamDecoder((blocks, plaintext) => aes.DecryptEcb(blocks, plaintext, PaddingMode.None));
         var found = new List<string>();
         for (int i = 0; i < stream.Length; i += chunk)
         {
@@ -94,12 +94,39 @@ public class SeedAesCodecTests
     }
 
     [Fact]
+    public void Stream_decoder_leaves_no_plaintext_in_its_buffer_once_messages_are_taken_or_it_is_disposed()
+    {
+        using var aes = Aes.Create();
+        byte[] first = aes.EncryptEcb(SeedAesMessage.Encode("first secret", "00:00:00"), PaddingMode.None);
+        byte[] second = aes.EncryptEcb(SeedAesMessage.Encode("second secret", "00:00:01"), PaddingMode.None);
+        using var decoder = new SeedAesStreamDecoder((blocks, plaintext) => aes.DecryptEcb(blocks, plaintext, PaddingMode.None));
+
+        // Both messages in one read, plus half of the second once more (still pending).
+        decoder.Feed([.. first, .. second, .. second.AsSpan(0, 40)]);
+        for (int i = 0; i < 2; i++)
+        {
+            byte[] json = decoder.TakeMessage()!;
+            Assert.Contains("secret", Encoding.ASCII.GetString(json), StringComparison.Ordinal);
+            CryptographicOperations.ZeroMemory(json);
+        }
+
+        Assert.Null(decoder.TakeMessage());
+        string left = Encoding.ASCII.GetString(decoder.PlaintextBufferForTests).TrimEnd('\0');
+        Assert.DoesNotContain("first secret", left, StringComparison.Ordinal);
+        Assert.StartsWith("{\"timestamp\": \"00:00:01\"", left, StringComparison.Ordinal); // only the pending part
+        Assert.Equal(32, left.Length);
+
+        decoder.Dispose();
+        Assert.True(decoder.PlaintextBufferForTests.IndexOfAnyExcept((byte)0) < 0);
+    }
+
+    [Fact]
     public void Stream_decoder_reports_data_under_the_wrong_key()
     {
         using var right = Aes.Create();
         using var wrong = Aes.Create();
         byte[] stream = right.EncryptEcb(SeedAesMessage.Encode("secret", "00:00:00"), PaddingMode.None);
-        var decoder = new SeedAesStreamDecoder(blocks => wrong.DecryptEcb(blocks, PaddingMode.None));
+        var decoder = new SeedAesStreamDecoder((blocks, plaintext) => wrong.DecryptEcb(blocks, plaintext, PaddingMode.None));
         decoder.Feed(stream);
         var error = Assert.Throws<InvalidDataException>(() => decoder.TakeMessage());
         Assert.Contains("passphrases differ", error.Message, StringComparison.Ordinal);

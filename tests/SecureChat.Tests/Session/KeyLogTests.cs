@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SecureChat.Crypto;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
 
@@ -82,6 +83,88 @@ public class KeyLogTests
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
             }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string NewDirectory() => Directory.CreateTempSubdirectory("securechat-keylog-").FullName;
+
+    [Fact]
+    public void An_existing_key_log_readable_by_others_is_refused_with_what_to_do()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        string directory = NewDirectory();
+        string log = Path.Combine(directory, "keys.log");
+        try
+        {
+            File.WriteAllText(log, "");
+            File.SetUnixFileMode(log, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var error = Assert.Throws<IOException>(() => KeyLog.Open(log));
+            Assert.Contains($"chmod 600 {log}", error.Message, StringComparison.Ordinal);
+            Assert.Contains("0644", error.Message, StringComparison.Ordinal);
+
+            // After the fix it suggests, the same file is used (and its mode kept).
+            File.SetUnixFileMode(log, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            using (KeyLog? opened = KeyLog.Open(log))
+            {
+                opened!.Write("TEST", [1, 2]);
+            }
+
+            Assert.Equal("TEST 0102\n", File.ReadAllText(log));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_key_log_path_that_is_a_symbolic_link_is_refused_and_its_target_untouched()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        string directory = NewDirectory();
+        string target = Path.Combine(directory, "target");
+        string link = Path.Combine(directory, "keys.log");
+        string dangling = Path.Combine(directory, "dangling.log");
+        try
+        {
+            File.WriteAllText(target, "mine\n");
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.CreateSymbolicLink(link, target);
+            var error = Assert.Throws<IOException>(() => KeyLog.Open(link));
+            Assert.Contains("symbolic link", error.Message, StringComparison.Ordinal);
+            Assert.Equal("mine\n", File.ReadAllText(target));
+
+            // A link to nothing yet would create its target with whatever the link says: refused too.
+            File.CreateSymbolicLink(dangling, Path.Combine(directory, "created-through-link"));
+            Assert.Throws<IOException>(() => KeyLog.Open(dangling));
+            Assert.False(File.Exists(Path.Combine(directory, "created-through-link")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_key_log_path_that_is_not_a_regular_file_is_refused()
+    {
+        string directory = NewDirectory();
+        try
+        {
+            var error = Assert.Throws<IOException>(() => KeyLog.Open(directory));
+            Assert.Contains("new file", error.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using SecureChat.Framing;
 using SecureChat.Identity;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
@@ -91,6 +92,35 @@ public class PassphraseTests
         Assert.Equal(expected, clientError.Reason);
         var serverError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => accept.WaitAsync(Loopback.Timeout));
         Assert.Equal(expected, serverError.Reason);
+    }
+
+    [Theory]
+    [InlineData(Hello.PatternXXpsk3, false, RefusalCode.NoPassphraseExpected)]
+    [InlineData(Hello.PatternXX, true, RefusalCode.PassphraseRequired)]
+    public async Task Refusal_reason_on_the_wire_states_the_fact_and_advises_no_setting(byte pattern, bool serverPsk, RefusalCode expected)
+    {
+        // The refusal is unauthenticated: its text must not steer the client's settings either way.
+        using var p = Passphrase.FromChars("pw");
+        using var listener = Loopback.Listen();
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(serverPsk ? p : null));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, listener.Port());
+        System.Net.Sockets.NetworkStream stream = client.GetStream();
+        byte[] message1 = new byte[65];
+        message1[0] = 0x04;
+        await stream.WriteAsync((byte[])[0, 7, .. "SCHAT"u8, Hello.Version1, pattern, 0, 65, .. message1]);
+
+        byte[] header = new byte[2];
+        await stream.ReadExactlyAsync(header).AsTask().WaitAsync(Loopback.Timeout);
+        byte[] payload = new byte[(header[0] << 8) | header[1]];
+        await stream.ReadExactlyAsync(payload).AsTask().WaitAsync(Loopback.Timeout);
+        (byte code, string reason) = ErrorFrame.Parse(payload);
+
+        Assert.Equal((byte)expected, code);
+        Assert.Contains("passphrase", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("--psk", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("without", reason, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<AuthenticationFailedException>(() => accept.WaitAsync(Loopback.Timeout));
     }
 
     [Fact]

@@ -160,6 +160,35 @@ public sealed class TrustStoreTests : IDisposable
     }
 
     [Fact]
+    public void Known_peers_records_one_time_identities_without_letting_them_displace_a_pinned_key()
+    {
+        string path = Path.Combine(_dir, "known_peers");
+        string pinned = NewFingerprint();
+        File.WriteAllLines(path, ["# an older file", "pinned:5555 " + pinned]);
+        PeerAddress.TryParse("pinned:5555", 5555, out PeerAddress? pinnedAddress, out _);
+        PeerAddress.TryParse("oneTime:5555", 5555, out PeerAddress? oneTime, out _);
+
+        var store = KnownPeers.Load(path);
+        store.RememberEphemeral(oneTime!);
+        store.RememberEphemeral(pinnedAddress!); // a key is pinned there: nothing changes
+        Assert.Equal(["# an older file", "pinned:5555 " + pinned, "onetime:5555 ephemeral"], File.ReadAllLines(path));
+
+        var reloaded = KnownPeers.Load(path);
+        Assert.Equal(PeerStatus.EphemeralBefore, reloaded.Check(oneTime!, NewFingerprint()).Status);
+        Assert.Equal(PeerStatus.Known, reloaded.Check(pinnedAddress!, pinned).Status);
+        Assert.Contains(("onetime:5555", null), reloaded.Entries);
+
+        // Pinning a key at the address replaces the mark; forgetting removes either.
+        string later = NewFingerprint();
+        reloaded.Remember(oneTime!, later);
+        Assert.Equal(PeerStatus.Known, KnownPeers.Load(path).Check(oneTime!, later).Status);
+        Assert.DoesNotContain("onetime:5555 ephemeral", File.ReadAllLines(path));
+        reloaded.RememberEphemeral(PeerAddress.TryParse("gone:1", 5555, out PeerAddress? gone, out _) ? gone! : throw new InvalidOperationException());
+        Assert.True(reloaded.Forget(gone!));
+        Assert.Equal(PeerStatus.New, KnownPeers.Load(path).Check(gone!, later).Status);
+    }
+
+    [Fact]
     public void Authorized_peers_accepts_comments_and_names_the_bad_line()
     {
         string good = NewFingerprint();
