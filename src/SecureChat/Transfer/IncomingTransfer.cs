@@ -20,7 +20,6 @@ internal sealed class IncomingTransfer
     private readonly ITransferLink _link;
     private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueueLength) { SingleReader = true, SingleWriter = true });
     private PartFile? _part;
-    private FileStream? _file;
     private IncrementalHash? _hash;
     private long _queued;
     private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
@@ -84,7 +83,6 @@ internal sealed class IncomingTransfer
     private void Prepare(string directory)
     {
         _part = PartFile.Claim(directory, Name, Size, Sha256);
-        _file = _part.Open();
         _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (_part.Existing > 0)
         {
@@ -95,7 +93,7 @@ internal sealed class IncomingTransfer
                 long position = 0;
                 while (position < _part.Existing)
                 {
-                    int read = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _part.Existing - position)), position);
+                    int read = RandomAccess.Read(_part.Handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _part.Existing - position)), position);
                     if (read <= 0)
                     {
                         throw new IOException("the .part file shrank while it was read");
@@ -174,7 +172,7 @@ internal sealed class IncomingTransfer
                 try
                 {
                     _hash!.AppendData(chunk.Buffer, 0, chunk.Length);
-                    RandomAccess.Write(_file!.SafeFileHandle, chunk.Buffer.AsSpan(0, chunk.Length), position);
+                    RandomAccess.Write(_part!.Handle, chunk.Buffer.AsSpan(0, chunk.Length), position);
                     position += chunk.Length;
                 }
                 finally
@@ -220,7 +218,6 @@ internal sealed class IncomingTransfer
 
         _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
         string actual = Convert.ToHexStringLower(_hash!.GetHashAndReset());
-        _file!.Flush(flushToDisk: false);
         if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
         {
             Close(keepPart: false);
@@ -233,7 +230,6 @@ internal sealed class IncomingTransfer
         string path;
         try
         {
-            _file!.Dispose();
             path = _part!.Complete(Name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -285,8 +281,7 @@ internal sealed class IncomingTransfer
     {
         lock (_closeLock)
         {
-            _file?.Dispose();
-            _file = null;
+            _part?.Dispose();
             _hash?.Dispose();
             _hash = null;
             if (_part is not null)
