@@ -2,12 +2,19 @@ namespace SecureChat.Cli.Commands;
 
 /// <summary>
 /// Ctrl+C (SIGINT) and SIGTERM as a cancellation token: the first one ends the chat politely
-/// (CLOSE, keys erased); the process is not killed under its feet.
+/// (CLOSE, keys erased). Whatever the process is doing — a peer that stopped reading, a flood of
+/// pending work — it ends within <see cref="Deadline"/> of the signal: a watchdog then exits with
+/// code 1. A second Ctrl+C or SIGTERM exits at once.
 /// </summary>
 internal sealed class StopSignal : IDisposable
 {
+    /// <summary>How long a polite stop may take before the process exits anyway.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1.5);
+
     private readonly CancellationTokenSource _source;
     private readonly System.Runtime.InteropServices.PosixSignalRegistration? _term;
+    private int _signals;
+    private Timer? _watchdog;
 
     public StopSignal(CancellationToken outer)
     {
@@ -20,7 +27,7 @@ internal sealed class StopSignal : IDisposable
                 context =>
                 {
                     context.Cancel = true;
-                    _source.Cancel();
+                    Stop();
                 });
         }
     }
@@ -30,7 +37,41 @@ internal sealed class StopSignal : IDisposable
     private void OnCancel(object? sender, ConsoleCancelEventArgs e)
     {
         e.Cancel = true;
-        _source.Cancel();
+        Stop();
+    }
+
+    private void Stop()
+    {
+        if (Interlocked.Increment(ref _signals) > 1)
+        {
+            ForceExit("stopped");
+            return;
+        }
+
+        // The timer starts before the cancellation callbacks run, so no callback can delay it.
+        _watchdog = new Timer(_ => ForceExit($"did not stop within {Deadline.TotalSeconds:0.#} s"), null, Deadline, Timeout.InfiniteTimeSpan);
+        try
+        {
+            _source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already done.
+        }
+    }
+
+    private static void ForceExit(string why)
+    {
+        try
+        {
+            Console.Error.WriteLine($"securechat: {why}; exiting now.");
+        }
+        catch (IOException)
+        {
+            // stderr is gone; exit anyway.
+        }
+
+        Environment.Exit(ExitCodes.Other);
     }
 
     public void Dispose()

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using SecureChat.Session;
 
@@ -38,7 +37,7 @@ internal sealed class CompatEvents
         {
             if (Volatile.Read(ref _fault) is { } fault)
             {
-                ExceptionDispatchInfo.Throw(fault);
+                throw fault.Copy();
             }
 
             return new SessionClosed(ByPeer: false, Reason: null);

@@ -14,6 +14,9 @@ public sealed class AuthenticationFailedException : SecureChatException
     public AuthenticationFailure Reason { get; }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new AuthenticationFailedException(Reason, Message, InnerException);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Authentication;
 }
 

@@ -13,5 +13,8 @@ public sealed class ConnectionLostException : SecureChatException
     }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new ConnectionLostException(Message, InnerException);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.ConnectionLost;
 }

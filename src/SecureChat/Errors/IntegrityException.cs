@@ -13,5 +13,8 @@ public sealed class IntegrityException : SecureChatException
     }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new IntegrityException(Message, InnerException);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Integrity;
 }

@@ -18,6 +18,9 @@ public sealed class PeerRefusedException : SecureChatException
     public string PeerReason { get; }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new PeerRefusedException(Code, Message, PeerReason);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Refused;
 }
 

@@ -10,5 +10,8 @@ public sealed class ProtocolViolationException : SecureChatException
     }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new ProtocolViolationException(Message, InnerException);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Protocol;
 }

@@ -3,8 +3,8 @@ namespace SecureChat;
 /// <summary>
 /// The base of every fault caused by the peer or the network (never by the caller, whose mistakes
 /// are <see cref="ArgumentException"/>s). A message never contains key material or plaintext.
-/// The first fault ends the session: its keys are erased and the same exception is thrown again
-/// from any later call.
+/// The first fault ends the session: its keys are erased and an exception of the same type and
+/// message is thrown from any later call.
 /// </summary>
 public abstract class SecureChatException : Exception
 {
@@ -15,6 +15,13 @@ public abstract class SecureChatException : Exception
 
     /// <summary>The broad kind of fault, for callers that map faults to exit codes or event names.</summary>
     public abstract SessionFault Fault { get; }
+
+    /// <summary>
+    /// A fresh exception of the same type, message, inner exception and details, for a later caller
+    /// of a session that has failed. Throwing one stored exception object again and again would
+    /// let its stack trace grow with every rethrow (and race between threads).
+    /// </summary>
+    internal abstract SecureChatException Copy();
 }
 
 /// <summary>The kinds of peer fault.</summary>

@@ -10,5 +10,8 @@ public sealed class SessionTimeoutException : SecureChatException
     }
 
     /// <inheritdoc/>
+    internal override SecureChatException Copy() => new SessionTimeoutException(Message, InnerException);
+
+    /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Timeout;
 }

@@ -457,6 +457,7 @@ public sealed partial class SecureChatSession
         finally
         {
             _transfers.End(_fault is null ? "the chat ended before the transfer finished" : "the connection was lost before the transfer finished");
+            _outbox.Writer.TryComplete();
             _events.Writer.TryComplete();
             _shutdownDone.TrySetResult();
         }

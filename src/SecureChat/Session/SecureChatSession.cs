@@ -234,6 +234,7 @@ public sealed partial class SecureChatSession : IChatSession
         _lastReceiveTicks = Environment.TickCount64;
         _readLoop = Task.Run(ReadLoopAsync);
         _keepAlive = Task.Run(KeepAliveLoopAsync);
+        _outboxLoop = Task.Run(OutboxLoopAsync);
     }
 
     /// <summary>Sends a text message.</summary>
@@ -319,9 +320,9 @@ public sealed partial class SecureChatSession : IChatSession
 
     private void ThrowIfFaulted()
     {
-        if (_fault is not null)
+        if (Volatile.Read(ref _fault) is { } fault)
         {
-            ExceptionDispatchInfo.Throw(_fault);
+            throw fault.Copy();
         }
     }
 }

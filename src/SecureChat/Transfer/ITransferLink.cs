@@ -14,6 +14,13 @@ internal interface ITransferLink
     ValueTask SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Queues a control message to be sent without waiting (for answers the read loop owes the peer).
+    /// The queue is bounded: when it is full, this throws <see cref="ProtocolViolationException"/>,
+    /// which ends the session. Does nothing once the session is ending.
+    /// </summary>
+    void EnqueueControl(MessageType type, byte[] body);
+
+    /// <summary>
     /// Reads up to <paramref name="count"/> bytes of <paramref name="file"/> at <paramref name="offset"/>
     /// straight into a FILE_DATA frame and sends it; returns how many bytes were read (0 at the end
     /// of the file, in which case nothing is sent).

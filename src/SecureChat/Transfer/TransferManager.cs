@@ -258,7 +258,7 @@ internal sealed class TransferManager
 
             if (_incoming.Values.Count(t => t.IsOffered) >= MaxPendingOffers)
             {
-                _ = _link.TrySendAsync(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
+                _link.EnqueueControl(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
                 return new PeerWarning($"The peer offered more than {MaxPendingOffers} files at once; offer {offer.Id} was refused.");
             }
 
@@ -284,7 +284,7 @@ internal sealed class TransferManager
         if (accept.Offset > transfer.Size)
         {
             Remove(transfer);
-            _ = _link.TryCancelAsync(accept.Id, "the offset is beyond the end of the file");
+            _link.EnqueueControl(MessageType.FileCancel, FileMessages.Encode(new FileCancel(accept.Id, "the offset is beyond the end of the file")));
             return new FileFailed(accept.Id, TransferDirection.Outgoing, $"the peer asked to resume at byte {accept.Offset:N0}, beyond the file's {transfer.Size:N0} bytes");
         }
 

@@ -1,0 +1,64 @@
+using System.Threading.Channels;
+using SecureChat.Framing;
+using SecureChat.Transfer;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// The outbox: control messages that the read loop must answer (a FILE_REJECT for an offer beyond
+/// the limit, a FILE_CANCEL for a bad FILE_ACCEPT) without waiting for the socket. One task sends
+/// them in order. The queue is bounded: a peer that keeps asking while it stops reading the
+/// answers fills it, and the session then ends as a protocol violation instead of piling up
+/// pending sends (each with its timer and its copy of the message) without limit.
+/// </summary>
+public sealed partial class SecureChatSession
+{
+    /// <summary>Answers waiting to be sent at once; one more ends the session (docs/PROTOCOL.md §8).</summary>
+    internal const int MaxQueuedAnswers = 64;
+
+    private readonly Channel<QueuedAnswer> _outbox = Channel.CreateBounded<QueuedAnswer>(
+        new BoundedChannelOptions(MaxQueuedAnswers) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    private Task _outboxLoop = Task.CompletedTask;
+
+    /// <summary>Queues a control message for the outbox task (from the read loop).</summary>
+    /// <exception cref="ProtocolViolationException">The outbox is full: the read loop ends the session with it.</exception>
+    void ITransferLink.EnqueueControl(MessageType type, byte[] body)
+    {
+        if (Volatile.Read(ref _shutdownStarted) != 0 || _outbox.Writer.TryWrite(new QueuedAnswer(type, body)))
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _shutdownStarted) != 0)
+        {
+            return; // the outbox was closed meanwhile: nothing more is sent
+        }
+
+        throw new ProtocolViolationException($"The peer kept sending requests while it did not read the answers ({MaxQueuedAnswers} answers were waiting to be sent); the conversation was ended.");
+    }
+
+    private async Task OutboxLoopAsync()
+    {
+        try
+        {
+            await foreach (QueuedAnswer answer in _outbox.Reader.ReadAllAsync(_lifetime.Token).ConfigureAwait(false))
+            {
+                await SendMessageAsync(answer.Type, answer.Body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SecureChatException or InvalidOperationException)
+        {
+            // The session has ended (its fault, if any, is recorded); queued answers are dropped.
+        }
+        finally
+        {
+            while (_outbox.Reader.TryRead(out _))
+            {
+                // Release what is left.
+            }
+        }
+    }
+
+    private readonly record struct QueuedAnswer(MessageType Type, byte[] Body);
+}
