@@ -17,7 +17,7 @@ internal sealed partial class Conversation
                 output.FileOffered(offer);
                 if (settings?.AcceptFilesDir is { } auto)
                 {
-                    _ = AcceptAsync(offer.Id, auto);
+                    _ = AcceptAsync(offer.Id, auto, automatic: true);
                 }
                 else
                 {
@@ -76,7 +76,7 @@ internal sealed partial class Conversation
                     return;
                 }
 
-                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory()) : RejectAsync(secure, id);
+                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory(), automatic: false) : RejectAsync(secure, id);
                 break;
             default:
                 if (!uint.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out uint transfer))
@@ -142,19 +142,39 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task AcceptAsync(uint id, string directory)
+    /// <summary>
+    /// Accepts offer <paramref name="id"/>. Beyond a limit (too many at once, too large), an
+    /// <paramref name="automatic"/> accept (--accept-files) refuses the offer and tells the peer why;
+    /// a typed /accept says why and leaves the offer waiting.
+    /// </summary>
+    private async Task AcceptAsync(uint id, string directory, bool automatic)
     {
-        Forget(id);
+        var secure = (SecureChatSession)session;
         try
         {
-            await ((SecureChatSession)session).AcceptFileAsync(id, directory).ConfigureAwait(false);
+            await secure.AcceptFileAsync(id, directory).ConfigureAwait(false);
+            Forget(id);
+        }
+        catch (TransferLimitException e)
+        {
+            if (automatic)
+            {
+                output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)}");
+                await RejectAsync(secure, id, e.PeerReason, quiet: true).ConfigureAwait(false);
+            }
+            else
+            {
+                output.Error(Fault.BadInput(LimitText(e, id, directory, automatic)));
+            }
         }
         catch (ArgumentException e)
         {
+            Forget(id);
             output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
         }
         catch (IOException e)
         {
+            Forget(id);
             output.FileFailed(id, TransferDirection.Incoming, e.Message);
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
@@ -163,13 +183,32 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task RejectAsync(SecureChatSession secure, uint id)
+    /// <summary>What to tell the user when an accept meets a limit, and what they can do about it.</summary>
+    private static string LimitText(TransferLimitException e, uint id, string directory, bool automatic) => e.Limit switch
+    {
+        TransferLimit.TooManyTransfers => automatic
+            ? $"{e.Allowed} files are already being received (the most at once); the peer can offer it again later."
+            : $"{e.Allowed} files are already being received (the most at once): wait for one to finish or /cancel one, then /accept {id} again.",
+        TransferLimit.FileTooLarge => automatic
+            ? $"it is larger than --max-file-size ({TransferText.Size(e.Allowed)})."
+            : $"file {id} is larger than --max-file-size ({TransferText.Size(e.Allowed)}): /reject {id}, or start again with a larger --max-file-size to receive it.",
+        _ => automatic
+            ? $"it does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare); free some space, or set --max-file-size to receive large files anyway."
+            : $"file {id} does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare): free some space and /accept {id} again, /reject {id}, or start again with --max-file-size SIZE to receive it anyway.",
+    };
+
+    private Task RejectAsync(SecureChatSession secure, uint id) => RejectAsync(secure, id, "the user rejected it", quiet: false);
+
+    private async Task RejectAsync(SecureChatSession secure, uint id, string reason, bool quiet)
     {
         Forget(id);
         try
         {
-            await secure.RejectFileAsync(id, "the user rejected it").ConfigureAwait(false);
-            output.Info($"Rejected file {id}.");
+            await secure.RejectFileAsync(id, reason).ConfigureAwait(false);
+            if (!quiet)
+            {
+                output.Info($"Rejected file {id}.");
+            }
         }
         catch (ArgumentException e)
         {

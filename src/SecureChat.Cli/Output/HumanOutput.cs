@@ -106,7 +106,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     }
 
     private void ShowStatus() =>
-        StatusSink?.Invoke([.. _transfers.OrderBy(t => t.Key & 0x7FFF_FFFF).Select(t => t.Value)]);
+        StatusSink?.Invoke(TransferText.StatusRows([.. _transfers.OrderBy(t => t.Key & 0x7FFF_FFFF).Select(t => t.Value)]));
 
     private string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
 
