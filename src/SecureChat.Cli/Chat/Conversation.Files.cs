@@ -71,7 +71,7 @@ internal sealed partial class Conversation
                 _ = SendFileAsync(secure, ExpandHome(path));
                 break;
             case "/accept" or "/reject":
-                if (!TryOfferId(argument, out uint id))
+                if (!TryOfferId(verb, argument, out uint id))
                 {
                     return;
                 }
@@ -90,8 +90,11 @@ internal sealed partial class Conversation
         }
     }
 
-    /// <summary>The ID typed, or the latest offer still waiting when none was.</summary>
-    private bool TryOfferId(string argument, out uint id)
+    /// <summary>
+    /// The ID typed, or, when none was, the one offer waiting. With several waiting there is no
+    /// guessing: the peer could slip a new offer in just before Enter is pressed.
+    /// </summary>
+    private bool TryOfferId(string verb, string argument, out uint id)
     {
         if (argument.Length > 0)
         {
@@ -104,17 +107,22 @@ internal sealed partial class Conversation
             return false;
         }
 
+        id = 0;
+        string waiting;
         lock (_pendingOffers)
         {
-            if (_pendingOffers.Count > 0)
+            if (_pendingOffers.Count == 1)
             {
-                id = _pendingOffers[^1];
+                id = _pendingOffers[0];
                 return true;
             }
+
+            waiting = string.Join(", ", _pendingOffers.Order());
         }
 
-        id = 0;
-        output.Error(Fault.BadInput("No file offer is waiting for an answer."));
+        output.Error(Fault.BadInput(waiting.Length == 0
+            ? "No file offer is waiting for an answer."
+            : $"Several offers are waiting ({waiting}): say which, as in {verb} {waiting.Split(", ")[^1]}."));
         return false;
     }
 

@@ -14,18 +14,18 @@ namespace SecureChat.Cli.Tests.Files;
 public class TransferLimitTests
 {
     private const int FileOffer = 0x10;
-    private const int FileAccept = 0x11;
-    private const int FileReject = 0x12;
+    internal const int FileAccept = 0x11;
+    internal const int FileReject = 0x12;
     private const int FileCancel = 0x15;
     private static readonly string AnySha256 = new('a', 64);
 
     private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
 
-    private static Task OfferAsync(SeedPeer peer, uint id, long size, string name = "flood.bin") =>
+    internal static Task OfferAsync(SeedPeer peer, uint id, long size, string name = "flood.bin") =>
         peer.SendTypeAsync(FileOffer, Json(new { id, name, size, sha256 = AnySha256 }));
 
     /// <summary>The next FILE_ACCEPT or FILE_REJECT from the listener: (type, id, reason).</summary>
-    private static async Task<(int Type, uint Id, string? Reason)> AnswerAsync(SeedPeer peer)
+    internal static async Task<(int Type, uint Id, string? Reason)> AnswerAsync(SeedPeer peer)
     {
         while (true)
         {
@@ -38,6 +38,12 @@ public class TransferLimitTests
                 return (type, body.RootElement.GetProperty("id").GetUInt32(), reason);
             }
         }
+    }
+
+    private static async Task<(int Type, uint Id)> IdOfAsync(SeedPeer peer)
+    {
+        var (type, id, _) = await AnswerAsync(peer);
+        return (type, id);
     }
 
     private static int OpenDescriptors(CliProcess process) => Directory.GetFiles($"/proc/{process.Id}/fd").Length;
@@ -165,12 +171,6 @@ public class TransferLimitTests
             var (type, id, _) = await AnswerAsync(peer);
             Assert.Equal((FileReject, 1u), (type, id));
         }
-    }
-
-    private static async Task<(int Type, uint Id)> IdOfAsync(SeedPeer peer)
-    {
-        var (type, id, _) = await AnswerAsync(peer);
-        return (type, id);
     }
 
     [Theory]
