@@ -252,9 +252,9 @@ internal sealed class TransferManager
         }
     }
 
-    /// <summary>The offer <paramref name="id"/>, waiting for an answer (called under the lock).</summary>
+    /// <summary>The offer <paramref name="id"/>, waiting for an answer and not being accepted (called under the lock).</summary>
     private IncomingTransfer PendingOffer(uint id) =>
-        _incoming.TryGetValue(id, out IncomingTransfer? transfer) && transfer.IsOffered
+        _incoming.TryGetValue(id, out IncomingTransfer? transfer) && transfer.IsOffered && !transfer.HoldsSlot
             ? transfer
             : throw new ArgumentException($"There is no offer {id} waiting for an answer.", nameof(id));
 
