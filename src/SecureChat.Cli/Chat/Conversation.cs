@@ -29,8 +29,11 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
         if (first == typing)
         {
             StopRequested |= stop.IsCancellationRequested;
-            // The user ended the chat (or Ctrl+C stopped the program): say goodbye.
-            await session.CloseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+
+            // The user ended the chat (or Ctrl+C stopped the program): say goodbye. After a signal
+            // the goodbye waits at most a second for the peer, well inside StopSignal's deadline.
+            using var goodbye = new CancellationTokenSource(stop.IsCancellationRequested ? TimeSpan.FromSeconds(1) : Timeout.InfiniteTimeSpan);
+            await session.CloseAsync(cancellationToken: goodbye.Token).ConfigureAwait(false);
         }
         else
         {

@@ -9,7 +9,7 @@ using SecureChat.Trust;
 
 namespace SecureChat.Cli.Commands;
 
-/// <summary>securechat listen: the seed's server — waits, serves one conversation (or, with --keep-open, one after another).</summary>
+/// <summary>securechat listen: options and the listening socket; <see cref="ListenServer"/> serves one conversation (or, with --keep-open, one after another).</summary>
 internal static class ListenCommand
 {
     public static Command Create()
@@ -84,7 +84,7 @@ internal static class ListenCommand
         {
             int port = ((IPEndPoint)listener.LocalEndpoint).Port;
             output.Listening(bind.Equals(IPAddress.IPv6Any) ? "0.0.0.0" : bind.ToString(), port, bind.Equals(IPAddress.IPv6Any) ? ReachableAddresses() : []);
-            var server = new Server(listener, setup, authorized, authorizedPath, output, keepOpen);
+            var server = new ListenServer(listener, setup, authorized, authorizedPath, output, keepOpen);
             return await server.RunAsync(stop.Token).ConfigureAwait(false);
         }
     }
@@ -126,180 +126,6 @@ internal static class ListenCommand
         catch (NetworkInformationException)
         {
             return [];
-        }
-    }
-
-    /// <summary>The accept loop: one conversation at a time, everyone else refused as busy.</summary>
-    private sealed class Server(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output, bool keepOpen)
-    {
-        public async Task<int> RunAsync(CancellationToken stop)
-        {
-            // One input for the whole run: the terminal's line editor, or stdin's lines.
-            using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
-            try
-            {
-                while (true)
-                {
-                    Socket? socket = await WaitForPeerAsync(input, stop).ConfigureAwait(false);
-                    if (socket is null)
-                    {
-                        return ExitCodes.Ok;
-                    }
-
-                    using var busy = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    Task refusing = RefuseOthersAsync(busy.Token);
-                    (int exitCode, bool stopRequested) = await ServeAsync(socket, input, stop).ConfigureAwait(false);
-                    await busy.CancelAsync().ConfigureAwait(false);
-                    await refusing.ConfigureAwait(false);
-                    if (!keepOpen)
-                    {
-                        return exitCode;
-                    }
-
-                    if (stopRequested || stop.IsCancellationRequested)
-                    {
-                        return ExitCodes.Ok;
-                    }
-
-                    output.Info("Waiting for the next peer… (Ctrl+C to stop)");
-                }
-            }
-            finally
-            {
-                output.LineSink = null;
-                output.StatusSink = null;
-            }
-        }
-
-        /// <summary>
-        /// Accepts the next peer. Meanwhile the user's input is read too: a typed line is not sent
-        /// to anyone (there is nobody yet), and Ctrl+C, Ctrl+D or the end of stdin stop the listener.
-        /// Null when stopped.
-        /// </summary>
-        private async Task<Socket?> WaitForPeerAsync(IChatInput input, CancellationToken stop)
-        {
-            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            Task<Socket> accept = listener.AcceptSocketAsync(waiting.Token).AsTask();
-            Task idle = ReadWhileIdleAsync(input, waiting.Token);
-            Task first = await Task.WhenAny(accept, idle).ConfigureAwait(false);
-            await waiting.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await idle.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped because a peer came.
-            }
-
-            try
-            {
-                Socket socket = await accept.ConfigureAwait(false);
-                if (first == idle)
-                {
-                    socket.Dispose(); // the user stopped at the same moment
-                    return null;
-                }
-
-                return socket;
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-        }
-
-        private async Task ReadWhileIdleAsync(IChatInput input, CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                InputLine line = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                if (line.Kind == InputKind.End)
-                {
-                    output.Info("Input ended (Ctrl+D, or the end of stdin) before a peer connected: stopped listening. To listen with nothing to type, keep stdin open (for example: sleep infinity | securechat listen).");
-                    return;
-                }
-
-                if (line.Kind != InputKind.Line)
-                {
-                    return;
-                }
-
-                if (line.Text.Trim().Length > 0)
-                {
-                    output.Warning("no peer is connected yet: that line was not sent.");
-                }
-            }
-        }
-
-        private async Task RefuseOthersAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (true)
-                {
-                    Socket other = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
-                    if (setup.Settings.Compat is not null)
-                    {
-                        // The seed protocols have no way to say "busy": hang up, as the originals do.
-                        other.Dispose();
-                        continue;
-                    }
-
-                    _ = Task.Run(async () =>
-                    {
-                        try
-                        {
-                            await SecureChatSession.RefuseAsync(new NetworkStream(other, ownsSocket: true), RefusalCode.Busy, "busy: this peer is in another conversation", CancellationToken.None).ConfigureAwait(false);
-                        }
-                        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-                        {
-                            // It left already.
-                        }
-                    }, CancellationToken.None);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                // The conversation is over; the main loop accepts again.
-            }
-        }
-
-        private async Task<(int ExitCode, bool StopRequested)> ServeAsync(Socket socket, IChatInput input, CancellationToken stop)
-        {
-            socket.NoDelay = true;
-            string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "the peer";
-            output.Connected(peer, authenticating: setup.Settings.Compat is null);
-            (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: false, output, peer, stop).ConfigureAwait(false);
-            if (started is null)
-            {
-                return (fault!.ExitCode, stop.IsCancellationRequested || fault.ExitCode == ExitCodes.Other); // a setup failure repeats for every peer
-            }
-
-            if (started is not SecureChatSession session)
-            {
-                var compat = new Conversation(started, input, output, peer);
-                ConversationEnd compatEnd = await compat.RunAsync(stop).ConfigureAwait(false);
-                return (compatEnd.ExitCode, compat.StopRequested);
-            }
-
-            if (authorized is not null && !authorized.IsAuthorized(session.PeerFingerprint))
-            {
-                await session.CloseAsync(CloseReasons.NotAuthorized + ": your fingerprint is not in this server's authorized peers", CancellationToken.None).ConfigureAwait(false);
-                output.Error(new Fault("auth-failed", ExitCodes.Authentication,
-                    $"Refused {peer}: its fingerprint {session.PeerFingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
-                output.NeverStarted(session.KeysErased);
-                return (ExitCodes.Authentication, false);
-            }
-
-            PeerTrust trust = authorized is not null ? PeerTrust.Known
-                : SessionSetup.PeerIsEphemeral(session) ? PeerTrust.Ephemeral
-                : PeerTrust.New;
-            output.Handshake(session, trust, remembered: false);
-
-            var conversation = new Conversation(session, input, output, peer, setup.Settings);
-            ConversationEnd end = await conversation.RunAsync(stop).ConfigureAwait(false);
-            return (end.ExitCode, conversation.StopRequested);
         }
     }
 }

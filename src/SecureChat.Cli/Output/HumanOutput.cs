@@ -1,4 +1,5 @@
 using System.Globalization;
+using SecureChat.Cli.Terminal;
 using SecureChat.Session;
 
 namespace SecureChat.Cli.Output;
@@ -25,7 +26,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
     private readonly Lock _lock = new();
 
-    public Action<string>? LineSink { get; set; }
+    public Action<string, int>? LineSink { get; set; }
 
     public Action<IReadOnlyList<string>>? StatusSink { get; set; }
 
@@ -110,13 +111,15 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
     private string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
 
-    private void Line(string text)
+    /// <param name="text">The line; '\n' only where the continuation is already indented.</param>
+    /// <param name="hang">Indent of the rows the terminal's width makes the line continue on.</param>
+    private void Line(string text, int hang = LineEditor.DefaultHangingIndent)
     {
         lock (_lock)
         {
             if (LineSink is { } sink)
             {
-                sink(text);
+                sink(text, hang);
             }
             else
             {
@@ -162,7 +165,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
     public void Sent(string text, SentText sent)
     {
-        Line($"[{Time(sent.Time)}] {Paint("you", "32")}: {Indent(TerminalText.Sanitize(text, allowNewlines: true))}");
+        Message(Time(sent.Time), "you", "32", text, "");
         if (sent.Ciphertext is not null)
         {
             Line("  " + Paint("encrypted: " + Convert.ToBase64String(sent.Ciphertext), "2"));
@@ -174,7 +177,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         switch (message)
         {
             case TextReceived text:
-                Line($"[{Time(text.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(text.Text, allowNewlines: true))}");
+                Message(Time(text.Time), "peer", "36", text.Text, "");
                 if (text.Ciphertext is not null)
                 {
                     Line("  " + Paint("encrypted: " + Convert.ToBase64String(text.Ciphertext), "2"));
@@ -183,12 +186,12 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
                 break;
             case SeedRsaTextReceived rsa:
                 string mark = rsa.SignatureValid ? Paint("✓ signature valid", "32") : Paint("✗ SIGNATURE INVALID: this message may be forged", "1;31");
-                Line($"[{Time(rsa.Time)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(rsa.Text, allowNewlines: true))}  {mark}");
+                Message(Time(rsa.Time), "peer", "36", rsa.Text, "  " + mark);
                 Line("  " + Paint("encrypted: " + Convert.ToBase64String(rsa.Ciphertext), "2"));
                 break;
             case SeedAesTextReceived aes:
                 string tag = aes.Verified ? "☑" : Paint("☒ (hash does not match)", "1;31");
-                Line($"[{TerminalText.Sanitize(aes.Timestamp)}] {Paint("peer", "36")}: {Indent(TerminalText.Sanitize(aes.Text, allowNewlines: true))} {tag}");
+                Message(TerminalText.Sanitize(aes.Timestamp), "peer", "36", aes.Text, " " + tag);
                 break;
         }
     }
@@ -222,7 +225,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         {
             if (LineSink is { } sink)
             {
-                sink(Paint("warning: ", "1;33") + message);
+                sink(Paint("warning: ", "1;33") + message, LineEditor.DefaultHangingIndent);
             }
             else
             {
@@ -237,7 +240,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         {
             if (LineSink is { } sink)
             {
-                sink(Paint("error: ", "1;31") + fault.Message);
+                sink(Paint("error: ", "1;31") + fault.Message, LineEditor.DefaultHangingIndent);
             }
             else
             {
@@ -257,9 +260,24 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line(keysErased ? "Chat ended. Keys erased." : "Chat ended.");
     }
 
+    public void HandshakeFailed(string peer, Fault fault) => Warning($"the handshake with {peer} failed: {fault.Message} Still listening.");
+
     public void NeverStarted(bool keysErased) => Line(keysErased ? "No chat took place. The keys made for it were erased." : "No chat took place.");
 
     private static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 
-    private static string Indent(string text) => text.Replace("\n", "\n           ", StringComparison.Ordinal);
+    /// <summary>
+    /// "[time] who: text": every row of the text after the first, from its own line breaks or from
+    /// the terminal's width, starts under the text (at most <see cref="MaxMessageIndent"/> columns in,
+    /// as the compatibility modes' timestamp comes from the peer), so the rest of a peer's message can
+    /// never start at column 0 and pass for a line of ours.
+    /// </summary>
+    private void Message(string time, string who, string whoColor, string text, string suffix)
+    {
+        int hang = Math.Min(DisplayWidth.Of($"[{time}] {who}: "), MaxMessageIndent);
+        string body = TerminalText.Sanitize(text, allowNewlines: true).Replace("\n", "\n" + new string(' ', hang), StringComparison.Ordinal);
+        Line($"[{time}] {Paint(who, whoColor)}: {body}{suffix}", hang);
+    }
+
+    private const int MaxMessageIndent = 24;
 }

@@ -41,6 +41,12 @@ internal interface IChatOutput
 
     void Closed(string reason, bool keysErased, string? peerReason);
 
+    /// <summary>
+    /// A listener's handshake with <paramref name="peer"/> failed or was refused (timeout, garbage,
+    /// wrong passphrase, not authorized, …); the listener goes on waiting. JSON: handshake-failed {peer, code, message}.
+    /// </summary>
+    void HandshakeFailed(string peer, Fault fault);
+
     /// <summary>The conversation never started (handshake failed or peer refused); JSON: closed {reason: error}.</summary>
     void NeverStarted(bool keysErased);
 
@@ -62,6 +68,9 @@ internal interface IChatOutput
     /// <summary>Where the progress lines go on a terminal (kept between the messages and the input row).</summary>
     Action<IReadOnlyList<string>>? StatusSink { get; set; }
 
-    /// <summary>Where people's output lines go (the line editor redirects them above the input line).</summary>
-    Action<string>? LineSink { get; set; }
+    /// <summary>
+    /// Where people's output lines go (the line editor redirects them above the input line), with the
+    /// indent for the rows a line wider than the terminal continues on.
+    /// </summary>
+    Action<string, int>? LineSink { get; set; }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using SecureChat.Session;
 
@@ -7,14 +6,15 @@ namespace SecureChat.Cli.Output;
 
 /// <summary>
 /// --json: one JSON object per line on stdout, each with an "event" field (README, "JSON events").
-/// Notices for people go to stderr, so stdout stays machine-readable.
+/// Notices for people go to stderr, so stdout stays machine-readable. Every string field goes
+/// through <see cref="JsonTextEncoder"/>, so no control or format character appears raw in a line.
 /// </summary>
 internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOutput
 {
-    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Options = new() { Encoder = JsonTextEncoder.Instance };
     private readonly Lock _lock = new();
 
-    public Action<string>? LineSink { get; set; }
+    public Action<string, int>? LineSink { get; set; }
 
     public Action<IReadOnlyList<string>>? StatusSink { get; set; }
 
@@ -175,6 +175,14 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
         {
             w.WriteString("reason", reason);
             w.WriteBoolean("keys_erased", keysErased);
+        });
+
+    public void HandshakeFailed(string peer, Fault fault) =>
+        Emit("handshake-failed", w =>
+        {
+            w.WriteString("peer", peer);
+            w.WriteString("code", fault.Code);
+            w.WriteString("message", fault.Message);
         });
 
     public void NeverStarted(bool keysErased) => Closed("error", keysErased, null);

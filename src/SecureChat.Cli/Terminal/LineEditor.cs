@@ -150,14 +150,22 @@ internal sealed class LineEditor : IDisposable
         }
     }
 
+    /// <summary>Continuation rows of a wrapped line start with this many spaces unless the caller says otherwise.</summary>
+    public const int DefaultHangingIndent = 4;
+
+    /// <inheritdoc cref="WriteAbove(string, int)"/>
+    public void WriteAbove(string text) => WriteAbove(text, DefaultHangingIndent);
+
     /// <summary>
     /// Prints <paramref name="text"/> above the line being edited: erases the input row, writes each
     /// '\n'-separated line of the text followed by "\r\n" (a trailing '\r' before '\n' is dropped),
     /// then redraws the prompt and the line with the cursor where it was. With no read pending it just
-    /// writes the lines. Thread-safe; callable from any thread while a read is pending. The text is
-    /// written raw: sanitize anything that came from the peer first.
+    /// writes the lines. A line wider than the terminal is wrapped here, never by the terminal, and its
+    /// continuation rows start with <paramref name="hangingIndent"/> spaces (<see cref="HangingWrap"/>),
+    /// so no part of it lands at column 0. Thread-safe; callable from any thread while a read is
+    /// pending. The text is written raw: sanitize anything that came from the peer first.
     /// </summary>
-    public void WriteAbove(string text)
+    public void WriteAbove(string text, int hangingIndent)
     {
         ArgumentNullException.ThrowIfNull(text);
         lock (gate)
@@ -173,9 +181,15 @@ internal sealed class LineEditor : IDisposable
                 output.Append(ClearRow);
             }
 
+            // The last column stays empty, as for the status rows: terminals disagree about what a
+            // write there does to the cursor.
+            int columns = (console.Width > 0 ? console.Width : 80) - 1;
             foreach (string line in text.Split('\n'))
             {
-                output.Append(line.EndsWith('\r') ? line.AsSpan(0, line.Length - 1) : line).Append("\r\n");
+                foreach (string row in HangingWrap.Rows(line.EndsWith('\r') ? line[..^1] : line, columns, hangingIndent))
+                {
+                    output.Append(row).Append("\r\n");
+                }
             }
 
             output.Append(StatusBlock());

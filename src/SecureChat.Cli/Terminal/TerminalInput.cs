@@ -14,8 +14,8 @@ internal sealed class TerminalInput : IChatInput
 
     public TerminalInput() => _editor = new LineEditor(_console, "> ");
 
-    /// <summary>Prints above the input line (already sanitised text).</summary>
-    public void WriteAbove(string text) => _editor.WriteAbove(text);
+    /// <summary>Prints above the input line (already sanitised text), wrapped with continuation rows indented.</summary>
+    public void WriteAbove(string text, int hangingIndent) => _editor.WriteAbove(text, hangingIndent);
 
     /// <summary>Progress bars and other status lines, kept between the messages and the input row.</summary>
     public void SetStatus(IReadOnlyList<string> lines) => _editor.SetStatus(lines);

@@ -8,6 +8,8 @@ namespace SecureChat.Noise;
 /// with DH = P-256 (§12.1 analogue: 65-byte uncompressed public keys, 32-byte X-coordinate output).
 /// After the last message it calls Split() itself, erases ck, the handshake key, the ephemeral key
 /// and the psk, and keeps only the two transport CipherStates for <see cref="TakeTransportCiphers"/>.
+/// A message with a psk token can be read in two phases (<see cref="ReadMessageUntilPsk"/>), so
+/// that the psk is supplied only once the tokens before it have been authenticated.
 /// </summary>
 internal sealed class HandshakeState : IDisposable
 {
@@ -25,6 +27,9 @@ internal sealed class HandshakeState : IDisposable
     private P256PublicKey? _rs;
     private SecretBuffer? _psk;
     private int _messageIndex;
+    private int _pausedAtToken = -1;
+    private int _pausedPosition;
+    private int _pausedLength;
     private byte[]? _handshakeHash;
     private CipherState? _c1;
     private CipherState? _c2;
@@ -75,7 +80,7 @@ internal sealed class HandshakeState : IDisposable
     public ReadOnlySpan<byte> HandshakeHash =>
         _handshakeHash ?? throw new InvalidOperationException("The handshake is not complete.");
 
-    /// <summary>Supplies the psk (§9): must be called before the message that holds the psk token.</summary>
+    /// <summary>Supplies the psk (§9): before the psk token is processed (before the message that holds it, or between the two phases of its read).</summary>
     public void SetPsk(ReadOnlySpan<byte> psk)
     {
         if (psk.Length != 32)
@@ -137,13 +142,72 @@ internal sealed class HandshakeState : IDisposable
     }
 
     /// <summary>
-    /// ReadMessage(message, payload_buffer) of §5.3. Returns the payload length.
+    /// ReadMessage(message, payload_buffer) of §5.3. Returns the payload length. A message with a
+    /// psk token needs <see cref="SetPsk"/> first, or the two-phase read below.
     /// </summary>
     /// <exception cref="ProtocolViolationException">The message is too short, or holds a public key that is not a P-256 point.</exception>
     /// <exception cref="IntegrityException">An encrypted part failed authentication.</exception>
     public int ReadMessage(ReadOnlySpan<byte> message, Span<byte> payload)
     {
-        if (IsComplete || IsMyTurn)
+        BeginRead(message);
+        Token[] tokens = _pattern.Messages[_messageIndex];
+        int pos = ReadTokens(message, tokens, 0, tokens.Length, 0);
+        return ReadPayload(message, pos, payload);
+    }
+
+    /// <summary>
+    /// The first half of a two-phase ReadMessage (§5.3) for a message that holds the psk token
+    /// (§9.1): processes the tokens before psk, in order, and stops there. In XXpsk3's third
+    /// message (s, se, psk) this decrypts and authenticates the peer's static key (DecryptAndHash
+    /// under the key from ee and es) before any psk is needed, so the caller can put off an
+    /// expensive psk derivation until the peer has shown it follows the protocol. Then
+    /// <see cref="SetPsk"/> (if not done yet) and <see cref="ReadMessageAfterPsk"/> with the same
+    /// message. The operations and their order are exactly those of a one-shot ReadMessage, so the
+    /// transcript (h, ck) is the same.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not this side's turn to read, or the message has no psk token.</exception>
+    /// <exception cref="ProtocolViolationException">As <see cref="ReadMessage"/>.</exception>
+    /// <exception cref="IntegrityException">As <see cref="ReadMessage"/>.</exception>
+    public void ReadMessageUntilPsk(ReadOnlySpan<byte> message)
+    {
+        BeginRead(message);
+        Token[] tokens = _pattern.Messages[_messageIndex];
+        int pskIndex = Array.IndexOf(tokens, Token.Psk);
+        if (pskIndex < 0)
+        {
+            throw new InvalidOperationException("This handshake message has no psk token; use ReadMessage.");
+        }
+
+        _pausedPosition = ReadTokens(message, tokens, 0, pskIndex, 0);
+        _pausedAtToken = pskIndex;
+        _pausedLength = message.Length;
+    }
+
+    /// <summary>
+    /// The second half of a two-phase ReadMessage: the psk token (MixKeyAndHash, §9.2), the tokens
+    /// after it and the payload. <paramref name="message"/> is the one given to <see cref="ReadMessageUntilPsk"/>.
+    /// Returns the payload length.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No message is waiting at its psk token, or the psk was not set.</exception>
+    /// <exception cref="ProtocolViolationException">As <see cref="ReadMessage"/>.</exception>
+    /// <exception cref="IntegrityException">As <see cref="ReadMessage"/>.</exception>
+    public int ReadMessageAfterPsk(ReadOnlySpan<byte> message, Span<byte> payload)
+    {
+        if (_pausedAtToken < 0 || message.Length != _pausedLength)
+        {
+            throw new InvalidOperationException("No handshake message is waiting at its psk token (call ReadMessageUntilPsk with this message first).");
+        }
+
+        int first = _pausedAtToken;
+        _pausedAtToken = -1;
+        Token[] tokens = _pattern.Messages[_messageIndex];
+        int pos = ReadTokens(message, tokens, first, tokens.Length, _pausedPosition);
+        return ReadPayload(message, pos, payload);
+    }
+
+    private void BeginRead(ReadOnlySpan<byte> message)
+    {
+        if (IsComplete || IsMyTurn || _pausedAtToken >= 0)
         {
             throw new InvalidOperationException("It is not this side's turn to read a handshake message.");
         }
@@ -152,12 +216,14 @@ internal sealed class HandshakeState : IDisposable
         {
             throw new ProtocolViolationException("A handshake message is longer than 65535 bytes.");
         }
+    }
 
-        int pos = 0;
-        Span<byte> rs = stackalloc byte[P256PublicKey.Size];
-        foreach (Token token in _pattern.Messages[_messageIndex])
+    /// <summary>The tokens [first, end) of one message pattern, from byte <paramref name="pos"/>; returns the position after them.</summary>
+    private int ReadTokens(ReadOnlySpan<byte> message, Token[] tokens, int first, int end, int pos)
+    {
+        for (int i = first; i < end; i++)
         {
-            switch (token)
+            switch (tokens[i])
             {
                 case Token.E:
                     RequireBytes(message, pos, P256PublicKey.Size);
@@ -171,25 +237,36 @@ internal sealed class HandshakeState : IDisposable
                     pos += P256PublicKey.Size;
                     break;
                 case Token.S:
-                    int length = _symmetric.EncryptedLength(P256PublicKey.Size);
-                    RequireBytes(message, pos, length);
-                    if (_symmetric.DecryptAndHash(message.Slice(pos, length), rs) < 0)
-                    {
-                        throw new IntegrityException("The peer's static key failed authentication during the handshake.");
-                    }
-
-                    _rs = ParsePublicKey(rs, "static");
-                    pos += length;
+                    pos += ReadStatic(message, pos);
                     break;
                 case Token.Psk:
                     MixPsk();
                     break;
                 default:
-                    MixDh(token);
+                    MixDh(tokens[i]);
                     break;
             }
         }
 
+        return pos;
+    }
+
+    private int ReadStatic(ReadOnlySpan<byte> message, int pos)
+    {
+        int length = _symmetric.EncryptedLength(P256PublicKey.Size);
+        RequireBytes(message, pos, length);
+        Span<byte> rs = stackalloc byte[P256PublicKey.Size];
+        if (_symmetric.DecryptAndHash(message.Slice(pos, length), rs) < 0)
+        {
+            throw new IntegrityException("The peer's static key failed authentication during the handshake.");
+        }
+
+        _rs = ParsePublicKey(rs, "static");
+        return length;
+    }
+
+    private int ReadPayload(ReadOnlySpan<byte> message, int pos, Span<byte> payload)
+    {
         ReadOnlySpan<byte> encryptedPayload = message[pos..];
         int expected = encryptedPayload.Length - (_symmetric.HasKey ? Aes256Gcm.TagSize : 0);
         if (expected < 0)

@@ -10,7 +10,9 @@ namespace SecureChat.Session;
 /// <summary>
 /// Runs the hello and the three Noise messages over a stream (docs/PROTOCOL.md §2–§3), for either
 /// role. Message flow: initiator → hello, msg1 (one write); responder → msg2 or SCERR;
-/// initiator → msg3; the responder answers a failed passphrase with SCERR 5.
+/// initiator → msg3; the responder answers a failed passphrase with SCERR 5. In passphrase mode the
+/// responder derives the psk only once msg3's encrypted static key has been authenticated, and every
+/// derivation waits for a slot of <see cref="PskDerivationLimit"/>.
 /// </summary>
 internal sealed class HandshakeDriver
 {
@@ -61,7 +63,7 @@ internal sealed class HandshakeDriver
 
             if (psk)
             {
-                DerivePsk(state, initiatorEphemeral: state.LocalEphemeralPublicKey, responderEphemeral: state.RemoteEphemeralPublicKey);
+                await DerivePskAsync(state, cancellationToken).ConfigureAwait(false);
             }
 
             // msg3 (-> s, se [, psk], payload).
@@ -122,31 +124,41 @@ internal sealed class HandshakeDriver
             Frame.WriteHeader(buffer, msg2);
             await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg2), cancellationToken).ConfigureAwait(false);
 
-            if (wantPsk)
-            {
-                // Both ephemeral keys are known now; the initiator derives the same psk meanwhile.
-                DerivePsk(state, initiatorEphemeral: state.RemoteEphemeralPublicKey, responderEphemeral: state.LocalEphemeralPublicKey);
-            }
-
             Memory<byte> msg3 = await ReadHandshakeFrameAsync("the third handshake message", cancellationToken).ConfigureAwait(false);
-            int payloadLength;
-            try
-            {
-                payloadLength = state.ReadMessage(msg3.Span, payload);
-            }
-            catch (IntegrityException e) when (state.PskMixed)
-            {
-                // The static key decrypted, so the transcript is intact up to the psk token: the
-                // payload failing after MixKeyAndHash(psk) means the passphrases differ.
-                await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed: the passphrases do not match", drainFirst: false, cancellationToken).ConfigureAwait(false);
-                throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The peer's passphrase does not match this side's.", e);
-            }
-
+            int payloadLength = wantPsk
+                ? await ReadPskMessageAsync(state, msg3, payload, cancellationToken).ConfigureAwait(false)
+                : state.ReadMessage(msg3.Span, payload);
             return Finish(state, pattern, HandshakePayload.Decode(payload.AsSpan(0, payloadLength)));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>
+    /// Reads XXpsk3's msg3 (-> s, se, psk, payload) and derives the psk only when its token is
+    /// reached: Noise §5.3 ReadMessage processes the tokens in order, and the encrypted s is
+    /// authenticated (DecryptAndHash under the key from ee and es) before the psk token (§9.2:
+    /// MixKeyAndHash(psk)). So a connection costs this side a PBKDF2 derivation only once it has
+    /// sent a msg3 whose s decrypts, that is, once it has shown it speaks the protocol; a silent
+    /// or garbage connection costs none. SetPsk changes neither h nor ck, so the transcript is the
+    /// one of a one-shot ReadMessage.
+    /// </summary>
+    private async ValueTask<int> ReadPskMessageAsync(HandshakeState state, Memory<byte> msg3, byte[] payload, CancellationToken cancellationToken)
+    {
+        state.ReadMessageUntilPsk(msg3.Span);
+        await DerivePskAsync(state, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return state.ReadMessageAfterPsk(msg3.Span, payload);
+        }
+        catch (IntegrityException e) when (state.PskMixed)
+        {
+            // The static key decrypted, so the transcript is intact up to the psk token: the
+            // payload failing after MixKeyAndHash(psk) means the passphrases differ.
+            await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed: the passphrases do not match", drainFirst: false, cancellationToken).ConfigureAwait(false);
+            throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The peer's passphrase does not match this side's.", e);
         }
     }
 
@@ -192,18 +204,26 @@ internal sealed class HandshakeDriver
         return new HandshakeState(pattern, initiator, prologue, _staticKey, _registry, _keyLog, ephemeral);
     }
 
-    private void DerivePsk(HandshakeState state, ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral)
+    /// <summary>Derives the psk from both ephemeral keys (docs/PROTOCOL.md §3) within the process-wide <see cref="PskDerivationLimit"/>.</summary>
+    private ValueTask DerivePskAsync(HandshakeState state, CancellationToken cancellationToken) =>
+        PskDerivationLimit.RunAsync(() => DerivePsk(state), cancellationToken);
+
+    private void DerivePsk(HandshakeState state)
     {
-        Passphrase passphrase = _options.Passphrase!;
+        ReadOnlySpan<byte> initiatorEphemeral = state.IsInitiator ? state.LocalEphemeralPublicKey : state.RemoteEphemeralPublicKey;
+        ReadOnlySpan<byte> responderEphemeral = state.IsInitiator ? state.RemoteEphemeralPublicKey : state.LocalEphemeralPublicKey;
+        PskDerivationProbe? probe = _options.TestHooks?.PskDerivations;
+        probe?.Enter();
         Span<byte> psk = stackalloc byte[32];
         try
         {
-            passphrase.DerivePsk(initiatorEphemeral, responderEphemeral, psk, _options.TestHooks?.PbkdfIterations ?? Passphrase.Iterations);
+            _options.Passphrase!.DerivePsk(initiatorEphemeral, responderEphemeral, psk, _options.TestHooks?.PbkdfIterations ?? Passphrase.Iterations);
             state.SetPsk(psk);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(psk);
+            probe?.Exit();
         }
     }
 

@@ -202,7 +202,12 @@ public sealed partial class SecureChatSession
             throw new IntegrityException("A message from the peer failed authentication: it was tampered with, replayed or reordered, or one before it was dropped. The conversation was ended.");
         }
 
-        _anyFrameDecrypted = true;
+        if (!_anyFrameDecrypted)
+        {
+            _anyFrameDecrypted = true;
+            _keyConfirmed.TrySetResult();
+        }
+
         _receive.Rekey();
         try
         {
@@ -458,6 +463,7 @@ public sealed partial class SecureChatSession
         {
             _transfers.End(_fault is null ? "the chat ended before the transfer finished" : "the connection was lost before the transfer finished");
             _outbox.Writer.TryComplete();
+            _keyConfirmed.TrySetCanceled();
             _events.Writer.TryComplete();
             _shutdownDone.TrySetResult();
         }

@@ -188,15 +188,15 @@ public sealed partial class SecureChatSession : IChatSession
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
         HandshakeResult? result = null;
+        SecureChatSession session;
         try
         {
             var driver = new HandshakeDriver(stream, reader, options, identity.KeyPair, keyLog);
             result = initiator
                 ? await driver.RunInitiatorAsync(timeout.Token).ConfigureAwait(false)
                 : await driver.RunResponderAsync(timeout.Token).ConfigureAwait(false);
-            var session = new SecureChatSession(stream, reader, result, initiator, identity, owned, keyLog, options);
+            session = new SecureChatSession(stream, reader, result, initiator, identity, owned, keyLog, options);
             session.Start();
-            return session;
         }
         catch (Exception e)
         {
@@ -216,6 +216,14 @@ public sealed partial class SecureChatSession : IChatSession
             ExceptionDispatchInfo.Throw(mapped);
             throw;
         }
+
+        if (initiator && session._isPsk)
+        {
+            // The session owns everything now: on failure this closes it and erases its keys.
+            await session.AwaitKeyConfirmationAsync(options.HandshakeTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
+        }
+
+        return session;
     }
 
     private static KeyLog? OpenKeyLog(string? path)

@@ -80,4 +80,7 @@ internal sealed class SessionTestHooks
 
     /// <summary>PBKDF2 iterations (the protocol's 600,000 unless a test needs speed).</summary>
     public int PbkdfIterations { get; init; } = Identity.Passphrase.Iterations;
+
+    /// <summary>Sees every passphrase derivation of the session.</summary>
+    public PskDerivationProbe? PskDerivations { get; init; }
 }

@@ -39,10 +39,11 @@ public sealed class KnownPeers
     public PeerCheck Check(PeerAddress address, string fingerprint)
     {
         ArgumentNullException.ThrowIfNull(address);
-        string? remembered = Find(address.Key);
-        return remembered is null ? new PeerCheck(PeerStatus.New, null)
-            : remembered == fingerprint ? new PeerCheck(PeerStatus.Known, remembered)
-            : new PeerCheck(PeerStatus.Changed, remembered);
+        // Two spellings of one address (from an older version) that disagree are a change, not a pick.
+        string[] remembered = [.. FindAll(address.Key)];
+        return remembered.Length == 0 ? new PeerCheck(PeerStatus.New, null)
+            : remembered.All(r => r == fingerprint) ? new PeerCheck(PeerStatus.Known, fingerprint)
+            : new PeerCheck(PeerStatus.Changed, remembered.First(r => r != fingerprint));
     }
 
     /// <summary>Remembers (or replaces) the fingerprint of an address and saves the file.</summary>
@@ -72,8 +73,8 @@ public sealed class KnownPeers
         return true;
     }
 
-    private string? Find(string key) =>
-        _lines.Select(Parse).LastOrDefault(e => e is not null && e.Value.Address == key)?.Fingerprint;
+    private IEnumerable<string> FindAll(string key) =>
+        _lines.Select(Parse).Where(e => e is not null && e.Value.Address == key).Select(e => e!.Value.Fingerprint);
 
     private bool RemoveAll(string key) => _lines.RemoveAll(l => Parse(l)?.Address == key) > 0;
 
@@ -81,7 +82,7 @@ public sealed class KnownPeers
     {
         string[] parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         return parts.Length >= 2 && !parts[0].StartsWith('#') && Fingerprint.IsWellFormed(parts[1])
-            ? (parts[0], parts[1])
+            ? (PeerAddress.CanonicalKey(parts[0]), parts[1])
             : null;
     }
 

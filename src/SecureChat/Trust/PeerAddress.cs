@@ -7,13 +7,42 @@ namespace SecureChat.Trust;
 /// <summary>
 /// A host and port as the user wrote them: a name, an IPv4 address, "host:port", an IPv6 address
 /// ("::1") or a bracketed one with a port ("[::1]:5555"). <see cref="Key"/> is the canonical form
-/// used in known_peers: lower-case host, IPv6 in brackets, then ":port".
+/// used in known_peers, so that every spelling of one endpoint finds the same entry: an IP literal
+/// as the address it parses to (IPv4 dotted quad, so "127.1" and "2130706433" are "127.0.0.1";
+/// IPv6 in RFC 5952 form in brackets; an IPv4-mapped IPv6 address as its IPv4 address), a host
+/// name in lower case without a trailing dot; then ":port".
 /// </summary>
 public sealed record PeerAddress(string Host, int Port)
 {
-    /// <summary>The known_peers key, e.g. "example.org:5555" or "[::1]:5555".</summary>
-    public string Key => (IPAddress.TryParse(Host, out IPAddress? ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Host}]" : Host)
-        + ":" + Port.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The known_peers key, e.g. "example.org:5555", "127.0.0.1:5555" or "[::1]:5555".</summary>
+    public string Key => CanonicalHost(Host) + ":" + Port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The canonical form of a known_peers key read from a file, which an older version (or a hand
+    /// edit) may have written in another spelling; text that is not "host:port" comes back as it is.
+    /// </summary>
+    public static string CanonicalKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return TryParse(key, 0, out PeerAddress? address, out _) && address!.Port != 0 ? address.Key : key;
+    }
+
+    private static string CanonicalHost(string host)
+    {
+        if (IPAddress.TryParse(host, out IPAddress? ip))
+        {
+            if (ip.IsIPv4MappedToIPv6)
+            {
+                ip = ip.MapToIPv4();
+            }
+
+            // IPAddress.ToString gives the dotted quad for IPv4 and the RFC 5952 text for IPv6.
+            return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString();
+        }
+
+        string name = host.ToLowerInvariant();
+        return name.Length > 1 && name.EndsWith('.') ? name[..^1] : name;
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Key;

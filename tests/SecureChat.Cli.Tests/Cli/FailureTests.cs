@@ -30,7 +30,7 @@ public class FailureTests
     }
 
     [Fact]
-    public async Task Wrong_passphrase_fails_on_both_sides_with_exit_3()
+    public async Task Wrong_passphrase_fails_the_client_with_exit_3_and_the_listener_reports_it_and_keeps_listening()
     {
         using var serverHome = new TempHome();
         using var clientHome = new TempHome();
@@ -38,20 +38,22 @@ public class FailureTests
         await using (listener)
         await using (CliProcess client = Launch.Connect(clientHome.Path, port, Passphrase("wrong"), "--psk"))
         {
-            JsonElement serverError = await listener.EventAsync("error");
-            Assert.Equal("auth-failed", serverError.GetProperty("code").GetString());
+            JsonElement serverReport = await listener.EventAsync("handshake-failed");
+            Assert.Equal("auth-failed", serverReport.GetProperty("code").GetString());
+            Assert.Contains("passphrases do not match", serverReport.GetProperty("message").GetString(), StringComparison.Ordinal);
             JsonElement clientError = await client.EventAsync("error");
             Assert.Equal("auth-failed", clientError.GetProperty("code").GetString());
             Assert.Contains("passphrases do not match", clientError.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Equal(3, await client.ExitCodeAsync());
-            Assert.Equal(3, await listener.ExitCodeAsync());
+            listener.CloseInput(); // still waiting for a peer: the end of its input stops it
+            Assert.Equal(0, await listener.ExitCodeAsync());
         }
     }
 
     [Theory]
     [InlineData(true, false, "does not use a passphrase")]
     [InlineData(false, true, "requires a passphrase")]
-    public async Task Passphrase_mode_mismatch_says_what_to_do_and_exits_3(bool clientPsk, bool serverPsk, string expected)
+    public async Task Passphrase_mode_mismatch_says_what_to_do_and_the_client_exits_3(bool clientPsk, bool serverPsk, string expected)
     {
         using var serverHome = new TempHome();
         using var clientHome = new TempHome();
@@ -65,7 +67,9 @@ public class FailureTests
             Assert.Equal("auth-failed", error.GetProperty("code").GetString());
             Assert.Contains(expected, error.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Equal(3, await client.ExitCodeAsync());
-            Assert.Equal(3, await listener.ExitCodeAsync());
+            Assert.Equal("auth-failed", (await listener.EventAsync("handshake-failed")).GetProperty("code").GetString());
+            listener.CloseInput(); // still waiting for a peer: the end of its input stops it
+            Assert.Equal(0, await listener.ExitCodeAsync());
         }
     }
 

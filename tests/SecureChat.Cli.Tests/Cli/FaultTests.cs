@@ -77,7 +77,7 @@ public class FaultTests(ITestOutputHelper log)
             silent.Add(socket);
         }
 
-        await Task.Delay(1500); // the handshake timeout frees the one being served; the rest were refused as busy
+        await Task.Delay(1500); // the handshake timeout frees the 8 being handshaken; the rest were refused as busy
         silent.ForEach(s => s.Dispose());
     }
 

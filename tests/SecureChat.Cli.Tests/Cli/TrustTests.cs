@@ -67,6 +67,21 @@ public class TrustTests
     }
 
     [Fact]
+    public async Task Peers_forget_accepts_any_spelling_of_an_address_remembered_under_another()
+    {
+        using var home = new TempHome();
+        string fingerprint = "SHA256:" + Convert.ToBase64String(new byte[32]).TrimEnd('=');
+        File.WriteAllLines(home.File("known_peers"), ["127.1:5555 " + fingerprint, "other:5555 " + fingerprint]);
+        await using (CliProcess forget = CliProcess.Start(home.Path, null, "peers", "forget", "[::ffff:127.0.0.1]:5555"))
+        {
+            Assert.Equal(0, await forget.ExitCodeAsync());
+            Assert.Contains("Forgot the key of 127.0.0.1:5555.", forget.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["other:5555 " + fingerprint], File.ReadAllLines(home.File("known_peers")));
+    }
+
+    [Fact]
     public async Task Authorized_peers_admits_a_listed_fingerprint_and_refuses_others_with_exit_3()
     {
         using var serverHome = new TempHome();
@@ -92,7 +107,7 @@ public class TrustTests
                 Assert.Equal("auth-failed", error.GetProperty("code").GetString());
                 Assert.Contains("does not authorize", error.GetProperty("message").GetString(), StringComparison.Ordinal);
                 Assert.Equal(3, await stranger.ExitCodeAsync());
-                Assert.Equal("auth-failed", (await listener.EventAsync("error")).GetProperty("code").GetString());
+                Assert.Equal("auth-failed", (await listener.EventAsync("handshake-failed")).GetProperty("code").GetString());
             }
 
             await using (CliProcess welcome = Launch.Connect(friendHome.Path, port))

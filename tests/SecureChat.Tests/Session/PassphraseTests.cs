@@ -39,23 +39,43 @@ public class PassphraseTests
     }
 
     [Fact]
-    public async Task Wrong_passphrase_fails_on_both_sides()
+    public async Task Wrong_passphrase_fails_on_both_sides_and_the_initiator_never_reports_a_session()
     {
         using var a = Passphrase.FromChars("one passphrase");
         using var b = Passphrase.FromChars("another passphrase");
         using var listener = Loopback.Listen();
         Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(b));
-        SecureChatSession client = await SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options(a));
+
+        // The initiator finished its half of the handshake, but waits for the responder to prove
+        // the passphrase; the responder's SCERR 5 comes instead, so no session is handed out.
+        var clientError = await Assert.ThrowsAsync<AuthenticationFailedException>(
+            () => SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options(a)).AsTask().WaitAsync(Loopback.Timeout));
+        Assert.Equal(AuthenticationFailure.WrongPassphrase, clientError.Reason);
+        Assert.Contains("passphrase", clientError.Message, StringComparison.Ordinal);
 
         var serverError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => accept.WaitAsync(Loopback.Timeout));
         Assert.Equal(AuthenticationFailure.WrongPassphrase, serverError.Reason);
+    }
 
-        // The initiator finished its half of the handshake; the responder's SCERR 5 tells it.
-        var clientError = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
-        Assert.Equal(AuthenticationFailure.WrongPassphrase, clientError.Reason);
-        Assert.Contains("passphrase", clientError.Message, StringComparison.Ordinal);
-        Assert.True(client.KeysErased);
-        await client.DisposeAsync();
+    [Fact]
+    public async Task Psk_initiator_waits_for_the_responder_to_prove_the_passphrase_before_reporting_the_session()
+    {
+        using var a = Passphrase.FromChars("shared passphrase");
+        using var b = Passphrase.FromChars("shared passphrase");
+        using var listener = Loopback.Listen();
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(b));
+
+        // A man in the middle lets the handshake through (msg2 is frame 0 from the server) but drops
+        // every transport frame of the responder: the initiator never sees proof of the passphrase.
+        await using var proxy = new TamperingProxy(listener.Port(), (_, frame) => [frame], (index, frame) => index == 0 ? [frame] : []);
+        SessionOptions options = Loopback.Options(a);
+        options = new SessionOptions { Passphrase = a, KeyLogFile = null, HandshakeTimeout = TimeSpan.FromSeconds(1), TestHooks = options.TestHooks };
+        var error = await Assert.ThrowsAsync<SessionTimeoutException>(
+            () => SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, options).AsTask().WaitAsync(Loopback.Timeout));
+        Assert.Contains("confirm", error.Message, StringComparison.Ordinal);
+
+        SecureChatSession server = await accept.WaitAsync(Loopback.Timeout);
+        await server.DisposeAsync();
     }
 
     [Theory]

@@ -30,6 +30,85 @@ public sealed class TrustStoreTests : IDisposable
     }
 
     [Theory]
+    [InlineData("127.1:5555")]
+    [InlineData("127.0.0.1:5555")]
+    [InlineData("2130706433:5555")]
+    [InlineData("0x7f.0.0.1:5555")]
+    [InlineData("[::ffff:127.0.0.1]:5555")]
+    [InlineData("[::FFFF:7F00:1]:5555")]
+    public void Every_spelling_of_an_IPv4_address_has_the_dotted_quad_key(string text)
+    {
+        Assert.True(PeerAddress.TryParse(text, 1, out PeerAddress? address, out string? error), error);
+        Assert.Equal("127.0.0.1:5555", address!.Key);
+    }
+
+    [Theory]
+    [InlineData("[::1]:5555", "[::1]:5555")]
+    [InlineData("[0:0::1]:5555", "[::1]:5555")]
+    [InlineData("[0000:0000:0000:0000:0000:0000:0000:0001]:5555", "[::1]:5555")]
+    [InlineData("[2001:DB8:0:0:1:0:0:1]:5555", "[2001:db8::1:0:0:1]:5555")]
+    [InlineData("2001:db8:0:0:0:0:2:1", "[2001:db8::2:1]:5555")]
+    public void IPv6_addresses_have_the_RFC_5952_key(string text, string key)
+    {
+        Assert.True(PeerAddress.TryParse(text, 5555, out PeerAddress? address, out string? error), error);
+        Assert.Equal(key, address!.Key);
+    }
+
+    [Theory]
+    [InlineData("Server.Example.ORG:7000", "server.example.org:7000")]
+    [InlineData("server.example.org.:7000", "server.example.org:7000")]
+    [InlineData("my-host_1:7000", "my-host_1:7000")]
+    public void Host_names_are_keyed_in_lower_case_without_a_trailing_dot(string text, string key)
+    {
+        Assert.True(PeerAddress.TryParse(text, 5555, out PeerAddress? address, out string? error), error);
+        Assert.Equal(key, address!.Key);
+    }
+
+    [Fact]
+    public void Known_peers_written_under_another_spelling_are_found_remembered_and_forgotten()
+    {
+        string path = Path.Combine(_dir, "known_peers");
+        string v4 = NewFingerprint();
+        string v6 = NewFingerprint();
+        File.WriteAllLines(path, ["127.1:5555 " + v4, "[0:0::1]:5555 " + v6]);
+        PeerAddress.TryParse("127.0.0.1:5555", 1, out PeerAddress? dotted, out _);
+        PeerAddress.TryParse("[::ffff:127.0.0.1]:5555", 1, out PeerAddress? mapped, out _);
+        PeerAddress.TryParse("[::1]:5555", 1, out PeerAddress? loopback6, out _);
+
+        var store = KnownPeers.Load(path);
+        Assert.Equal(PeerStatus.Known, store.Check(dotted!, v4).Status);
+        Assert.Equal(PeerStatus.Known, store.Check(mapped!, v4).Status);
+        Assert.Equal(PeerStatus.Known, store.Check(loopback6!, v6).Status);
+        Assert.Equal(PeerStatus.Changed, store.Check(dotted!, v6).Status);
+
+        // Remembering replaces the old spelling instead of adding a second entry.
+        string replacement = NewFingerprint();
+        store.Remember(dotted!, replacement);
+        Assert.Equal(["[0:0::1]:5555 " + v6, "127.0.0.1:5555 " + replacement], File.ReadAllLines(path));
+
+        Assert.True(KnownPeers.Load(path).Forget(loopback6!));
+        Assert.Equal(["127.0.0.1:5555 " + replacement], File.ReadAllLines(path));
+    }
+
+    [Fact]
+    public void Two_spellings_of_one_address_with_different_keys_are_a_change_whichever_key_is_presented()
+    {
+        string path = Path.Combine(_dir, "known_peers");
+        string first = NewFingerprint();
+        string second = NewFingerprint();
+        File.WriteAllLines(path, ["127.0.0.1:5555 " + first, "127.1:5555 " + second]);
+        PeerAddress.TryParse("127.0.0.1:5555", 1, out PeerAddress? address, out _);
+
+        var store = KnownPeers.Load(path);
+        PeerCheck presentedFirst = store.Check(address!, first);
+        Assert.Equal(PeerStatus.Changed, presentedFirst.Status);
+        Assert.Equal(second, presentedFirst.Remembered);
+        PeerCheck presentedSecond = store.Check(address!, second);
+        Assert.Equal(PeerStatus.Changed, presentedSecond.Status);
+        Assert.Equal(first, presentedSecond.Remembered);
+    }
+
+    [Theory]
     [InlineData("", "empty")]
     [InlineData("host:99999", "port")]
     [InlineData("host:abc", "port")]

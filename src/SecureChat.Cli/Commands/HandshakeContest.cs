@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Sockets;
+using SecureChat.Cli.Chat;
+using SecureChat.Cli.Output;
+using SecureChat.Session;
+using SecureChat.Trust;
+
+namespace SecureChat.Cli.Commands;
+
+/// <summary>
+/// The listener's wait for a peer: it accepts connections and runs up to
+/// <see cref="MaxHandshakes"/> handshakes at once; the first that completes authentication (and,
+/// with --authorized-peers, is authorized) gets the chat, and the others are stopped. So an idle or
+/// hostile connection holds one slot for at most the handshake timeout, not the whole listener;
+/// beyond the limit a connection is refused as busy. A failed handshake is reported and the wait
+/// goes on. Meanwhile the user's input is read too: a typed line is not sent to anyone, and
+/// Ctrl+C, Ctrl+D or the end of stdin stop the wait.
+/// </summary>
+internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output)
+{
+    /// <summary>The most handshakes in progress at once (docs/PROTOCOL.md §8).</summary>
+    public const int MaxHandshakes = 8;
+
+    private const string BusyReason = "busy: too many connections are being set up; try again in a few seconds";
+
+    private int _inFlight;
+
+    /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
+    public async Task<(SecureChatSession Session, string Peer)?> RunAsync(WaitingInput input, CancellationToken stop)
+    {
+        input.BeginWait();
+        using var round = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var winner = new TaskCompletionSource<(SecureChatSession Session, string Peer)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task accepting = AcceptAsync(winner, input, round.Token);
+        Task<bool> idle = IdleInput.ReadAsync(input.Typed, output, input.Hold, round.Token);
+        await Task.WhenAny(winner.Task, idle, accepting).ConfigureAwait(false);
+
+        // The handshakes still in progress end with the round (closed, without a report); they
+        // are not awaited, so the winner's chat starts at once.
+        await round.CancelAsync().ConfigureAwait(false);
+        bool userStopped = false;
+        try
+        {
+            userStopped = await idle.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped because a peer won.
+        }
+
+        await accepting.ConfigureAwait(false); // a listening socket that fails throws here
+
+        if (winner.Task.IsFaulted)
+        {
+            await winner.Task.ConfigureAwait(false);
+        }
+
+        if (!winner.Task.IsCompletedSuccessfully)
+        {
+            return null;
+        }
+
+        (SecureChatSession session, string peer) = winner.Task.Result;
+        if (userStopped || stop.IsCancellationRequested)
+        {
+            await session.CloseAsync("the listener was stopped", CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+
+        return (session, peer);
+    }
+
+    private async Task AcceptAsync(TaskCompletionSource<(SecureChatSession, string)> winner, WaitingInput input, CancellationToken round)
+    {
+        try
+        {
+            while (true)
+            {
+                Socket socket = await listener.AcceptSocketAsync(round).ConfigureAwait(false);
+
+                // Stopped handshakes of an earlier round count until they have closed.
+                if (Interlocked.Increment(ref _inFlight) > MaxHandshakes)
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                    BusyRefusals.Refuse(socket, BusyReason, compat: false);
+                    continue;
+                }
+
+                input.HandshakeStarted();
+                _ = Task.Run(async () =>
+                {
+                    bool won = false;
+                    try
+                    {
+                        won = await HandshakeAsync(socket, winner, round).ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        winner.TrySetException(e); // a bug, not the peer's doing: end the listener with it
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _inFlight);
+                        input.HandshakeEnded(won);
+                    }
+                }, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (round.IsCancellationRequested)
+        {
+            // A peer won, or the user stopped.
+        }
+    }
+
+    /// <summary>True when this handshake got the chat.</summary>
+    private async Task<bool> HandshakeAsync(Socket socket, TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round)
+    {
+        string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "a peer";
+        SecureChatSession session;
+        try
+        {
+            socket.NoDelay = true;
+            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(), round).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or IOException or SocketException or OperationCanceledException)
+        {
+            if (!round.IsCancellationRequested)
+            {
+                output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
+            }
+
+            return false;
+        }
+
+        if (authorized is not null && !authorized.IsAuthorized(session.PeerFingerprint))
+        {
+            await session.CloseAsync(CloseReasons.NotAuthorized + ": your fingerprint is not in this server's authorized peers", CancellationToken.None).ConfigureAwait(false);
+            output.HandshakeFailed(peer, new Fault("auth-failed", ExitCodes.Authentication,
+                $"Refused {peer}: its fingerprint {session.PeerFingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
+            return false;
+        }
+
+        if (!round.IsCancellationRequested && winner.TrySetResult((session, peer)))
+        {
+            return true;
+        }
+
+        // Another peer got the chat a moment earlier.
+        await session.CloseAsync("busy: this peer is in another conversation", CancellationToken.None).ConfigureAwait(false);
+        return false;
+    }
+}
