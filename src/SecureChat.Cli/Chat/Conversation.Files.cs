@@ -14,17 +14,20 @@ internal sealed partial class Conversation
         switch (evt)
         {
             case FileOffered offer:
-                output.FileOffered(offer);
                 if (settings?.AcceptFilesDir is { } auto)
                 {
+                    output.FileOffered(offer);
                     _ = AcceptAsync(offer.Id, auto, automatic: true);
                 }
                 else
                 {
+                    // Waiting before it is shown: an /accept typed as soon as it appears must find it.
                     lock (_pendingOffers)
                     {
                         _pendingOffers.Add(offer.Id);
                     }
+
+                    output.FileOffered(offer);
                 }
 
                 break;
