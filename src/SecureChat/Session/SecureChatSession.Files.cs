@@ -43,7 +43,15 @@ public sealed partial class SecureChatSession : ITransferLink
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ThrowIfFaulted();
-        await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            ThrowIfFaulted(); // the session failed while the offer was being accepted: that is the reason
+            throw;
+        }
     }
 
     /// <summary>Refuses the peer's offer <paramref name="id"/>; nothing is written.</summary>

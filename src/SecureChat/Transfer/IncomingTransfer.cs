@@ -228,6 +228,7 @@ internal sealed class IncomingTransfer
 
     private async Task WriteLoopAsync(PartFile part, long offset)
     {
+        IncrementalHash hash = _hash!; // a failure elsewhere disposes it: ObjectDisposedException below, like the .part's handle
         var clock = new ProgressClock();
         long position = offset;
         try
@@ -236,7 +237,7 @@ internal sealed class IncomingTransfer
             {
                 try
                 {
-                    _hash!.AppendData(chunk.Buffer, 0, chunk.Length);
+                    hash.AppendData(chunk.Buffer, 0, chunk.Length);
                     RandomAccess.Write(part.Handle, chunk.Buffer.AsSpan(0, chunk.Length), position);
                     position += chunk.Length;
                     Volatile.Write(ref _partLength, position);
@@ -264,10 +265,10 @@ internal sealed class IncomingTransfer
             return;
         }
 
-        await FinishAsync(position, offset, clock).ConfigureAwait(false);
+        await FinishAsync(hash, position, offset, clock).ConfigureAwait(false);
     }
 
-    private async Task FinishAsync(long position, long offset, ProgressClock clock)
+    private async Task FinishAsync(IncrementalHash hash, long position, long offset, ProgressClock clock)
     {
         if (Interlocked.CompareExchange(ref _state, 3, 2) != 2)
         {
@@ -283,7 +284,7 @@ internal sealed class IncomingTransfer
         }
 
         _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
-        string actual = Convert.ToHexStringLower(_hash!.GetHashAndReset());
+        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
         {
             Close(keepPart: false);
