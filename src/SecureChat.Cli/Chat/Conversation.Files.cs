@@ -161,10 +161,10 @@ internal sealed partial class Conversation
     private async Task AcceptAsync(uint id, string directory, bool automatic)
     {
         var secure = (SecureChatSession)session;
+        Forget(id); // before the answer goes out: a /reject typed right after it must not see this offer
         try
         {
             await secure.AcceptFileAsync(id, directory).ConfigureAwait(false);
-            Forget(id);
         }
         catch (TransferLimitException e)
         {
@@ -175,17 +175,23 @@ internal sealed partial class Conversation
             }
             else
             {
+                lock (_pendingOffers)
+                {
+                    if (!_pendingOffers.Contains(id))
+                    {
+                        _pendingOffers.Add(id); // still waiting for an answer
+                    }
+                }
+
                 output.Error(Fault.BadInput(LimitText(e, id, directory, automatic)));
             }
         }
         catch (ArgumentException e)
         {
-            Forget(id);
             output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
         }
         catch (IOException e)
         {
-            Forget(id);
             output.FileFailed(id, TransferDirection.Incoming, e.Message);
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
