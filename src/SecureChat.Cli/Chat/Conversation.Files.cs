@@ -14,17 +14,20 @@ internal sealed partial class Conversation
         switch (evt)
         {
             case FileOffered offer:
-                output.FileOffered(offer);
                 if (settings?.AcceptFilesDir is { } auto)
                 {
-                    _ = AcceptAsync(offer.Id, auto);
+                    output.FileOffered(offer);
+                    _ = AcceptAsync(offer.Id, auto, automatic: true);
                 }
                 else
                 {
+                    // Waiting before it is shown: an /accept typed as soon as it appears must find it.
                     lock (_pendingOffers)
                     {
                         _pendingOffers.Add(offer.Id);
                     }
+
+                    output.FileOffered(offer);
                 }
 
                 break;
@@ -71,12 +74,12 @@ internal sealed partial class Conversation
                 _ = SendFileAsync(secure, ExpandHome(path));
                 break;
             case "/accept" or "/reject":
-                if (!TryOfferId(argument, out uint id))
+                if (!TryOfferId(verb, argument, out uint id))
                 {
                     return;
                 }
 
-                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory()) : RejectAsync(secure, id);
+                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory(), automatic: false) : RejectAsync(secure, id);
                 break;
             default:
                 if (!uint.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out uint transfer))
@@ -90,8 +93,11 @@ internal sealed partial class Conversation
         }
     }
 
-    /// <summary>The ID typed, or the latest offer still waiting when none was.</summary>
-    private bool TryOfferId(string argument, out uint id)
+    /// <summary>
+    /// The ID typed, or, when none was, the one offer waiting. With several waiting there is no
+    /// guessing: the peer could slip a new offer in just before Enter is pressed.
+    /// </summary>
+    private bool TryOfferId(string verb, string argument, out uint id)
     {
         if (argument.Length > 0)
         {
@@ -104,17 +110,22 @@ internal sealed partial class Conversation
             return false;
         }
 
+        id = 0;
+        string waiting;
         lock (_pendingOffers)
         {
-            if (_pendingOffers.Count > 0)
+            if (_pendingOffers.Count == 1)
             {
-                id = _pendingOffers[^1];
+                id = _pendingOffers[0];
                 return true;
             }
+
+            waiting = string.Join(", ", _pendingOffers.Order());
         }
 
-        id = 0;
-        output.Error(Fault.BadInput("No file offer is waiting for an answer."));
+        output.Error(Fault.BadInput(waiting.Length == 0
+            ? "No file offer is waiting for an answer."
+            : $"Several offers are waiting ({waiting}): say which, as in {verb} {waiting.Split(", ")[^1]}."));
         return false;
     }
 
@@ -142,12 +153,38 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task AcceptAsync(uint id, string directory)
+    /// <summary>
+    /// Accepts offer <paramref name="id"/>. Beyond a limit (too many at once, too large), an
+    /// <paramref name="automatic"/> accept (--accept-files) refuses the offer and tells the peer why;
+    /// a typed /accept says why and leaves the offer waiting.
+    /// </summary>
+    private async Task AcceptAsync(uint id, string directory, bool automatic)
     {
-        Forget(id);
+        var secure = (SecureChatSession)session;
+        Forget(id); // before the answer goes out: a /reject typed right after it must not see this offer
         try
         {
-            await ((SecureChatSession)session).AcceptFileAsync(id, directory).ConfigureAwait(false);
+            await secure.AcceptFileAsync(id, directory).ConfigureAwait(false);
+        }
+        catch (TransferLimitException e)
+        {
+            if (automatic)
+            {
+                output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)}");
+                await RejectAsync(secure, id, e.PeerReason, quiet: true).ConfigureAwait(false);
+            }
+            else
+            {
+                lock (_pendingOffers)
+                {
+                    if (!_pendingOffers.Contains(id))
+                    {
+                        _pendingOffers.Add(id); // still waiting for an answer
+                    }
+                }
+
+                output.Error(Fault.BadInput(LimitText(e, id, directory, automatic)));
+            }
         }
         catch (ArgumentException e)
         {
@@ -163,13 +200,32 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task RejectAsync(SecureChatSession secure, uint id)
+    /// <summary>What to tell the user when an accept meets a limit, and what they can do about it.</summary>
+    private static string LimitText(TransferLimitException e, uint id, string directory, bool automatic) => e.Limit switch
+    {
+        TransferLimit.TooManyTransfers => automatic
+            ? $"{e.Allowed} files are already being received (the most at once); the peer can offer it again later."
+            : $"{e.Allowed} files are already being received (the most at once): wait for one to finish or /cancel one, then /accept {id} again.",
+        TransferLimit.FileTooLarge => automatic
+            ? $"it is larger than --max-file-size ({TransferText.Size(e.Allowed)})."
+            : $"file {id} is larger than --max-file-size ({TransferText.Size(e.Allowed)}): /reject {id}, or start again with a larger --max-file-size to receive it.",
+        _ => automatic
+            ? $"it does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare); free some space, or set --max-file-size to receive large files anyway."
+            : $"file {id} does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare): free some space and /accept {id} again, /reject {id}, or start again with --max-file-size SIZE to receive it anyway.",
+    };
+
+    private Task RejectAsync(SecureChatSession secure, uint id) => RejectAsync(secure, id, "the user rejected it", quiet: false);
+
+    private async Task RejectAsync(SecureChatSession secure, uint id, string reason, bool quiet)
     {
         Forget(id);
         try
         {
-            await secure.RejectFileAsync(id, "the user rejected it").ConfigureAwait(false);
-            output.Info($"Rejected file {id}.");
+            await secure.RejectFileAsync(id, reason).ConfigureAwait(false);
+            if (!quiet)
+            {
+                output.Info($"Rejected file {id}.");
+            }
         }
         catch (ArgumentException e)
         {

@@ -34,6 +34,23 @@ internal sealed class CommonOptions
 
     public Option<DirectoryInfo?> AcceptFiles { get; } = new("--accept-files") { Description = "Accept every file the peer offers into DIR without asking (for scripts)", HelpName = "DIR" };
 
+    public Option<long?> MaxFileSize { get; } = new("--max-file-size")
+    {
+        Description = "Refuse incoming files larger than SIZE: bytes, or a number with K, M, G, T (powers of 1024) such as 500M or 2G (default: what fits in the download directory's free space, keeping 64 MiB spare)",
+        HelpName = "SIZE",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (ByteSize.TryParse(text, out long bytes))
+            {
+                return bytes;
+            }
+
+            result.AddError($"--max-file-size {TerminalTextOrEmpty(text)} is not a size: give a number of bytes, or a number with K, M, G or T (powers of 1024), such as 500M or 2G.");
+            return null;
+        },
+    };
+
     public Option<double?> HandshakeTimeout { get; } = new("--handshake-timeout")
     {
         Description = "Seconds the handshake may take (default 10)",
@@ -102,6 +119,7 @@ internal sealed class CommonOptions
         command.Add(Compat);
         command.Add(DownloadDir);
         command.Add(AcceptFiles);
+        command.Add(MaxFileSize);
     }
 
     public ChatSettings Read(ParseResult result)
@@ -145,6 +163,12 @@ internal sealed class CommonOptions
             throw new UsageException($"--compat {compat} cannot send files (the original program has no file transfer): drop --download-dir and --accept-files.");
         }
 
+        long? maxFileSize = result.GetValue(MaxFileSize);
+        if (compat is not null && maxFileSize is not null)
+        {
+            throw new UsageException($"--compat {compat} cannot receive files (the original program has no file transfer): drop --max-file-size.");
+        }
+
         return new ChatSettings(
             Port: port,
             PortGiven: result.GetValue(Port) is not null,
@@ -160,6 +184,7 @@ internal sealed class CommonOptions
             IdleTimeout = TimeSpan.FromSeconds(idle),
             DownloadDir = downloadDir ?? Directory.GetCurrentDirectory(),
             AcceptFilesDir = acceptFiles,
+            MaxFileSize = maxFileSize,
         };
     }
 
@@ -227,6 +252,9 @@ internal sealed record ChatSettings(
 
     /// <summary>When set, every offer is accepted into this directory without asking.</summary>
     public string? AcceptFilesDir { get; init; }
+
+    /// <summary>The largest incoming file accepted (--max-file-size); null: what fits in the free space.</summary>
+    public long? MaxFileSize { get; init; }
 }
 
 /// <summary>The names and default ports of the compatibility modes.</summary>

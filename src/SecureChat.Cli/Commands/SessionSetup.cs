@@ -172,6 +172,7 @@ internal sealed class SessionSetup : IDisposable
         PingInterval = Settings.IdleTimeout / 3,
         CaptureCiphertext = Settings.ShowCiphertext,
         HandshakePayload = Payload(Settings.Ephemeral),
+        MaxIncomingFileSize = Settings.MaxFileSize,
     };
 
     /// <summary>The handshake payload: software, and whether this identity is a one-time one.</summary>

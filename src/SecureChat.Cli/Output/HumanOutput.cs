@@ -16,7 +16,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
           /help              this list
           /verify            show both fingerprints and the session code again
           /send PATH         offer a file to the peer
-          /accept [ID]       receive an offered file (the latest offer without ID)
+          /accept [ID]       receive an offered file (ID may be left out when only one is waiting)
           /reject [ID]       refuse an offered file
           /cancel ID         stop a transfer in either direction
           /quit, exit, quit()  end the chat (so do Ctrl+D and Ctrl+C)
@@ -107,7 +107,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     }
 
     private void ShowStatus() =>
-        StatusSink?.Invoke([.. _transfers.OrderBy(t => t.Key & 0x7FFF_FFFF).Select(t => t.Value)]);
+        StatusSink?.Invoke(TransferText.StatusRows([.. _transfers.OrderBy(t => t.Key & 0x7FFF_FFFF).Select(t => t.Value)]));
 
     private string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
 

@@ -8,6 +8,9 @@ internal static class TransferText
 {
     private const int BarWidth = 20;
 
+    /// <summary>Progress rows shown above the input line at most; the rest are counted in one more row.</summary>
+    public const int MaxStatusRows = 3;
+
     /// <summary>1 234 567 bytes → "1.2 MB" (decimal units, as disks and networks count).</summary>
     public static string Size(double bytes)
     {
@@ -36,6 +39,15 @@ internal static class TransferText
             ? string.Create(CultureInfo.InvariantCulture, $"{(int)time.TotalHours}:{time.Minutes:00}:{time.Seconds:00}")
             : string.Create(CultureInfo.InvariantCulture, $"{time.Minutes}:{time.Seconds:00}");
     }
+
+    /// <summary>
+    /// The rows of the status area: the first <see cref="MaxStatusRows"/> progress lines, then
+    /// "… and N more transfers" when there are more (a peer may start many at once).
+    /// </summary>
+    public static IReadOnlyList<string> StatusRows(IReadOnlyList<string> lines) =>
+        lines.Count <= MaxStatusRows
+            ? lines
+            : [.. lines.Take(MaxStatusRows), string.Create(CultureInfo.InvariantCulture, $"… and {lines.Count - MaxStatusRows} more transfer{(lines.Count - MaxStatusRows == 1 ? "" : "s")}")];
 
     /// <summary>"⇣ 2 report.pdf [#########-----------]  45%  12.3 MB/27.0 MB  1.1 GB/s  0:03 left".</summary>
     public static string ProgressLine(FileProgress progress, string name)

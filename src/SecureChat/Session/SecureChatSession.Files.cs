@@ -32,12 +32,26 @@ public sealed partial class SecureChatSession : ITransferLink
     /// NAME — or NAME (1), NAME (2)…, never overwriting — once its SHA-256 matches the offer.
     /// </summary>
     /// <exception cref="ArgumentException">No such offer is waiting, or the directory does not exist.</exception>
+    /// <exception cref="TransferLimitException">
+    /// <see cref="SessionOptions.MaxActiveIncomingTransfers"/> files are already being received, or the file is
+    /// larger than <see cref="SessionOptions.MaxIncomingFileSize"/> (by default: than the directory's free space
+    /// minus 64 MiB). Nothing was sent: the offer is still waiting, to be refused (with the exception's
+    /// <see cref="TransferLimitException.PeerReason"/>) or accepted later.
+    /// </exception>
     /// <exception cref="IOException">The file cannot be written in that directory (the peer is told).</exception>
     public async ValueTask AcceptFileAsync(uint id, string directory, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ThrowIfFaulted();
-        await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            ThrowIfFaulted(); // the session failed while the offer was being accepted: that is the reason
+            throw;
+        }
     }
 
     /// <summary>Refuses the peer's offer <paramref name="id"/>; nothing is written.</summary>
@@ -48,7 +62,10 @@ public sealed partial class SecureChatSession : ITransferLink
         await _transfers.RejectAsync(id, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stops transfer <paramref name="id"/> in either direction and tells the peer (an incoming .part is kept for resuming).</summary>
+    /// <summary>
+    /// Stops transfer <paramref name="id"/> in either direction and tells the peer. An incoming .part is
+    /// kept for resuming when bytes arrived (at most 8 such per session); otherwise it is deleted.
+    /// </summary>
     /// <exception cref="ArgumentException">No such transfer is running.</exception>
     public async ValueTask CancelFileAsync(uint id, string reason = "cancelled", CancellationToken cancellationToken = default)
     {
@@ -59,6 +76,8 @@ public sealed partial class SecureChatSession : ITransferLink
     /// <summary>Tests and fuzzing only: one transport message of any type and body, as a hostile but authenticated peer could send.</summary>
     internal async ValueTask SendRawForTestsAsync(byte type, ReadOnlyMemory<byte> body) =>
         await SendMessageAsync((MessageType)type, body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+
+    SessionOptions ITransferLink.Options => _options;
 
     async ValueTask ITransferLink.SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken) =>
         await SendMessageAsync(type, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,20 @@ public sealed class SessionOptions
     /// <summary>Keep a copy of each encrypted frame in sent and received text events (for --show-ciphertext).</summary>
     public bool CaptureCiphertext { get; init; }
 
+    /// <summary>
+    /// Incoming files received at once (default 4). Accepting one more throws
+    /// <see cref="TransferLimitException"/> until one of them finishes or is cancelled; offers only
+    /// waiting for an answer do not count (at most 64 of those wait at once; more are refused).
+    /// </summary>
+    public int MaxActiveIncomingTransfers { get; init; } = 4;
+
+    /// <summary>
+    /// The largest incoming file accepted, in bytes. Null (the default): a file must fit in the free
+    /// space of the download directory's file system with 64 MiB to spare, checked when it is accepted.
+    /// Accepting a larger one throws <see cref="TransferLimitException"/>.
+    /// </summary>
+    public long? MaxIncomingFileSize { get; init; }
+
     /// <summary>Internal hooks for deterministic tests and erasure proofs.</summary>
     internal SessionTestHooks? TestHooks { get; init; }
 
@@ -47,6 +61,11 @@ public sealed class SessionOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero, nameof(HandshakeTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PingInterval, TimeSpan.Zero, nameof(PingInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxActiveIncomingTransfers, 1, nameof(MaxActiveIncomingTransfers));
+        if (MaxIncomingFileSize is long maxSize)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(maxSize, nameof(MaxIncomingFileSize));
+        }
     }
 }
 

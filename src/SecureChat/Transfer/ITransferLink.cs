@@ -10,6 +10,9 @@ internal interface ITransferLink
     /// <summary>True for the connecting side (it numbers its transfers 1, 3, 5, …; the listener 2, 4, 6, …).</summary>
     bool IsInitiator { get; }
 
+    /// <summary>The session's options (the limits on incoming files).</summary>
+    SessionOptions Options { get; }
+
     /// <summary>Sends a control message (JSON body).</summary>
     ValueTask SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken);
 

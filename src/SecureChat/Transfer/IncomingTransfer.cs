@@ -10,7 +10,10 @@ namespace SecureChat.Transfer;
 /// A file the peer offered. Once accepted, the session's read loop hands each FILE_DATA chunk to a
 /// bounded queue (so memory stays constant whatever the size) and a writer task hashes and writes
 /// it to the .part; at FILE_END the SHA-256 of the whole file is compared with the offer and the
-/// .part becomes the file, or is deleted.
+/// .part becomes the file, or is deleted. A transfer that stops early keeps its .part for resuming
+/// only when bytes arrived and its manager allows one more kept .part (<see cref="TransferManager.MaxKeptPartFiles"/>);
+/// otherwise the .part and .meta are deleted. An open transfer holds one file descriptor, the .part;
+/// an offer holds none.
 /// </summary>
 internal sealed class IncomingTransfer
 {
@@ -18,16 +21,21 @@ internal sealed class IncomingTransfer
     private const int QueueLength = 32;
 
     private readonly ITransferLink _link;
+    private readonly TransferManager _owner;
+    private readonly Lock _closeLock = new();
     private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueueLength) { SingleReader = true, SingleWriter = true });
     private PartFile? _part;
-    private FileStream? _file;
     private IncrementalHash? _hash;
     private long _queued;
+    private long _partLength; // bytes in the .part: what a previous attempt left, then what the writer wrote
+    private bool _closed;
+    private bool _endSeen;
     private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
 
-    public IncomingTransfer(ITransferLink link, FileOffer offer)
+    public IncomingTransfer(ITransferLink link, TransferManager owner, FileOffer offer)
     {
         _link = link;
+        _owner = owner;
         Id = offer.Id;
         Name = SafeFileName.Reduce(offer.Name);
         Size = offer.Size;
@@ -45,17 +53,22 @@ internal sealed class IncomingTransfer
 
     public bool IsOffered => Volatile.Read(ref _state) == 0;
 
-    public bool IsReceiving => Volatile.Read(ref _state) == 2;
+    /// <summary>Accepted, and the sender has not yet said FILE_END.</summary>
+    public bool IsReceiving => Volatile.Read(ref _state) == 2 && !Volatile.Read(ref _endSeen);
 
-    public bool IsFinished => Volatile.Read(ref _state) == 3;
+    /// <summary>Counted among the transfers being received (guarded by the manager's lock).</summary>
+    public bool HoldsSlot { get; set; }
 
     /// <summary>
     /// Claims the .part in <paramref name="directory"/>, hashes what a previous attempt left in it,
-    /// starts the writer and tells the peer where to start. Runs off the read loop.
+    /// starts the writer and tells the peer where to start. Runs off the read loop. With
+    /// <paramref name="checkFreeSpace"/>, the rest of the file must fit in the directory's free space
+    /// with <see cref="TransferManager.FreeSpaceMargin"/> to spare.
     /// </summary>
+    /// <exception cref="TransferLimitException">Not enough free space: the offer is waiting again, nothing was sent.</exception>
     /// <exception cref="InvalidOperationException">The offer is no longer waiting.</exception>
     /// <exception cref="IOException">The directory or the .part cannot be used (reported to the peer too).</exception>
-    public async Task AcceptAsync(string directory, CancellationToken cancellationToken)
+    public async Task AcceptAsync(string directory, bool checkFreeSpace, CancellationToken cancellationToken)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
         {
@@ -64,38 +77,65 @@ internal sealed class IncomingTransfer
 
         try
         {
-            await Task.Run(() => Prepare(directory), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => Prepare(directory, checkFreeSpace), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransferLimitException)
+        {
+            Close(keepPart: true, retire: false);
+            if (Interlocked.CompareExchange(ref _state, 0, 1) != 1)
+            {
+                _owner.Retire(this); // stopped meanwhile
+            }
+
+            throw;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            Close(keepPart: true);
             Volatile.Write(ref _state, 3);
+            Close(keepPart: true);
             await _link.TryCancelAsync(Id, "the receiver cannot write the file").ConfigureAwait(false);
             throw new IOException($"Cannot receive {Name} into {directory}: {e.Message}", e);
         }
 
-        long offset = _part!.Existing;
+        PartFile part = _part!;
+        long offset = part.Existing;
         _queued = offset;
-        Volatile.Write(ref _state, 2);
-        _ = Task.Run(() => WriteLoopAsync(offset), CancellationToken.None);
+        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        {
+            Close(keepPart: true); // stopped while the .part was prepared
+            throw new InvalidOperationException($"Offer {Id} was cancelled.");
+        }
+
+        _ = Task.Run(() => WriteLoopAsync(part, offset), CancellationToken.None);
         await _link.SendControlAsync(MessageType.FileAccept, FileMessages.Encode(new FileAccept(Id, offset)), cancellationToken).ConfigureAwait(false);
     }
 
-    private void Prepare(string directory)
+    private void Prepare(string directory, bool checkFreeSpace)
     {
-        _part = PartFile.Claim(directory, Name, Size, Sha256);
-        _file = _part.Open();
-        _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        if (_part.Existing > 0)
+        PartFile part = PartFile.Claim(directory, Name, Size, Sha256);
+        lock (_closeLock)
+        {
+            _part = part;
+            _partLength = part.Existing;
+            _closed = false;
+            _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        }
+
+        if (checkFreeSpace)
+        {
+            CheckFreeSpace(directory, Size - part.Existing);
+        }
+
+        if (part.Existing > 0)
         {
             // The final check covers the whole file: hash what the .part already holds.
             byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
             try
             {
                 long position = 0;
-                while (position < _part.Existing)
+                while (position < part.Existing)
                 {
-                    int read = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _part.Existing - position)), position);
+                    int read = RandomAccess.Read(part.Handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, part.Existing - position)), position);
                     if (read <= 0)
                     {
                         throw new IOException("the .part file shrank while it was read");
@@ -143,9 +183,16 @@ internal sealed class IncomingTransfer
     }
 
     /// <summary>The sender's FILE_END: the writer finishes, checks the hash and reports.</summary>
-    public void OnEnd() => _queue.Writer.TryComplete();
+    public void OnEnd()
+    {
+        Volatile.Write(ref _endSeen, true);
+        _queue.Writer.TryComplete();
+    }
 
-    /// <summary>The peer cancelled, or the session ended: stop, keep the .part for resuming.</summary>
+    /// <summary>
+    /// The peer cancelled, this side cancelled, or the session ended: stop. The .part is kept for
+    /// resuming when bytes arrived (see <see cref="Close"/>).
+    /// </summary>
     public bool Stop()
     {
         int previous = Interlocked.Exchange(ref _state, 3);
@@ -155,16 +202,33 @@ internal sealed class IncomingTransfer
         }
 
         _queue.Writer.TryComplete(new OperationCanceledException());
-        if (previous != 2)
+        if (previous == 0)
         {
             Close(keepPart: true);
         }
 
+        // Accepting: AcceptAsync closes when it sees the stop. Receiving: the writer closes.
         return true;
     }
 
-    private async Task WriteLoopAsync(long offset)
+    /// <summary>Refuses the file when the rest of it would leave less than the margin free.</summary>
+    /// <exception cref="TransferLimitException">It would.</exception>
+    private void CheckFreeSpace(string directory, long needed)
     {
+        long available = new DriveInfo(directory).AvailableFreeSpace - TransferManager.FreeSpaceMargin;
+        if (needed > Math.Max(available, 0))
+        {
+            throw new TransferLimitException(
+                TransferLimit.NotEnoughSpace,
+                Math.Max(available, 0),
+                $"Offer {Id} ({Name}) needs {needed:N0} more bytes, but {directory} has {Math.Max(available, 0):N0} bytes free beyond the {TransferManager.FreeSpaceMargin / (1 << 20)} MiB kept spare: free some space, choose another directory, or set a MaxIncomingFileSize to accept it anyway.",
+                "the receiver does not have enough free space for the file");
+        }
+    }
+
+    private async Task WriteLoopAsync(PartFile part, long offset)
+    {
+        IncrementalHash hash = _hash!; // a failure elsewhere disposes it: ObjectDisposedException below, like the .part's handle
         var clock = new ProgressClock();
         long position = offset;
         try
@@ -173,9 +237,10 @@ internal sealed class IncomingTransfer
             {
                 try
                 {
-                    _hash!.AppendData(chunk.Buffer, 0, chunk.Length);
-                    RandomAccess.Write(_file!.SafeFileHandle, chunk.Buffer.AsSpan(0, chunk.Length), position);
+                    hash.AppendData(chunk.Buffer, 0, chunk.Length);
+                    RandomAccess.Write(part.Handle, chunk.Buffer.AsSpan(0, chunk.Length), position);
                     position += chunk.Length;
+                    Volatile.Write(ref _partLength, position);
                 }
                 finally
                 {
@@ -196,14 +261,14 @@ internal sealed class IncomingTransfer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await FailAsync($"cannot write {_part!.Path}: {e.Message} The .part is kept: free some space and ask for the file again to resume.", "the receiver cannot write the file", keepPart: true).ConfigureAwait(false);
+            await FailAsync($"cannot write {part.Path}: {e.Message} The .part is kept: free some space and ask for the file again to resume.", "the receiver cannot write the file", keepPart: true).ConfigureAwait(false);
             return;
         }
 
-        await FinishAsync(position, offset, clock).ConfigureAwait(false);
+        await FinishAsync(hash, position, offset, clock).ConfigureAwait(false);
     }
 
-    private async Task FinishAsync(long position, long offset, ProgressClock clock)
+    private async Task FinishAsync(IncrementalHash hash, long position, long offset, ProgressClock clock)
     {
         if (Interlocked.CompareExchange(ref _state, 3, 2) != 2)
         {
@@ -214,13 +279,12 @@ internal sealed class IncomingTransfer
         if (position != Size)
         {
             Volatile.Write(ref _state, 2);
-            await FailAsync($"the peer ended the file after {position:N0} of {Size:N0} bytes; the .part is kept for resuming", $"the file ended after {position:N0} of {Size:N0} bytes", keepPart: true).ConfigureAwait(false);
+            await FailAsync($"the peer ended the file after {position:N0} of {Size:N0} bytes; what arrived is kept in a .part for resuming (unless {TransferManager.MaxKeptPartFiles} are kept already)", $"the file ended after {position:N0} of {Size:N0} bytes", keepPart: true).ConfigureAwait(false);
             return;
         }
 
         _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
-        string actual = Convert.ToHexStringLower(_hash!.GetHashAndReset());
-        _file!.Flush(flushToDisk: false);
+        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
         {
             Close(keepPart: false);
@@ -230,24 +294,27 @@ internal sealed class IncomingTransfer
             return;
         }
 
+        PartFile part = _part!;
         string path;
         try
         {
-            _file!.Dispose();
-            path = _part!.Complete(Name);
+            path = part.Complete(Name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Close(keepPart: true);
             await _link.TryCancelAsync(Id, "the receiver could not store the file").ConfigureAwait(false);
-            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {_part!.Path}: {e.Message}")).ConfigureAwait(false);
+            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {part.Path}: {e.Message}")).ConfigureAwait(false);
             return;
         }
-        finally
+
+        part.Release();
+        lock (_closeLock)
         {
-            _part?.Release();
-            Close(keepPart: true);
+            _part = null; // it is the file now: nothing to keep or delete
         }
+
+        Close(keepPart: true);
 
         try
         {
@@ -279,25 +346,41 @@ internal sealed class IncomingTransfer
         await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
     }
 
-    private readonly Lock _closeLock = new();
-
-    private void Close(bool keepPart)
+    /// <summary>
+    /// Closes the .part, once, and, with <paramref name="retire"/>, takes the transfer off its
+    /// manager's list. The .part and .meta stay for resuming only when <paramref name="keepPart"/>,
+    /// the .part holds bytes, and either it is just as a previous attempt left it or the manager
+    /// allows one more kept .part this session; otherwise both are deleted.
+    /// </summary>
+    private void Close(bool keepPart, bool retire = true)
     {
         lock (_closeLock)
         {
-            _file?.Dispose();
-            _file = null;
-            _hash?.Dispose();
-            _hash = null;
-            if (_part is not null)
+            if (!_closed)
             {
-                if (!keepPart)
+                _closed = true;
+                _hash?.Dispose();
+                _hash = null;
+                if (_part is not null)
                 {
-                    _part.Delete();
-                }
+                    long length = Volatile.Read(ref _partLength);
+                    if (keepPart && length > 0 && (length == _part.Existing || _owner.TryKeepPart()))
+                    {
+                        _part.Dispose();
+                    }
+                    else
+                    {
+                        _part.Delete();
+                    }
 
-                _part.Release();
+                    _part.Release();
+                }
             }
+        }
+
+        if (retire)
+        {
+            _owner.Retire(this);
         }
     }
 

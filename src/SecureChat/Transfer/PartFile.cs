@@ -1,25 +1,35 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 namespace SecureChat.Transfer;
 
 /// <summary>
 /// Where an incoming file is written while it arrives: NAME.part, with NAME.part.meta beside it
 /// recording the offer's size and SHA-256, so that a later offer of the same file into the same
-/// directory resumes from what the .part holds. A file that securechat did not create (no matching
-/// .meta) is never reused or overwritten.
+/// directory resumes from what the .part holds. Both are opened without following links
+/// (<see cref="NoFollowFile"/>) and used only when they are regular files of ours with one link, the
+/// .meta at most 1 KiB and matching the offer, the .part no longer than the offered size; anything
+/// else at a name is left alone and the next free name is taken. New ones are created exclusively,
+/// mode 0600. The open .part is the transfer's one file descriptor.
 /// </summary>
-internal sealed class PartFile
+internal sealed class PartFile : IDisposable
 {
+    /// <summary>A .meta holds {"size":…,"sha256":"…"}: far less than this.</summary>
+    private const int MaxMetaLength = 1024;
+
     /// <summary>.part paths in use by a transfer in this process: two transfers never share one.</summary>
     private static readonly ConcurrentDictionary<string, byte> InUse = new(StringComparer.Ordinal);
 
-    private PartFile(string directory, string baseName, long existing)
+    private SafeFileHandle? _handle;
+
+    private PartFile(string directory, string baseName, SafeFileHandle handle, long existing)
     {
         Directory = directory;
         BaseName = baseName;
         Path = System.IO.Path.Combine(directory, baseName + ".part");
         MetaPath = Path + ".meta";
+        _handle = handle;
         Existing = existing;
     }
 
@@ -35,9 +45,12 @@ internal sealed class PartFile
     /// <summary>How many bytes of a previous attempt the .part holds (0 for a new one).</summary>
     public long Existing { get; }
 
+    /// <summary>The open .part, read-write.</summary>
+    public SafeFileHandle Handle => _handle ?? throw new ObjectDisposedException(nameof(PartFile));
+
     /// <summary>
     /// Finds the .part for this offer: the one a previous attempt left (same size and SHA-256), or
-    /// a new one whose name is free. Claims it for this process until <see cref="Release"/>.
+    /// a new one whose name is free, and opens it. Claims it for this process until <see cref="Release"/>.
     /// </summary>
     /// <exception cref="IOException">The directory cannot be used.</exception>
     public static PartFile Claim(string directory, string safeName, long size, string sha256)
@@ -46,58 +59,101 @@ internal sealed class PartFile
         {
             string baseName = n == 0 ? safeName : SafeFileName.Numbered(safeName, n);
             string part = System.IO.Path.Combine(directory, baseName + ".part");
-            string meta = part + ".meta";
             if (!InUse.TryAdd(part, 0))
             {
                 continue;
             }
 
-            bool partExists = File.Exists(part);
-            bool metaExists = File.Exists(meta);
-            if (partExists && metaExists && MetaMatches(meta, size, sha256))
+            PartFile? claimed = null;
+            try
             {
-                long existing = Math.Min(new FileInfo(part).Length, size);
-                return new PartFile(directory, baseName, existing);
+                claimed = TryResume(directory, baseName, part, size, sha256) ?? TryCreate(directory, baseName, part, size, sha256);
+            }
+            finally
+            {
+                if (claimed is null)
+                {
+                    InUse.TryRemove(part, out _);
+                }
             }
 
-            if (!partExists && !metaExists)
+            if (claimed is not null)
             {
-                var claimed = new PartFile(directory, baseName, 0);
-                claimed.WriteMeta(size, sha256);
                 return claimed;
             }
-
-            InUse.TryRemove(part, out _);
         }
 
-        throw new IOException($"No free name for {safeName}.part in {directory} after 1000 attempts.");
+        throw new IOException($"No free name for {safeName}.part in {directory} after 1000 attempts: remove old .part files there, or choose another download directory.");
     }
 
-    /// <summary>Opens the .part for writing, cut to <see cref="Existing"/> bytes.</summary>
-    public FileStream Open()
+    /// <summary>The .part and .meta a previous attempt left for this very file, or null.</summary>
+    private static PartFile? TryResume(string directory, string baseName, string part, long size, string sha256)
     {
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.Read, BufferSize = 0 };
-        if (!OperatingSystem.IsWindows())
+        if (NoFollowFile.Inspect(part, write: true, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            return null;
         }
 
-        var stream = new FileStream(Path, options);
-        stream.SetLength(Existing);
-        return stream;
+        if (length <= size && MetaMatches(part + ".meta", size, sha256))
+        {
+            return new PartFile(directory, baseName, handle!, length);
+        }
+
+        handle!.Dispose();
+        return null;
+    }
+
+    /// <summary>A new .part and .meta when neither name is taken (by anything, even a dangling link), or null.</summary>
+    private static PartFile? TryCreate(string directory, string baseName, string part, long size, string sha256)
+    {
+        string meta = part + ".meta";
+        if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? existing, out _) != NoFollowFile.Found.Missing)
+        {
+            existing?.Dispose();
+            return null; // a .meta without its .part, or not ours: leave it alone
+        }
+
+        SafeFileHandle? handle = NoFollowFile.CreateNew(part);
+        if (handle is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using SafeFileHandle? metaHandle = NoFollowFile.CreateNew(meta);
+            if (metaHandle is null)
+            {
+                handle.Dispose();
+                TryDelete(part);
+                return null;
+            }
+
+            RandomAccess.Write(metaHandle, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["size"] = size, ["sha256"] = sha256 }), 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            TryDelete(part);
+            TryDelete(meta);
+            throw;
+        }
+
+        return new PartFile(directory, baseName, handle, 0);
     }
 
     /// <summary>
-    /// Moves the complete .part to NAME, or NAME (1), NAME (2)… when that exists (never overwriting),
-    /// removes the .meta, and returns the final path.
+    /// Closes the complete .part and moves it to NAME, or NAME (1), NAME (2)… when anything is at that
+    /// name (never overwriting, never following a link), removes the .meta, and returns the final path.
     /// </summary>
     public string Complete(string safeName)
     {
+        Dispose();
         for (int n = 0; n < 10_000; n++)
         {
             string name = n == 0 ? safeName : SafeFileName.Numbered(safeName, n);
             string target = System.IO.Path.Combine(Directory, name);
-            if (File.Exists(target) || System.IO.Directory.Exists(target) || InUse.ContainsKey(target))
+            if (InUse.ContainsKey(target) || Taken(target))
             {
                 continue;
             }
@@ -106,7 +162,7 @@ internal sealed class PartFile
             {
                 File.Move(Path, target, overwrite: false);
             }
-            catch (IOException) when (File.Exists(target))
+            catch (IOException) when (Taken(target))
             {
                 continue; // created meanwhile
             }
@@ -121,38 +177,59 @@ internal sealed class PartFile
     /// <summary>Deletes the .part and its .meta (a file that failed its hash check).</summary>
     public void Delete()
     {
+        Dispose();
         TryDelete(Path);
         TryDelete(MetaPath);
     }
 
     public void Release() => InUse.TryRemove(Path, out _);
 
-    private void WriteMeta(long size, string sha256)
+    /// <summary>Closes the .part (it stays on disk: <see cref="Delete"/> removes it).</summary>
+    public void Dispose()
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["size"] = size, ["sha256"] = sha256 });
-        File.WriteAllBytes(MetaPath, json);
+        _handle?.Dispose();
+        _handle = null;
     }
 
+    /// <summary>True when the .meta beside a .part is a regular file of ours, small, and records this size and SHA-256.</summary>
     private static bool MetaMatches(string meta, long size, string sha256)
     {
-        try
+        if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
-            if (new FileInfo(meta).Length > 1024)
+            return false;
+        }
+
+        using (handle)
+        {
+            if (length > MaxMetaLength)
             {
                 return false;
             }
 
-            using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(meta));
-            JsonElement root = document.RootElement;
-            return root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("size", out JsonElement s) && s.TryGetInt64(out long recordedSize) && recordedSize == size
-                && root.TryGetProperty("sha256", out JsonElement h) && h.ValueKind == JsonValueKind.String && h.GetString() == sha256;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
-        {
-            return false;
+            try
+            {
+                byte[] json = new byte[length];
+                if (RandomAccess.Read(handle!, json, 0) != length)
+                {
+                    return false;
+                }
+
+                using JsonDocument document = JsonDocument.Parse(json);
+                JsonElement root = document.RootElement;
+                return root.ValueKind == JsonValueKind.Object
+                    && root.TryGetProperty("size", out JsonElement s) && s.TryGetInt64(out long recordedSize) && recordedSize == size
+                    && root.TryGetProperty("sha256", out JsonElement h) && h.ValueKind == JsonValueKind.String && h.GetString() == sha256;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
+            {
+                return false;
+            }
         }
     }
+
+    /// <summary>True when anything is at <paramref name="path"/>, a dangling link included.</summary>
+    private static bool Taken(string path) =>
+        File.Exists(path) || System.IO.Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
     private static void TryDelete(string path)
     {

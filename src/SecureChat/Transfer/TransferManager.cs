@@ -11,22 +11,47 @@ namespace SecureChat.Transfer;
 /// which way its file travels. Every message from the peer is validated; an invalid one is
 /// reported and ignored, never fatal to the session.
 /// </summary>
+/// <remarks>
+/// Limits on what the peer can make this side hold: <see cref="MaxPendingOffers"/> offers waiting,
+/// <see cref="SessionOptions.MaxActiveIncomingTransfers"/> files being received (one file descriptor
+/// each), <see cref="SessionOptions.MaxIncomingFileSize"/> (or the free space) per file, and
+/// <see cref="MaxKeptPartFiles"/> .part files left behind. Counts are kept as transfers come and
+/// go, and a transfer leaves the list when it finishes, so no message scans the list.
+/// </remarks>
 internal sealed class TransferManager
 {
     /// <summary>Offers from the peer waiting for an answer at once; more are refused.</summary>
     public const int MaxPendingOffers = 64;
 
+    /// <summary>
+    /// Incoming transfers of one session that may stop early and leave their .part (with bytes that
+    /// arrived in this session) for a later offer to resume. Past this, the .part and .meta of a
+    /// transfer that fails or is cancelled are deleted, so a peer that starts and cancels file after
+    /// file cannot fill the directory. A .part holding nothing is always deleted.
+    /// </summary>
+    public const int MaxKeptPartFiles = 8;
+
+    /// <summary>With no MaxIncomingFileSize, a file must leave this much free space in the download directory: 64 MiB.</summary>
+    public const long FreeSpaceMargin = 64L << 20;
+
     private readonly ITransferLink _link;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, OutgoingTransfer> _outgoing = [];
     private readonly Dictionary<uint, IncomingTransfer> _incoming = [];
+    private readonly int _maxActiveIncoming;
+    private readonly long? _maxIncomingSize;
     private uint _nextId;
     private bool _ended;
+    private int _pendingOffers; // incoming offers waiting for an answer (in _incoming, HoldsSlot false)
+    private int _activeIncoming; // incoming transfers accepted and not finished (in _incoming, HoldsSlot true)
+    private int _keptParts;
 
     public TransferManager(ITransferLink link)
     {
         _link = link;
         _nextId = link.IsInitiator ? 1u : 2u;
+        _maxActiveIncoming = link.Options.MaxActiveIncomingTransfers;
+        _maxIncomingSize = link.Options.MaxIncomingFileSize;
     }
 
     /// <summary>Hashes a file and offers it to the peer.</summary>
@@ -119,6 +144,7 @@ internal sealed class TransferManager
 
     /// <summary>Accepts the peer's offer into <paramref name="directory"/>.</summary>
     /// <exception cref="ArgumentException">No offer with this id is waiting, or the directory does not exist.</exception>
+    /// <exception cref="TransferLimitException">Too many files are being received, or the file is too large; the offer is still waiting.</exception>
     /// <exception cref="IOException">The file cannot be written there.</exception>
     public async Task AcceptAsync(uint id, string directory, CancellationToken cancellationToken)
     {
@@ -127,10 +153,38 @@ internal sealed class TransferManager
             throw new ArgumentException($"The download directory {directory} does not exist: create it, or choose another with --download-dir.", nameof(directory));
         }
 
-        IncomingTransfer transfer = PendingOffer(id);
+        IncomingTransfer transfer;
+        lock (_lock)
+        {
+            transfer = PendingOffer(id);
+            if (_activeIncoming >= _maxActiveIncoming)
+            {
+                throw new TransferLimitException(TransferLimit.TooManyTransfers, _maxActiveIncoming,
+                    $"{_maxActiveIncoming} files are already being received (the most at once); wait for one to finish, or cancel one, then accept offer {id}.",
+                    $"too many transfers at once (at most {_maxActiveIncoming}): offer it again later");
+            }
+
+            if (_maxIncomingSize is long limit && transfer.Size > limit)
+            {
+                throw new TransferLimitException(TransferLimit.FileTooLarge, limit,
+                    $"Offer {id} is {transfer.Size:N0} bytes, more than the limit of {limit:N0} bytes (MaxIncomingFileSize): raise the limit to accept it, or reject it.",
+                    $"the file is larger than the receiver accepts (at most {limit:N0} bytes)");
+            }
+
+            // The offer now counts among the transfers being received, so no other accept takes its place.
+            transfer.HoldsSlot = true;
+            _pendingOffers--;
+            _activeIncoming++;
+        }
+
         try
         {
-            await transfer.AcceptAsync(Path.GetFullPath(directory), cancellationToken).ConfigureAwait(false);
+            await transfer.AcceptAsync(Path.GetFullPath(directory), checkFreeSpace: _maxIncomingSize is null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransferLimitException)
+        {
+            WaitAgain(transfer);
+            throw;
         }
         catch (InvalidOperationException e)
         {
@@ -138,7 +192,7 @@ internal sealed class TransferManager
         }
         catch (IOException)
         {
-            Forget(id);
+            Retire(transfer);
             throw;
         }
     }
@@ -147,13 +201,18 @@ internal sealed class TransferManager
     /// <exception cref="ArgumentException">No offer with this id is waiting.</exception>
     public async Task RejectAsync(uint id, string reason, CancellationToken cancellationToken)
     {
-        IncomingTransfer transfer = PendingOffer(id);
+        IncomingTransfer transfer;
+        lock (_lock)
+        {
+            transfer = PendingOffer(id);
+        }
+
         if (!transfer.Stop())
         {
             throw new ArgumentException($"Offer {id} is no longer waiting for an answer.", nameof(id));
         }
 
-        Forget(id);
+        Retire(transfer);
         await _link.SendControlAsync(MessageType.FileReject, FileMessages.Encode(new FileReject(id, reason)), cancellationToken).ConfigureAwait(false);
     }
 
@@ -161,25 +220,29 @@ internal sealed class TransferManager
     /// <exception cref="ArgumentException">No transfer with this id is running.</exception>
     public async Task CancelAsync(uint id, string reason, CancellationToken cancellationToken)
     {
-        bool stopped;
-        TransferDirection direction;
+        OutgoingTransfer? outgoing;
+        IncomingTransfer? incoming = null;
         lock (_lock)
         {
-            if (_outgoing.Remove(id, out OutgoingTransfer? outgoing))
-            {
-                stopped = outgoing.Stop();
-                outgoing.Dispose();
-                direction = TransferDirection.Outgoing;
-            }
-            else if (_incoming.Remove(id, out IncomingTransfer? incoming))
-            {
-                stopped = incoming.Stop();
-                direction = TransferDirection.Incoming;
-            }
-            else
+            if (!_outgoing.Remove(id, out outgoing) && !_incoming.TryGetValue(id, out incoming))
             {
                 throw new ArgumentException($"There is no transfer {id}.", nameof(id));
             }
+        }
+
+        bool stopped;
+        TransferDirection direction;
+        if (outgoing is not null)
+        {
+            stopped = outgoing.Stop();
+            outgoing.Dispose();
+            direction = TransferDirection.Outgoing;
+        }
+        else
+        {
+            Retire(incoming!);
+            stopped = incoming!.Stop();
+            direction = TransferDirection.Incoming;
         }
 
         if (stopped)
@@ -189,24 +252,66 @@ internal sealed class TransferManager
         }
     }
 
-    private IncomingTransfer PendingOffer(uint id)
+    /// <summary>The offer <paramref name="id"/>, waiting for an answer and not being accepted (called under the lock).</summary>
+    private IncomingTransfer PendingOffer(uint id) =>
+        _incoming.TryGetValue(id, out IncomingTransfer? transfer) && transfer.IsOffered && !transfer.HoldsSlot
+            ? transfer
+            : throw new ArgumentException($"There is no offer {id} waiting for an answer.", nameof(id));
+
+    /// <summary>An accept that hit a limit after taking a slot: the offer waits for an answer again.</summary>
+    private void WaitAgain(IncomingTransfer transfer)
     {
         lock (_lock)
         {
-            if (_incoming.TryGetValue(id, out IncomingTransfer? transfer) && transfer.IsOffered)
+            if (transfer.HoldsSlot && transfer.IsOffered && _incoming.TryGetValue(transfer.Id, out IncomingTransfer? current) && current == transfer)
             {
-                return transfer;
+                transfer.HoldsSlot = false;
+                _activeIncoming--;
+                _pendingOffers++;
             }
         }
-
-        throw new ArgumentException($"There is no offer {id} waiting for an answer.", nameof(id));
     }
 
-    private void Forget(uint id)
+    /// <summary>
+    /// Takes a finished (or stopping) incoming transfer off the list and out of its count. Called
+    /// by whoever ends it, possibly more than once: only the first call counts.
+    /// </summary>
+    public void Retire(IncomingTransfer transfer)
     {
         lock (_lock)
         {
-            _incoming.Remove(id);
+            if (!_incoming.TryGetValue(transfer.Id, out IncomingTransfer? current) || current != transfer)
+            {
+                return;
+            }
+
+            _incoming.Remove(transfer.Id);
+            if (transfer.HoldsSlot)
+            {
+                _activeIncoming--;
+            }
+            else
+            {
+                _pendingOffers--;
+            }
+        }
+    }
+
+    /// <summary>True (and counted) when one more .part may be kept for resuming this session (<see cref="MaxKeptPartFiles"/>).</summary>
+    public bool TryKeepPart()
+    {
+        while (true)
+        {
+            int kept = Volatile.Read(ref _keptParts);
+            if (kept >= MaxKeptPartFiles)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _keptParts, kept + 1, kept) == kept)
+            {
+                return true;
+            }
         }
     }
 
@@ -256,19 +361,15 @@ internal sealed class TransferManager
                 return new PeerWarning($"The peer offered a file with id {offer.Id}, which is already in use; the offer was ignored.");
             }
 
-            if (_incoming.Values.Count(t => t.IsOffered) >= MaxPendingOffers)
+            if (_pendingOffers >= MaxPendingOffers)
             {
                 _link.EnqueueControl(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
                 return new PeerWarning($"The peer offered more than {MaxPendingOffers} files at once; offer {offer.Id} was refused.");
             }
 
-            foreach (uint finished in _incoming.Where(p => p.Value.IsFinished).Select(p => p.Key).ToList())
-            {
-                _incoming.Remove(finished);
-            }
-
-            var transfer = new IncomingTransfer(_link, offer);
+            var transfer = new IncomingTransfer(_link, this, offer);
             _incoming.Add(offer.Id, transfer);
+            _pendingOffers++;
             return new FileOffered(offer.Id, transfer.Name, offer.Size, offer.Sha256Hex);
         }
     }
@@ -324,8 +425,7 @@ internal sealed class TransferManager
                 return incoming is null ? new PeerWarning($"The peer ended file {end.Id}, which is not being received; ignored.") : null;
             }
 
-            incoming.OnEnd();
-            Forget(end.Id);
+            incoming.OnEnd(); // it leaves the list when the writer has finished with the file
             return null;
         }
 
@@ -347,7 +447,12 @@ internal sealed class TransferManager
             IncomingTransfer? incoming;
             lock (_lock)
             {
-                _incoming.Remove(cancel.Id, out incoming);
+                _incoming.TryGetValue(cancel.Id, out incoming);
+            }
+
+            if (incoming is not null)
+            {
+                Retire(incoming);
             }
 
             return incoming is not null && incoming.Stop()
@@ -400,33 +505,39 @@ internal sealed class TransferManager
         return (transfer, chunk, data.Length);
     }
 
-    /// <summary>The session ended: every transfer stops (incoming .part files are kept for resuming).</summary>
+    /// <summary>The session ended: every transfer stops (incoming .part files with bytes in them are kept for resuming).</summary>
     public void End(string reason)
     {
         List<SessionEvent> failed = [];
+        List<OutgoingTransfer> outgoing;
+        List<IncomingTransfer> incoming;
         lock (_lock)
         {
             _ended = true;
-            foreach (OutgoingTransfer transfer in _outgoing.Values)
-            {
-                if (transfer.Stop())
-                {
-                    failed.Add(new FileFailed(transfer.Id, TransferDirection.Outgoing, reason));
-                }
-
-                transfer.Dispose();
-            }
-
-            foreach (IncomingTransfer transfer in _incoming.Values)
-            {
-                if (transfer.Stop())
-                {
-                    failed.Add(new FileFailed(transfer.Id, TransferDirection.Incoming, reason + "; what arrived is kept in a .part file, and the next offer of the same file resumes from it"));
-                }
-            }
-
+            outgoing = [.. _outgoing.Values];
+            incoming = [.. _incoming.Values];
             _outgoing.Clear();
             _incoming.Clear();
+            _pendingOffers = 0;
+            _activeIncoming = 0;
+        }
+
+        foreach (OutgoingTransfer transfer in outgoing)
+        {
+            if (transfer.Stop())
+            {
+                failed.Add(new FileFailed(transfer.Id, TransferDirection.Outgoing, reason));
+            }
+
+            transfer.Dispose();
+        }
+
+        foreach (IncomingTransfer transfer in incoming)
+        {
+            if (transfer.Stop())
+            {
+                failed.Add(new FileFailed(transfer.Id, TransferDirection.Incoming, reason + "; what arrived is kept in a .part file, and the next offer of the same file resumes from it"));
+            }
         }
 
         foreach (SessionEvent evt in failed)
