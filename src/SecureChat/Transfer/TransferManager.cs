@@ -342,6 +342,9 @@ internal sealed class TransferManager
         }
     }
 
+    /// <summary>Offers refused since the last one that was taken (for one warning per burst).</summary>
+    private long _refusedInBurst;
+
     private SessionEvent? OnOffer(FileOffer offer)
     {
         if (!IsPeerId(offer.Id))
@@ -364,9 +367,14 @@ internal sealed class TransferManager
             if (_pendingOffers >= MaxPendingOffers)
             {
                 _link.EnqueueControl(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
-                return new PeerWarning($"The peer offered more than {MaxPendingOffers} files at once; offer {offer.Id} was refused.");
+
+                // One warning per burst: a flood of offers must not become a flood of lines.
+                return _refusedInBurst++ == 0
+                    ? new PeerWarning($"The peer offered more than {MaxPendingOffers} files at once; offer {offer.Id}, and any more until some are answered, are refused.")
+                    : null;
             }
 
+            _refusedInBurst = 0;
             var transfer = new IncomingTransfer(_link, this, offer);
             _incoming.Add(offer.Id, transfer);
             _pendingOffers++;

@@ -98,6 +98,10 @@ public partial class FloodTests(ITestOutputHelper log)
             Assert.InRange(peak, 1, MemoryLimitKib);
             Assert.InRange(signalled.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
             Assert.Contains("\"protocol\"", listener.Stdout, StringComparison.Ordinal); // the session ended as a protocol violation
+
+            // Thousands of refused offers, one warning: a flood of offers is not a flood of lines.
+            string everything = listener.Stdout + listener.Stderr;
+            Assert.Equal(1, everything.Split("files at once").Length - 1);
         }
     }
 }

@@ -75,7 +75,7 @@ public class TrustTests
         await using (CliProcess forget = CliProcess.Start(home.Path, null, "peers", "forget", "[::ffff:127.0.0.1]:5555"))
         {
             Assert.Equal(0, await forget.ExitCodeAsync());
-            Assert.Contains("Forgot the key of 127.0.0.1:5555.", forget.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Forgot what was remembered for 127.0.0.1:5555.", forget.Stdout, StringComparison.Ordinal);
         }
 
         Assert.Equal(["other:5555 " + fingerprint], File.ReadAllLines(home.File("known_peers")));
