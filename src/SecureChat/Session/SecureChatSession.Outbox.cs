@@ -19,7 +19,15 @@ public sealed partial class SecureChatSession
     private readonly Channel<QueuedAnswer> _outbox = Channel.CreateBounded<QueuedAnswer>(
         new BoundedChannelOptions(MaxQueuedAnswers) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
 
+    /// <summary>From this many answers waiting, the read loop gives the outbox a moment before reading on.</summary>
+    private const int OutboxHighWater = MaxQueuedAnswers * 3 / 4;
+
+    /// <summary>How long the read loop waits for the outbox to make progress before reading on anyway.</summary>
+    private static readonly TimeSpan OutboxGrace = TimeSpan.FromSeconds(1);
+
     private Task _outboxLoop = Task.CompletedTask;
+    private TaskCompletionSource? _outboxProgress;
+    private bool _outboxStalled;
 
     /// <summary>Queues a control message for the outbox task (from the read loop).</summary>
     /// <exception cref="ProtocolViolationException">The outbox is full: the read loop ends the session with it.</exception>
@@ -38,6 +46,36 @@ public sealed partial class SecureChatSession
         throw new ProtocolViolationException($"The peer kept sending requests while it did not read the answers ({MaxQueuedAnswers} answers were waiting to be sent); the conversation was ended.");
     }
 
+    /// <summary>
+    /// Called by the read loop before each frame. One answer is sent per write while the read loop
+    /// can take a frame faster, so a burst from a peer that does read its answers could fill the
+    /// outbox by speed alone: from the high-water mark on, the read loop waits (which also stops it
+    /// reading the socket) until the outbox sends something. If nothing goes out for
+    /// <see cref="OutboxGrace"/>, the peer is not reading: the read loop stops waiting (until the
+    /// outbox moves again), and the next answers fill the outbox, which ends the session.
+    /// </summary>
+    private async ValueTask LetOutboxCatchUpAsync()
+    {
+        while (_outbox.Reader.Count >= OutboxHighWater && !Volatile.Read(ref _outboxStalled))
+        {
+            var progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _outboxProgress, progress);
+            if (_outbox.Reader.Count < OutboxHighWater)
+            {
+                return; // drained meanwhile
+            }
+
+            try
+            {
+                await progress.Task.WaitAsync(OutboxGrace, _lifetime.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Volatile.Write(ref _outboxStalled, true);
+            }
+        }
+    }
+
     private async Task OutboxLoopAsync()
     {
         try
@@ -45,6 +83,8 @@ public sealed partial class SecureChatSession
             await foreach (QueuedAnswer answer in _outbox.Reader.ReadAllAsync(_lifetime.Token).ConfigureAwait(false))
             {
                 await SendMessageAsync(answer.Type, answer.Body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
+                Volatile.Write(ref _outboxStalled, false);
+                Interlocked.Exchange(ref _outboxProgress, null)?.TrySetResult();
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SecureChatException or InvalidOperationException)

@@ -126,6 +126,7 @@ public sealed partial class SecureChatSession
         {
             while (true)
             {
+                await LetOutboxCatchUpAsync().ConfigureAwait(false);
                 Memory<byte>? frame = await _reader.ReadFrameAsync(_lifetime.Token).ConfigureAwait(false);
                 if (frame is null)
                 {
