@@ -9,6 +9,15 @@ internal sealed partial class Conversation
 {
     private readonly List<uint> _pendingOffers = [];
 
+    /// <summary>
+    /// Offers to accept automatically (--accept-files), answered one at a time by one task, so a
+    /// flood of offers never becomes a flood of concurrent accepts and refusals. It holds at most
+    /// the offers the session lets wait at once (64): the rest the session refuses itself.
+    /// </summary>
+    private readonly System.Threading.Channels.Channel<uint> _autoAccepts = System.Threading.Channels.Channel.CreateUnbounded<uint>(new() { SingleReader = true });
+    private Task? _autoAcceptLoop;
+    private int _autoRefusalsInRow;
+
     private void OnFileEvent(SessionEvent evt)
     {
         switch (evt)
@@ -17,7 +26,8 @@ internal sealed partial class Conversation
                 if (settings?.AcceptFilesDir is { } auto)
                 {
                     output.FileOffered(offer);
-                    _ = AcceptAsync(offer.Id, auto, automatic: true);
+                    _autoAcceptLoop ??= Task.Run(() => AutoAcceptLoopAsync(auto));
+                    _autoAccepts.Writer.TryWrite(offer.Id);
                 }
                 else
                 {
@@ -153,6 +163,24 @@ internal sealed partial class Conversation
         }
     }
 
+    private async Task AutoAcceptLoopAsync(string directory)
+    {
+        await foreach (uint id in _autoAccepts.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            await AcceptAsync(id, directory, automatic: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the automatic accepts (the conversation is over); offers still queued are dropped with the session.</summary>
+    private async Task StopAutoAcceptsAsync()
+    {
+        _autoAccepts.Writer.TryComplete();
+        if (_autoAcceptLoop is { } loop)
+        {
+            await loop.ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// Accepts offer <paramref name="id"/>. Beyond a limit (too many at once, too large), an
     /// <paramref name="automatic"/> accept (--accept-files) refuses the offer and tells the peer why;
@@ -165,12 +193,18 @@ internal sealed partial class Conversation
         try
         {
             await secure.AcceptFileAsync(id, directory).ConfigureAwait(false);
+            _autoRefusalsInRow = 0;
         }
         catch (TransferLimitException e)
         {
             if (automatic)
             {
-                output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)}");
+                // One warning per run of refusals: a flood of offers is not a flood of lines.
+                if (_autoRefusalsInRow++ == 0)
+                {
+                    output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)} (Further refusals are not shown until a file is accepted again.)");
+                }
+
                 await RejectAsync(secure, id, e.PeerReason, quiet: true).ConfigureAwait(false);
             }
             else

@@ -57,6 +57,7 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
 
         ConversationEnd end = await receiving.ConfigureAwait(false);
         await session.DisposeAsync().ConfigureAwait(false);
+        await StopAutoAcceptsAsync().ConfigureAwait(false);
         if (end.Fault is not null)
         {
             output.Error(end.Fault);

@@ -38,7 +38,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     {
         lock (_transfers)
         {
-            _incomingNames[offer.Id] = TerminalText.Sanitize(offer.Name);
+            Remember(_incomingNames, TransferDirection.Incoming, offer.Id, TerminalText.Sanitize(offer.Name));
         }
 
         Line($"⇣ The peer offers file {offer.Id}: {Paint(TerminalText.Sanitize(offer.Name), "1")} ({TransferText.Size(offer.Size)}, SHA-256 {offer.Sha256}).");
@@ -49,7 +49,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     {
         lock (_transfers)
         {
-            _outgoingNames[offer.Id] = TerminalText.Sanitize(offer.Name);
+            Remember(_outgoingNames, TransferDirection.Outgoing, offer.Id, TerminalText.Sanitize(offer.Name));
         }
 
         Line($"⇡ Offered file {offer.Id}: {TerminalText.Sanitize(offer.Name)} ({TransferText.Size(offer.Size)}). Waiting for the peer to accept…");
@@ -95,10 +95,44 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
     /// <summary>Progress lines are keyed apart per direction (the two sides number their transfers apart, but be safe).</summary>
     private static uint Key(uint id, TransferDirection direction) => direction == TransferDirection.Incoming ? id | 0x8000_0000 : id;
 
+    /// <summary>How many transfer names are held (tests: bounded whatever the peer offers).</summary>
+    internal int NamesHeld
+    {
+        get
+        {
+            lock (_transfers)
+            {
+                return _incomingNames.Count + _outgoingNames.Count;
+            }
+        }
+    }
+
+    /// <summary>Names kept for progress rows at most; older names without a progress row are forgotten then.</summary>
+    private const int MaxNames = 256;
+
+    /// <summary>
+    /// Keeps a transfer's name for its progress row. A peer can offer and cancel without end, so the
+    /// table is bounded: when it is full, names of transfers that show no progress row are dropped
+    /// (a row shown later for one of them just has no name).
+    /// </summary>
+    private void Remember(Dictionary<uint, string> names, TransferDirection direction, uint id, string name)
+    {
+        if (names.Count >= MaxNames)
+        {
+            foreach (uint stale in names.Keys.Where(k => !_transfers.ContainsKey(Key(k, direction))).ToList())
+            {
+                names.Remove(stale);
+            }
+        }
+
+        names[id] = name;
+    }
+
     private void RemoveStatus(uint id, TransferDirection direction)
     {
         lock (_transfers)
         {
+            (direction == TransferDirection.Incoming ? _incomingNames : _outgoingNames).Remove(id);
             if (_transfers.Remove(Key(id, direction)))
             {
                 ShowStatus();

@@ -124,6 +124,29 @@ internal sealed class JsonTextEncoder : JavaScriptEncoder
         return Rune.GetUnicodeCategory(new Rune(unicodeScalar)) is UnicodeCategory.Control
             or UnicodeCategory.Format
             or UnicodeCategory.LineSeparator
-            or UnicodeCategory.ParagraphSeparator;
+            or UnicodeCategory.ParagraphSeparator
+            || IsInvisible(unicodeScalar);
     }
+
+    /// <summary>
+    /// Invisible code points that are not format characters: the rest of Unicode's
+    /// Default_Ignorable_Code_Point property (combining grapheme joiner, Hangul fillers, Khmer
+    /// inherent vowels, Mongolian and other variation selectors, U+FFF0–U+FFF8, the tag and
+    /// variation-selector supplement block U+E0000–U+E0FFF), plus the blank braille pattern and the
+    /// object replacement character, which render as nothing or as a box a peer could use to hide text.
+    /// </summary>
+    private static bool IsInvisible(int c) => c switch
+    {
+        0x034F or 0x3164 or 0xFFA0 or 0x2800 or 0xFFFC => true,
+        >= 0x115F and <= 0x1160 => true,
+        >= 0x17B4 and <= 0x17B5 => true,
+        >= 0x180B and <= 0x180F => true,
+        >= 0x2060 and <= 0x206F => true,
+        >= 0xFE00 and <= 0xFE0F => true,
+        >= 0xFFF0 and <= 0xFFF8 => true,
+        >= 0x1BCA0 and <= 0x1BCA3 => true,
+        >= 0x1D173 and <= 0x1D17A => true,
+        >= 0xE0000 and <= 0xE0FFF => true,
+        _ => false,
+    };
 }

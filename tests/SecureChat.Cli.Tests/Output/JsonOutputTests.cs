@@ -71,7 +71,8 @@ public class JsonOutputTests
         const string text = "café 中文 😀 👍🏽 ❤️ 👩‍💻 \"q\" \\ <b>";
         output.Received(new TextReceived(text, DateTimeOffset.UnixEpoch, null));
         string line = stdout.ToString().TrimEnd('\n', '\r');
-        Assert.Contains("café 中文 😀 👍🏽 ❤️ 👩\\u200D💻", line, StringComparison.OrdinalIgnoreCase);
+        // Joiners and variation selectors are invisible, so they are escaped like the format characters.
+        Assert.Contains("café 中文 😀 👍🏽 ❤\\uFE0F 👩\\u200D💻", line, StringComparison.OrdinalIgnoreCase);
         using JsonDocument parsed = JsonDocument.Parse(line);
         Assert.Equal(text, parsed.RootElement.GetProperty("text").GetString());
     }
@@ -87,5 +88,28 @@ public class JsonOutputTests
         using JsonDocument parsed = JsonDocument.Parse(line);
         string decoded = parsed.RootElement.GetProperty("text").GetString()!;
         Assert.Equal("x\uFFFDy\uFFFDz\U000E0041w", decoded);
+    }
+
+    [Theory]
+    [InlineData(0x034F)]
+    [InlineData(0x115F)]
+    [InlineData(0x1160)]
+    [InlineData(0x3164)]
+    [InlineData(0xFFA0)]
+    [InlineData(0x17B4)]
+    [InlineData(0x180B)]
+    [InlineData(0xFE0F)]
+    [InlineData(0xE0100)]
+    [InlineData(0x2800)]
+    [InlineData(0xFFFC)]
+    public void Invisible_characters_that_are_not_format_characters_are_escaped_too(int codePoint)
+    {
+        (JsonOutput output, StringWriter stdout) = Create();
+        string hidden = char.ConvertFromUtf32(codePoint);
+        output.Received(new TextReceived("a" + hidden + "b", DateTimeOffset.UnixEpoch, null));
+        string line = stdout.ToString().TrimEnd('\n', '\r');
+        Assert.DoesNotContain(hidden, line, StringComparison.Ordinal);
+        using JsonDocument parsed = JsonDocument.Parse(line);
+        Assert.Equal("a" + hidden + "b", parsed.RootElement.GetProperty("text").GetString());
     }
 }
