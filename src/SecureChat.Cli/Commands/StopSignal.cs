@@ -62,15 +62,18 @@ internal sealed class StopSignal : IDisposable
 
     private static void ForceExit(string why)
     {
-        try
+        // stderr may be a pipe nobody reads: the notice gets a moment, never the power to block the exit.
+        Task.Run(() =>
         {
-            Console.Error.WriteLine($"securechat: {why}; exiting now.");
-        }
-        catch (IOException)
-        {
-            // stderr is gone; exit anyway.
-        }
-
+            try
+            {
+                Console.Error.WriteLine($"securechat: {why}; exiting now.");
+            }
+            catch (IOException)
+            {
+                // stderr is gone; exit anyway.
+            }
+        }).Wait(TimeSpan.FromMilliseconds(100));
         Environment.Exit(ExitCodes.Other);
     }
 

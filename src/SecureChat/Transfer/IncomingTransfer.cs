@@ -28,6 +28,14 @@ internal sealed class IncomingTransfer
     private IncrementalHash? _hash;
     private long _queued;
     private long _partLength; // bytes in the .part: what a previous attempt left, then what the writer wrote
+
+    /// <summary>Guards <see cref="s_reserved"/> and each transfer's share of it.</summary>
+    private static readonly Lock ReservationLock = new();
+
+    /// <summary>Free bytes promised to incoming files of this process that have not been written yet.</summary>
+    private static long s_reserved;
+
+    private long _reserved;
     private bool _closed;
     private bool _endSeen;
     private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
@@ -215,14 +223,44 @@ internal sealed class IncomingTransfer
     /// <exception cref="TransferLimitException">It would.</exception>
     private void CheckFreeSpace(string directory, long needed)
     {
-        long available = new DriveInfo(directory).AvailableFreeSpace - TransferManager.FreeSpaceMargin;
-        if (needed > Math.Max(available, 0))
+        lock (ReservationLock)
         {
+            // Space promised to the files still arriving in this process is not free: four
+            // transfers accepted at once must not each count the same free bytes.
+            long available = new DriveInfo(directory).AvailableFreeSpace - TransferManager.FreeSpaceMargin - s_reserved;
+            if (needed <= Math.Max(available, 0))
+            {
+                s_reserved += needed;
+                _reserved = needed;
+                return;
+            }
+
+            available = Math.Max(available, 0);
             throw new TransferLimitException(
                 TransferLimit.NotEnoughSpace,
                 Math.Max(available, 0),
-                $"Offer {Id} ({Name}) needs {needed:N0} more bytes, but {directory} has {Math.Max(available, 0):N0} bytes free beyond the {TransferManager.FreeSpaceMargin / (1 << 20)} MiB kept spare: free some space, choose another directory, or set a MaxIncomingFileSize to accept it anyway.",
+                $"Offer {Id} ({Name}) needs {needed:N0} more bytes, but {directory} has {Math.Max(available, 0):N0} bytes free beyond the {TransferManager.FreeSpaceMargin / (1 << 20)} MiB kept spare and the space promised to files still arriving: free some space, choose another directory, or set a MaxIncomingFileSize to accept it anyway.",
                 "the receiver does not have enough free space for the file");
+        }
+    }
+
+    /// <summary>Bytes written: that much of the reservation is now on the disk (and so no longer free anyway).</summary>
+    private void Consume(long written)
+    {
+        lock (ReservationLock)
+        {
+            long used = Math.Min(written, _reserved);
+            _reserved -= used;
+            s_reserved -= used;
+        }
+    }
+
+    private void ReleaseReservation()
+    {
+        lock (ReservationLock)
+        {
+            s_reserved -= _reserved;
+            _reserved = 0;
         }
     }
 
@@ -240,6 +278,7 @@ internal sealed class IncomingTransfer
                     hash.AppendData(chunk.Buffer, 0, chunk.Length);
                     RandomAccess.Write(part.Handle, chunk.Buffer.AsSpan(0, chunk.Length), position);
                     position += chunk.Length;
+                    Consume(chunk.Length);
                     Volatile.Write(ref _partLength, position);
                 }
                 finally
@@ -354,6 +393,7 @@ internal sealed class IncomingTransfer
     /// </summary>
     private void Close(bool keepPart, bool retire = true)
     {
+        ReleaseReservation();
         lock (_closeLock)
         {
             if (!_closed)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using SecureChat.Identity;
 
@@ -125,23 +126,32 @@ public sealed class KnownPeers
 
         // Where this user connects is private: the new file is created 0600 whatever the umask
         // allows, and renamed over the old one (which also replaces an old file's wider mode).
-        string temporary = _path + ".tmp";
-        File.Delete(temporary);
+        // A name of its own for each save (two connects may save at once; neither may delete or
+        // rename the other's half-written file), created exclusively.
+        string temporary = $"{_path}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(temporary, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
+        try
         {
-            foreach (string line in _lines)
+            using (var writer = new StreamWriter(temporary, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
             {
-                writer.WriteLine(line);
+                foreach (string line in _lines)
+                {
+                    writer.WriteLine(line);
+                }
             }
-        }
 
-        File.Move(temporary, _path, overwrite: true);
+            File.Move(temporary, _path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 }
 

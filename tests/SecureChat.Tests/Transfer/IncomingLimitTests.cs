@@ -209,6 +209,32 @@ public sealed class IncomingLimitTests : IDisposable
     }
 
     [Fact]
+    public async Task Files_arriving_at_once_cannot_each_count_the_same_free_space()
+    {
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            _ = DrainAsync(peer);
+            long share = (new DriveInfo(_downloads).AvailableFreeSpace - SecureChat.Transfer.TransferManager.FreeSpaceMargin) * 6 / 10;
+            await OfferAsync(peer, 1, share, "first.bin");
+            await OfferAsync(peer, 3, share, "second.bin");
+            FileOffered first = await receiver.NextAsync<FileOffered>();
+            FileOffered second = await receiver.NextAsync<FileOffered>();
+
+            // Each fits in the free space alone; together they do not.
+            await receiver.AcceptFileAsync(first.Id, _downloads);
+            TransferLimitException e = await Assert.ThrowsAsync<TransferLimitException>(async () => await receiver.AcceptFileAsync(second.Id, _downloads));
+            Assert.Equal(TransferLimit.NotEnoughSpace, e.Limit);
+
+            // Once the first one stops, its promise is released.
+            await CancelAsync(peer, first.Id);
+            Assert.Equal(first.Id, (await receiver.NextAsync<FileFailed>()).Id);
+            await receiver.AcceptFileAsync(second.Id, _downloads);
+        }
+    }
+
+    [Fact]
     public async Task At_most_eight_part_files_with_data_are_kept_from_cancelled_transfers()
     {
         var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
