@@ -222,8 +222,11 @@ public sealed class SeedRsaSession : IChatSession
     private async Task ReadLoopAsync()
     {
         byte[] message = new byte[2 * BlockBytes];
-        int length = _leftover.Length;
-        _leftover.CopyTo(message, 0);
+        int length = 0;
+
+        // What arrived with the peer's key (under load, several whole messages may have) is read
+        // first, a message at a time, then the socket.
+        int leftover = 0;
         try
         {
             while (true)
@@ -231,7 +234,18 @@ public sealed class SeedRsaSession : IChatSession
                 // Exactly 256 + 256 bytes, however the stream is cut.
                 while (length < message.Length)
                 {
-                    int read = await _stream.ReadAsync(message.AsMemory(length), _lifetime.Token).ConfigureAwait(false);
+                    int read;
+                    if (leftover < _leftover.Length)
+                    {
+                        read = Math.Min(message.Length - length, _leftover.Length - leftover);
+                        _leftover.AsSpan(leftover, read).CopyTo(message.AsSpan(length));
+                        leftover += read;
+                    }
+                    else
+                    {
+                        read = await _stream.ReadAsync(message.AsMemory(length), _lifetime.Token).ConfigureAwait(false);
+                    }
+
                     if (read == 0 && (_exitSent || Volatile.Read(ref _closed) != 0))
                     {
                         // We said "exit" and the peer hung up, as the originals do.
