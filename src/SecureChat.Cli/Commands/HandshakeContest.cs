@@ -21,8 +21,15 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     /// <summary>The most handshakes in progress at once (docs/PROTOCOL.md §8).</summary>
     public const int MaxHandshakes = 8;
 
+    /// <summary>
+    /// The most of those from one source: an IPv4 address, or an IPv6 /64 (one host usually has a
+    /// whole /64). One host alone cannot hold every slot.
+    /// </summary>
+    public const int MaxHandshakesPerSource = MaxHandshakes / 2;
+
     private const string BusyReason = "busy: too many connections are being set up; try again in a few seconds";
 
+    private readonly Dictionary<UInt128, int> _perSource = [];
     private int _inFlight;
 
     /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
@@ -50,6 +57,9 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
 
         await accepting.ConfigureAwait(false); // a listening socket that fails throws here
 
+        // From here no handshake can win any more: one that finishes now closes its own session
+        // (it sees TrySetResult fail), so no session is left running unseen.
+        winner.TrySetCanceled(CancellationToken.None);
         if (winner.Task.IsFaulted)
         {
             await winner.Task.ConfigureAwait(false);
@@ -79,9 +89,9 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 Socket socket = await listener.AcceptSocketAsync(round).ConfigureAwait(false);
 
                 // Stopped handshakes of an earlier round count until they have closed.
-                if (Interlocked.Increment(ref _inFlight) > MaxHandshakes)
+                UInt128 source = SourceOf(socket);
+                if (!TryTakeSlot(source))
                 {
-                    Interlocked.Decrement(ref _inFlight);
                     BusyRefusals.Refuse(socket, BusyReason, compat: false);
                     continue;
                 }
@@ -100,7 +110,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref _inFlight);
+                        ReleaseSlot(source);
                         input.HandshakeEnded(won);
                     }
                 }, CancellationToken.None);
@@ -110,6 +120,58 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         {
             // A peer won, or the user stopped.
         }
+    }
+
+    private bool TryTakeSlot(UInt128 source)
+    {
+        lock (_perSource)
+        {
+            int fromSource = _perSource.GetValueOrDefault(source);
+            if (_inFlight >= MaxHandshakes || fromSource >= MaxHandshakesPerSource)
+            {
+                return false;
+            }
+
+            _inFlight++;
+            _perSource[source] = fromSource + 1;
+            return true;
+        }
+    }
+
+    private void ReleaseSlot(UInt128 source)
+    {
+        lock (_perSource)
+        {
+            _inFlight--;
+            if (--_perSource[source] == 0)
+            {
+                _perSource.Remove(source);
+            }
+        }
+    }
+
+    /// <summary>The source a connection counts against: its IPv4 address, or its IPv6 address's /64.</summary>
+    private static UInt128 SourceOf(Socket socket)
+    {
+        if (socket.RemoteEndPoint is not IPEndPoint { Address: var address })
+        {
+            return UInt128.Zero;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out int written);
+        if (written == 4)
+        {
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        }
+
+        // IPv6: the first 64 bits, kept apart from every IPv4 address by the top bit.
+        return ((UInt128)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes) << 1) | ((UInt128)1 << 127) | 1;
     }
 
     /// <summary>True when this handshake got the chat.</summary>
@@ -140,7 +202,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             return false;
         }
 
-        if (!round.IsCancellationRequested && winner.TrySetResult((session, peer)))
+        if (winner.TrySetResult((session, peer)))
         {
             return true;
         }

@@ -163,19 +163,34 @@ public sealed partial class SecureChatSession : IChatSession
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(reason);
         using var reader = new FrameReader(stream);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            await reader.ReadFrameAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SecureChatException)
-        {
-            // Refuse anyway.
-        }
+            // Each step has a time of its own: a peer that sends no hello still gets the refusal.
+            using (var hello = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                hello.CancelAfter(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await reader.ReadFrameAsync(hello.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or SecureChatException)
+                {
+                    // Refuse anyway.
+                }
+            }
 
-        await HandshakeDriver.SendRefusalAsync(stream, reader, code, reason, drainFirst: true, timeout.Token).ConfigureAwait(false);
-        await CloseGracefullyAsync(stream, reader).ConfigureAwait(false);
+            using var send = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            send.CancelAfter(TimeSpan.FromSeconds(2));
+            await HandshakeDriver.SendRefusalAsync(stream, reader, code, reason, drainFirst: true, send.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer does not read: close without the refusal.
+        }
+        finally
+        {
+            await CloseGracefullyAsync(stream, reader).ConfigureAwait(false);
+        }
     }
 
     private static async ValueTask<SecureChatSession> HandshakeAsync(Stream stream, SessionOptions options, bool initiator, CancellationToken cancellationToken)

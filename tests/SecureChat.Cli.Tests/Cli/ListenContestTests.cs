@@ -14,9 +14,14 @@ public class ListenContestTests
 {
     private static Dictionary<string, string> Passphrase(string value) => new() { ["SECURECHAT_PASSPHRASE"] = value };
 
-    private static async Task<Socket> RawAsync(int port)
+    private static async Task<Socket> RawAsync(int port, IPAddress? from = null)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0)); // all of 127.0.0.0/8 is this machine: another source address
+        }
+
         await socket.ConnectAsync(IPAddress.Loopback, port);
         return socket;
     }
@@ -160,10 +165,11 @@ public class ListenContestTests
         var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--handshake-timeout", "60");
         await using (listener)
         {
+            // Four sources, two connections each (one source may hold at most four slots).
             var silent = new List<Socket>();
             for (int i = 0; i < 8; i++)
             {
-                silent.Add(await RawAsync(port));
+                silent.Add(await RawAsync(port, IPAddress.Parse($"127.0.0.{2 + (i / 2)}")));
             }
 
             // Accepted in order, so these eight hold all the slots: the ninth is told "busy".
@@ -179,6 +185,34 @@ public class ListenContestTests
 
             await ChatAsync(listener, port, clientHome.Path);
             Assert.Equal(0, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
+    public async Task One_source_holds_at_most_four_handshake_slots_and_a_peer_from_elsewhere_still_chats()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--handshake-timeout", "60");
+        await using (listener)
+        {
+            IPAddress attacker = IPAddress.Parse("127.0.0.9");
+            var silent = new List<Socket>();
+            for (int i = 0; i < 4; i++)
+            {
+                silent.Add(await RawAsync(port, attacker));
+            }
+
+            // The fifth from the same source is refused; the listener hangs up on it.
+            using (Socket fifth = await RawAsync(port, attacker))
+            {
+                Assert.True(await ClosedByListenerAsync(fifth), "the fifth connection from one source was not refused");
+            }
+
+            // A peer from another source gets a chat at once.
+            await ChatAsync(listener, port, clientHome.Path);
+            Assert.Equal(0, await listener.ExitCodeAsync());
+            silent.ForEach(s => s.Dispose());
         }
     }
 
