@@ -12,7 +12,11 @@ namespace SecureChat.Session;
 /// role. Message flow: initiator → hello, msg1 (one write); responder → msg2 or SCERR;
 /// initiator → msg3; the responder answers a failed passphrase with SCERR 5. In passphrase mode the
 /// responder derives the psk only once msg3's encrypted static key has been authenticated, and every
-/// derivation waits for a slot of <see cref="PskDerivationLimit"/>.
+/// derivation waits for a slot of <see cref="PskDerivationLimit"/>. The peer is verified
+/// (<see cref="SessionOptions.VerifyPeer"/>) as soon as its static key is authenticated: the
+/// initiator after msg2 and before msg3, which carries its own static key, so a rejected responder
+/// never learns who connected; the responder after msg3, answering a rejection with the refusal
+/// CLOSE (docs/PROTOCOL.md §8).
 /// </summary>
 internal sealed class HandshakeDriver
 {
@@ -61,6 +65,15 @@ internal sealed class HandshakeDriver
             int payloadLength = state.ReadMessage(frame.Span, payload);
             var peerPayload = HandshakePayload.Decode(payload.AsSpan(0, payloadLength));
 
+            // msg2's payload decrypted under es: the responder holds its static key. Decide now,
+            // before msg3 reveals this side's identity; a rejection sends nothing more.
+            PeerInfo peer = PeerInfo.From(state.RemoteStaticPublicKey, peerPayload, RemoteEndPoint);
+            PeerVerdict verdict = Verify(peer);
+            if (!verdict.IsAccepted)
+            {
+                throw new PeerRejectedException(verdict.Rejection!.Value, byPeer: false, $"The server was rejected before this side's identity was sent: {verdict.Message}", peer);
+            }
+
             if (psk)
             {
                 await DerivePskAsync(state, cancellationToken).ConfigureAwait(false);
@@ -70,7 +83,7 @@ internal sealed class HandshakeDriver
             int msg3 = state.WriteMessage(HandshakePayload.Encode(_options.HandshakePayload), buffer.AsSpan(Frame.HeaderSize, Frame.MaxPayloadLength));
             Frame.WriteHeader(buffer, msg3);
             await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg3), cancellationToken).ConfigureAwait(false);
-            return Finish(state, pattern, peerPayload);
+            return Finish(state, pattern, peerPayload, peer, verdict);
         }
         finally
         {
@@ -128,7 +141,17 @@ internal sealed class HandshakeDriver
             int payloadLength = wantPsk
                 ? await ReadPskMessageAsync(state, msg3, payload, cancellationToken).ConfigureAwait(false)
                 : state.ReadMessage(msg3.Span, payload);
-            return Finish(state, pattern, HandshakePayload.Decode(payload.AsSpan(0, payloadLength)));
+            var peerPayload = HandshakePayload.Decode(payload.AsSpan(0, payloadLength));
+            PeerInfo peer = PeerInfo.From(state.RemoteStaticPublicKey, peerPayload, RemoteEndPoint);
+            PeerVerdict verdict = Verify(peer);
+            HandshakeResult result = Finish(state, pattern, peerPayload, peer, verdict);
+            if (!verdict.IsAccepted)
+            {
+                await RejectAsync(result, verdict, cancellationToken).ConfigureAwait(false);
+                throw new PeerRejectedException(verdict.Rejection!.Value, byPeer: false, $"The peer was rejected after the handshake: {verdict.Message}", peer);
+            }
+
+            return result;
         }
         finally
         {
@@ -159,6 +182,25 @@ internal sealed class HandshakeDriver
             // payload failing after MixKeyAndHash(psk) means the passphrases differ.
             await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed: the passphrases do not match", drainFirst: false, cancellationToken).ConfigureAwait(false);
             throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The peer's passphrase does not match this side's.", e);
+        }
+    }
+
+    private System.Net.EndPoint? RemoteEndPoint => (_stream as System.Net.Sockets.NetworkStream)?.Socket.RemoteEndPoint;
+
+    private PeerVerdict Verify(PeerInfo peer) =>
+        _options.VerifyPeer?.Invoke(peer) ?? PeerVerdict.Accept(peer.IsEphemeral ? PeerTrust.Ephemeral : PeerTrust.New);
+
+    /// <summary>The responder's refusal: the CLOSE of docs/PROTOCOL.md §8 as the first transport message; the keys are erased either way.</summary>
+    private async ValueTask RejectAsync(HandshakeResult result, PeerVerdict verdict, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RefusalClose.SendAsync(_stream, result.Send, RefusalClose.Format(verdict.Rejection!.Value, verdict.Message), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            result.Send.Dispose();
+            result.Receive.Dispose();
         }
     }
 
@@ -233,7 +275,7 @@ internal sealed class HandshakeDriver
         return frame ?? throw new ConnectionLostException($"The peer closed the connection before {what}.");
     }
 
-    private static HandshakeResult Finish(HandshakeState state, HandshakePattern pattern, System.Text.Json.JsonElement peerPayload)
+    private static HandshakeResult Finish(HandshakeState state, HandshakePattern pattern, System.Text.Json.JsonElement peerPayload, PeerInfo peer, PeerVerdict verdict)
     {
         (CipherState i2r, CipherState r2i) = state.TakeTransportCiphers();
         return new HandshakeResult(
@@ -242,7 +284,9 @@ internal sealed class HandshakeDriver
             ProtocolName: pattern.ProtocolName,
             HandshakeHash: state.HandshakeHash.ToArray(),
             PeerStaticPublicKey: state.RemoteStaticPublicKey.ToArray(),
-            PeerPayload: peerPayload);
+            PeerPayload: peerPayload,
+            Peer: peer,
+            Verdict: verdict);
     }
 
     /// <summary>

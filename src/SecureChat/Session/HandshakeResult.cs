@@ -10,4 +10,6 @@ internal sealed record HandshakeResult(
     string ProtocolName,
     byte[] HandshakeHash,
     byte[] PeerStaticPublicKey,
-    JsonElement PeerPayload);
+    JsonElement PeerPayload,
+    PeerInfo Peer,
+    PeerVerdict Verdict);

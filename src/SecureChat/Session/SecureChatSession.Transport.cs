@@ -221,9 +221,17 @@ public sealed partial class SecureChatSession
             switch ((MessageType)span[0])
             {
                 case MessageType.Text:
+                    _anyTextReceived = true;
                     return new TextReceived(DecodeText(body), DateTimeOffset.Now, ciphertext);
                 case MessageType.Close:
-                    return new SessionClosed(ByPeer: true, Reason: body.IsEmpty ? null : Encoding.UTF8.GetString(body[..Math.Min(body.Length, 4096)]));
+                    string? reason = body.IsEmpty ? null : Encoding.UTF8.GetString(body[..Math.Min(body.Length, 4096)]);
+                    if (!_anyTextReceived && RefusalClose.TryParse(reason, out PeerRejection rejection))
+                    {
+                        // The peer's trust decision (docs/PROTOCOL.md §8), authenticated like any CLOSE.
+                        throw new PeerRejectedException(rejection, byPeer: true, rejection == PeerRejection.NotAuthorized ? "The peer does not authorize this side's identity." : "The peer remembers a different key for this side.", peerReason: reason);
+                    }
+
+                    return new SessionClosed(ByPeer: true, Reason: reason);
                 case MessageType.Ping:
                     if (body.Length != TransportLimits.PingLength)
                     {

@@ -49,6 +49,7 @@ public sealed partial class SecureChatSession : IChatSession
     private int _shutdownStarted;
     private volatile bool _localClosing;
     private bool _anyFrameDecrypted;
+    private bool _anyTextReceived;
     private bool _deliveryBlocked;
     private byte[]? _pendingPong;
     private int _pongScheduled;
@@ -85,6 +86,8 @@ public sealed partial class SecureChatSession : IChatSession
         LocalFingerprint = identity.Fingerprint;
         SessionCode = Identity.SessionCode.FromHandshakeHash(handshake.HandshakeHash);
         PeerHandshakePayload = handshake.PeerPayload;
+        PeerInfo = handshake.Peer;
+        PeerTrust = handshake.Verdict.Trust;
         RemoteEndPoint = (stream as NetworkStream)?.Socket.RemoteEndPoint;
     }
 
@@ -111,6 +114,12 @@ public sealed partial class SecureChatSession : IChatSession
 
     /// <summary>The peer's address, when the session runs over a socket.</summary>
     public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The peer as the handshake authenticated it and <see cref="SessionOptions.VerifyPeer"/> saw it.</summary>
+    public PeerInfo PeerInfo { get; }
+
+    /// <summary>How far the peer is trusted: the verdict of <see cref="SessionOptions.VerifyPeer"/>.</summary>
+    public PeerTrust PeerTrust { get; }
 
     /// <summary>True once every key of the session has been erased (after a close or a fault).</summary>
     public bool KeysErased { get; private set; }

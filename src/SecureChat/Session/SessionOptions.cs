@@ -31,6 +31,17 @@ public sealed class SessionOptions
     public JsonObject? HandshakePayload { get; init; }
 
     /// <summary>
+    /// Decides whether to go on with the peer, called once per handshake as soon as the peer's static
+    /// key is authenticated: by the initiator right after message 2 and before message 3 (so a
+    /// rejected responder never learns the initiator's identity), by the responder after message 3.
+    /// A rejection ends the handshake with <see cref="PeerRejectedException"/>; the responder first
+    /// tells the initiator with the refusal CLOSE of docs/PROTOCOL.md §8. Null accepts every peer
+    /// (<see cref="PeerTrust.Ephemeral"/> when it says so, <see cref="PeerTrust.New"/> otherwise).
+    /// An exception from the callback ends the handshake and is thrown to the caller as it is.
+    /// </summary>
+    public PeerVerificationCallback? VerifyPeer { get; init; }
+
+    /// <summary>
     /// The debugging key log file. Defaults to the environment variable SECURECHAT_KEYLOGFILE; null or
     /// empty disables it.
     /// </summary>

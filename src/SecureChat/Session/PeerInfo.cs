@@ -1,0 +1,52 @@
+using System.Net;
+using System.Text.Json;
+using SecureChat.Identity;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// What the handshake has authenticated about the peer when <see cref="SessionOptions.VerifyPeer"/>
+/// is called (docs/PROTOCOL.md §8): its static key and fingerprint, and what its handshake payload
+/// says. The payload fields are the peer's own claims (hostile input): <see cref="IsEphemeral"/> may
+/// relax what is remembered, never what is checked.
+/// </summary>
+public sealed class PeerInfo
+{
+    private const int MaxSoftwareLength = 256;
+
+    private PeerInfo(byte[] staticPublicKey, bool isEphemeral, string? software, EndPoint? remoteEndPoint)
+    {
+        StaticPublicKey = staticPublicKey;
+        Fingerprint = Identity.Fingerprint.Of(staticPublicKey);
+        IsEphemeral = isEphemeral;
+        Software = software;
+        RemoteEndPoint = remoteEndPoint;
+    }
+
+    /// <summary>The peer's identity fingerprint (SHA256:…).</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The peer's 65-byte static public key (uncompressed P-256 point).</summary>
+    public ReadOnlyMemory<byte> StaticPublicKey { get; }
+
+    /// <summary>True when the peer's payload says <c>"ephemeral": true</c>: a key made for this session only.</summary>
+    public bool IsEphemeral { get; }
+
+    /// <summary>The payload's "software" string (at most 256 characters), or null. Sanitise before printing.</summary>
+    public string? Software { get; }
+
+    /// <summary>The peer's address, when the session runs over a socket.</summary>
+    public EndPoint? RemoteEndPoint { get; }
+
+    internal static PeerInfo From(ReadOnlySpan<byte> staticPublicKey, JsonElement payload, EndPoint? remoteEndPoint)
+    {
+        bool ephemeral = payload.TryGetProperty("ephemeral", out JsonElement flag) && flag.ValueKind == JsonValueKind.True;
+        string? software = payload.TryGetProperty("software", out JsonElement name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+        if (software is { Length: > MaxSoftwareLength })
+        {
+            software = software[..MaxSoftwareLength];
+        }
+
+        return new PeerInfo(staticPublicKey.ToArray(), ephemeral, software, remoteEndPoint);
+    }
+}

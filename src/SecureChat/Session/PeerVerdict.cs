@@ -1,0 +1,74 @@
+namespace SecureChat.Session;
+
+/// <summary>
+/// Decides whether to go on with a peer; called by the handshake once the peer's static key is
+/// authenticated (<see cref="SessionOptions.VerifyPeer"/>). Like SslStream's
+/// RemoteCertificateValidationCallback: the caller never re-checks afterwards.
+/// </summary>
+/// <param name="peer">What the handshake has authenticated so far.</param>
+/// <returns><see cref="PeerVerdict.Accept"/> or <see cref="PeerVerdict.Reject"/>.</returns>
+public delegate PeerVerdict PeerVerificationCallback(PeerInfo peer);
+
+/// <summary>The outcome of a <see cref="PeerVerificationCallback"/>: go on (and how far the peer is trusted), or end the handshake.</summary>
+public sealed class PeerVerdict
+{
+    private PeerVerdict(PeerTrust trust, PeerRejection? rejection, string message)
+    {
+        Trust = trust;
+        Rejection = rejection;
+        Message = message;
+    }
+
+    /// <summary>True unless the peer was rejected.</summary>
+    public bool IsAccepted => Rejection is null;
+
+    /// <summary>How far an accepted peer is trusted (shown to the user as the peer status).</summary>
+    public PeerTrust Trust { get; }
+
+    /// <summary>Why the peer was rejected; null when accepted.</summary>
+    public PeerRejection? Rejection { get; }
+
+    /// <summary>For a rejection, the text sent to the peer (responder) and put in the exception. Never a secret.</summary>
+    public string Message { get; }
+
+    /// <summary>Goes on with the peer.</summary>
+    public static PeerVerdict Accept(PeerTrust trust) => new(trust, null, "");
+
+    /// <summary>
+    /// Ends the handshake: an initiator closes the connection before message 3 (its identity is
+    /// never sent); a responder sends the authenticated refusal CLOSE of docs/PROTOCOL.md §8.
+    /// </summary>
+    /// <param name="reason">Why.</param>
+    /// <param name="message">A short explanation for the peer, without secrets (e.g. "your fingerprint is not in this server's authorized peers").</param>
+    public static PeerVerdict Reject(PeerRejection reason, string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return new(PeerTrust.New, reason, message);
+    }
+}
+
+/// <summary>How far an accepted peer is trusted (the tool's "peer_status").</summary>
+public enum PeerTrust
+{
+    /// <summary>Nothing vouches for the key yet: first contact, or no policy.</summary>
+    New,
+
+    /// <summary>The key matches what was remembered or listed for this peer.</summary>
+    Known,
+
+    /// <summary>The peer says its key is for this session only: nothing to remember.</summary>
+    Ephemeral,
+
+    /// <summary>A persistent key at an address that used only one-time identities before: never verified.</summary>
+    Unverified,
+}
+
+/// <summary>Why a peer was rejected (the refusal CLOSE reasons of docs/PROTOCOL.md §8).</summary>
+public enum PeerRejection
+{
+    /// <summary>The peer's fingerprint is not among those allowed (the listener's authorized peers).</summary>
+    NotAuthorized,
+
+    /// <summary>A different key is remembered for this peer: possibly a man in the middle.</summary>
+    KeyMismatch,
+}
