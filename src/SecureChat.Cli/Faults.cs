@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using SecureChat.Session;
 
 namespace SecureChat.Cli;
 
@@ -37,6 +38,11 @@ internal sealed record Fault(string Code, int ExitCode, string Message)
             ProtocolViolationException e => new(duringHandshake ? "handshake" : "protocol", ExitCodes.Integrity, $"The peer broke the {compat ?? "SecureChat"} protocol: {e.Message} {expected}"),
             SessionTimeoutException e => new("timeout", ExitCodes.Connection, e.Message + (duringHandshake ? $" {expected} Is the network working?" : "")),
             ConnectionLostException => new("io", ExitCodes.Connection, $"The connection to {peer} was lost without a goodbye from the peer: the network failed, the peer's program was stopped, or someone cut the conversation."),
+            // Trust decided inside the handshake (docs/PROTOCOL.md §8): by this side's policy, or by the peer's.
+            PeerRejectedException { ByPeer: false, Reason: PeerRejection.KeyMismatch } => new("key-mismatch", ExitCodes.Authentication, $"The server's key for {peer} changed; nothing was sent. See the warning above."),
+            PeerRejectedException { ByPeer: false } => new("auth-failed", ExitCodes.Authentication, $"Refused {peer}: it is not authorized."),
+            PeerRejectedException { Reason: PeerRejection.NotAuthorized } => new("auth-failed", ExitCodes.Authentication, $"The server at {peer} does not authorize your identity. Send your fingerprint ('securechat id') to its owner and ask to be added to its authorized peers."),
+            PeerRejectedException e => new("key-mismatch", ExitCodes.Authentication, $"The peer at {peer} refused the conversation: {Output.TerminalText.Sanitize(e.PeerReason)}."),
             PeerRefusedException { Code: RefusalCode.Busy } => new("handshake", ExitCodes.Other, $"The server at {peer} says it is busy with another conversation (this refusal is not authenticated). Try again later."),
             PeerRefusedException e => new("protocol", ExitCodes.Integrity, e.Message),
             SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new("io", ExitCodes.Connection, $"Nothing is listening at {peer}: start 'securechat listen' there first, or check the address and port."),

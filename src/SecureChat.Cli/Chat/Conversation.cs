@@ -90,7 +90,6 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
 
     private async Task<ConversationEnd> ReceiveLoopAsync()
     {
-        bool anyMessage = false;
         try
         {
             while (true)
@@ -99,7 +98,6 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
                 switch (evt)
                 {
                     case TextReceived or SeedRsaTextReceived or SeedAesTextReceived:
-                        anyMessage = true;
                         output.Received(evt);
                         break;
                     case FileOffered or FileAccepted or FileRejected or FileProgress or FileCompleted or FileFailed or PeerWarning:
@@ -110,14 +108,6 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
                         output.Error(new Fault("integrity", ExitCodes.Integrity,
                             $"Unreadable data from the peer: {unreadable.Reason}. A different passphrase or key on the other side, or tampering on the way; the chat goes on."));
                         break;
-                    case SessionClosed { ByPeer: true } closed when !anyMessage && CloseReasons.IsAuthenticationRefusal(closed.Reason):
-                        string why = closed.Reason!.StartsWith(CloseReasons.NotAuthorized, StringComparison.Ordinal)
-                            ? $"The server at {peer} does not authorize your identity. Send your fingerprint ('securechat id') to its owner and ask to be added to its authorized peers."
-                            : $"The peer at {peer} refused the conversation: {TerminalText.Sanitize(closed.Reason)}.";
-                        return new ConversationEnd("error", new Fault(
-                            closed.Reason.StartsWith(CloseReasons.KeyMismatch, StringComparison.Ordinal) ? "key-mismatch" : "auth-failed",
-                            ExitCodes.Authentication,
-                            why));
                     case SessionClosed closed:
                         _peerReason = closed.Reason;
                         return new ConversationEnd(closed.ByPeer ? "peer-exit" : "local-exit", null);

@@ -81,6 +81,8 @@ internal static class ConnectCommand
 
     private static async Task<int> ChatAsync(SessionSetup setup, PeerAddress address, IChatOutput output, CancellationToken stop)
     {
+        // Trust on first use, per host:port, decided by the handshake before this side's identity is sent.
+        var policy = new KnownPeersPolicy(setup.Store.KnownPeersPath, address, remember: !setup.Settings.Ephemeral);
         string peer = address.Key;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -96,7 +98,18 @@ internal static class ConnectCommand
             return ExitCodes.Connection;
         }
 
-        (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: true, output, peer, stop).ConfigureAwait(false);
+        PeerVerdict Verify(PeerInfo presented)
+        {
+            PeerVerdict verdict = policy.Verify(presented);
+            if (verdict.Rejection == PeerRejection.KeyMismatch)
+            {
+                output.Warning(KeyChangedWarning(address, policy.Check!.Remembered!, presented.Fingerprint, setup.Store.KnownPeersPath));
+            }
+
+            return verdict;
+        }
+
+        (IChatSession? started, Fault? fault) = await setup.TryStartAsync(new NetworkStream(socket, ownsSocket: true), initiator: true, output, peer, stop, Verify).ConfigureAwait(false);
         if (started is null)
         {
             return fault!.ExitCode;
@@ -108,49 +121,14 @@ internal static class ConnectCommand
             return (await new Conversation(started, compatInput, output, peer).RunAsync(stop).ConfigureAwait(false)).ExitCode;
         }
 
-        // Trust on first use, per host:port, before any message is sent.
-        PeerTrust trust = PeerTrust.Ephemeral;
-        bool remembered = false;
-        var known = KnownPeers.Load(setup.Store.KnownPeersPath);
-        PeerCheck check = known.Check(address, session.PeerFingerprint);
-        if (check.Status == PeerStatus.Changed)
+        // Remembered only now: the handshake finished (and, with a passphrase, the server confirmed it).
+        bool remembered = policy.Commit(session);
+        if (session.PeerTrust == PeerTrust.Unverified)
         {
-            output.Warning(KeyChangedWarning(address, check.Remembered!, session.PeerFingerprint, setup.Store.KnownPeersPath));
-            await session.CloseAsync(CloseReasons.KeyMismatch + ": the client remembers a different key for this server", CancellationToken.None).ConfigureAwait(false);
-            output.Error(new Fault("key-mismatch", ExitCodes.Authentication, $"The server's key for {address.Key} changed; nothing was sent. See the warning above."));
-            output.NeverStarted(session.KeysErased);
-            return ExitCodes.Authentication;
+            output.Warning($"The server at {address.Key} used one-time identities before, and now presents a persistent key that has never been verified. Someone may be impersonating it. Compare the session code with the server's owner (by voice or another channel you trust) before you send anything.");
         }
 
-        if (check.Status == PeerStatus.Known)
-        {
-            trust = PeerTrust.Known;
-        }
-        else if (SessionSetup.PeerIsEphemeral(session))
-        {
-            // Nothing to pin, but remember that this address used one-time identities, so that a
-            // persistent key here later is not taken for an ordinary first contact.
-            if (check.Status == PeerStatus.New && !setup.Settings.Ephemeral)
-            {
-                known.RememberEphemeral(address);
-            }
-        }
-        else
-        {
-            trust = check.Status == PeerStatus.EphemeralBefore ? PeerTrust.Unverified : PeerTrust.New;
-            if (trust == PeerTrust.Unverified)
-            {
-                output.Warning($"The server at {address.Key} used one-time identities before, and now presents a persistent key that has never been verified. Someone may be impersonating it. Compare the session code with the server's owner (by voice or another channel you trust) before you send anything.");
-            }
-
-            if (!setup.Settings.Ephemeral)
-            {
-                known.Remember(address, session.PeerFingerprint);
-                remembered = true;
-            }
-        }
-
-        output.Handshake(session, trust, remembered);
+        output.Handshake(session, remembered);
         using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
         ConversationEnd end = await new Conversation(session, input, output, peer, setup.Settings).RunAsync(stop).ConfigureAwait(false);
         return end.ExitCode;

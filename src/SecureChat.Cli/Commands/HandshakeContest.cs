@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using SecureChat.Cli.Chat;
 using SecureChat.Cli.Output;
 using SecureChat.Session;
 using SecureChat.Trust;
@@ -30,6 +29,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private const string BusyReason = "busy: too many connections are being set up; try again in a few seconds";
 
     private readonly Dictionary<UInt128, int> _perSource = [];
+    private readonly PeerVerificationCallback? _verifyPeer = authorized is null ? null : new AuthorizedPeersPolicy(authorized).Verify;
     private int _inFlight;
 
     /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
@@ -182,7 +182,14 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         try
         {
             socket.NoDelay = true;
-            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(), round).ConfigureAwait(false);
+            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(_verifyPeer), round).ConfigureAwait(false);
+        }
+        catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })
+        {
+            // The handshake refused it with the authenticated "not authorized" CLOSE (docs/PROTOCOL.md §8).
+            output.HandshakeFailed(peer, new Fault("auth-failed", ExitCodes.Authentication,
+                $"Refused {peer}: its fingerprint {rejected.Fingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
+            return false;
         }
         catch (Exception e) when (e is SecureChatException or IOException or SocketException or OperationCanceledException)
         {
@@ -191,14 +198,6 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
             }
 
-            return false;
-        }
-
-        if (authorized is not null && !authorized.IsAuthorized(session.PeerFingerprint))
-        {
-            await session.CloseAsync(CloseReasons.NotAuthorized + ": your fingerprint is not in this server's authorized peers", CancellationToken.None).ConfigureAwait(false);
-            output.HandshakeFailed(peer, new Fault("auth-failed", ExitCodes.Authentication,
-                $"Refused {peer}: its fingerprint {session.PeerFingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
             return false;
         }
 

@@ -65,10 +65,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
         return await WhileRefusingOthersAsync(async () =>
         {
             output.Connected(peer, authenticating: false);
-            PeerTrust trust = authorized is not null ? PeerTrust.Known
-                : SessionSetup.PeerIsEphemeral(session) ? PeerTrust.Ephemeral
-                : PeerTrust.New;
-            output.Handshake(session, trust, remembered: false);
+            output.Handshake(session, remembered: false);
             var conversation = new Conversation(session, input, output, peer, setup.Settings);
             ConversationEnd end = await conversation.RunAsync(stop).ConfigureAwait(false);
             return (end.ExitCode, conversation.StopRequested);

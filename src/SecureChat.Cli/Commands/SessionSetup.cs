@@ -111,12 +111,12 @@ internal sealed class SessionSetup : IDisposable
     /// Starts the conversation's protocol, or reports why it failed (error and closed events) and
     /// returns the fault. Cancellation (Ctrl+C during the handshake) is a fault with exit code 5.
     /// </summary>
-    public async Task<(IChatSession? Session, Fault? Fault)> TryStartAsync(Stream stream, bool initiator, IChatOutput output, string peer, CancellationToken cancellationToken)
+    public async Task<(IChatSession? Session, Fault? Fault)> TryStartAsync(Stream stream, bool initiator, IChatOutput output, string peer, CancellationToken cancellationToken, PeerVerificationCallback? verifyPeer = null)
     {
         Fault fault;
         try
         {
-            return (await StartAsync(stream, initiator, output, cancellationToken).ConfigureAwait(false), null);
+            return (await StartAsync(stream, initiator, output, verifyPeer, cancellationToken).ConfigureAwait(false), null);
         }
         catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
         {
@@ -139,8 +139,9 @@ internal sealed class SessionSetup : IDisposable
     /// <param name="stream">The connection, owned by the session from here on.</param>
     /// <param name="initiator">True for the connecting side.</param>
     /// <param name="output">Where the compatibility modes announce themselves.</param>
+    /// <param name="verifyPeer">The trust policy the handshake applies (the SecureChat protocol only).</param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
-    private async Task<IChatSession> StartAsync(Stream stream, bool initiator, IChatOutput output, CancellationToken cancellationToken)
+    private async Task<IChatSession> StartAsync(Stream stream, bool initiator, IChatOutput output, PeerVerificationCallback? verifyPeer, CancellationToken cancellationToken)
     {
         switch (Settings.Compat)
         {
@@ -158,13 +159,15 @@ internal sealed class SessionSetup : IDisposable
                 return SeedAesSession.Start(stream, Passphrase!, initiator);
             default:
                 return initiator
-                    ? await SecureChatSession.ConnectAsync(stream, SessionOptions(), cancellationToken).ConfigureAwait(false)
-                    : await SecureChatSession.AcceptAsync(stream, SessionOptions(), cancellationToken).ConfigureAwait(false);
+                    ? await SecureChatSession.ConnectAsync(stream, SessionOptions(verifyPeer), cancellationToken).ConfigureAwait(false)
+                    : await SecureChatSession.AcceptAsync(stream, SessionOptions(verifyPeer), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public SessionOptions SessionOptions() => new()
+    /// <param name="verifyPeer">The trust policy, decided inside the handshake (<see cref="SessionOptions.VerifyPeer"/>).</param>
+    public SessionOptions SessionOptions(PeerVerificationCallback? verifyPeer = null) => new()
     {
+        VerifyPeer = verifyPeer,
         Identity = Identity,
         Passphrase = Passphrase,
         HandshakeTimeout = Settings.HandshakeTimeout,
@@ -186,10 +189,6 @@ internal sealed class SessionSetup : IDisposable
 
         return payload;
     }
-
-    /// <summary>True when the peer says its identity is for this session only.</summary>
-    public static bool PeerIsEphemeral(SecureChatSession session) =>
-        session.PeerHandshakePayload.TryGetProperty("ephemeral", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.True;
 
     /// <summary>The input for a conversation: the line editor on a terminal, lines from stdin otherwise.</summary>
     public static IChatInput CreateInput(bool json, IChatOutput output)

@@ -176,8 +176,9 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
     public void Connected(string peer, bool authenticating) => Line(authenticating ? $"Connected to {peer}. Authenticating…" : $"Connected to {peer}.");
 
-    public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered)
+    public void Handshake(SecureChatSession session, bool remembered)
     {
+        PeerTrust trust = session.PeerTrust;
         Line(Paint("Secure session established", "1;32") + $" ({session.ProtocolName}).");
         string status = trust switch
         {

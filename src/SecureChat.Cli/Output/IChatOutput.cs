@@ -2,17 +2,6 @@ using SecureChat.Session;
 
 namespace SecureChat.Cli.Output;
 
-/// <summary>How the peer's key compares with what this side knows (the JSON "peer_status").</summary>
-internal enum PeerTrust
-{
-    New,
-    Known,
-    Ephemeral,
-
-    /// <summary>A persistent key at an address that used only one-time identities before: never verified.</summary>
-    Unverified,
-}
-
 /// <summary>Everything the chat shows, as events: rendered for people or as JSON lines.</summary>
 internal interface IChatOutput
 {
@@ -21,7 +10,8 @@ internal interface IChatOutput
     /// <summary>A TCP connection is up; <paramref name="authenticating"/> is false in the compatibility modes, which authenticate nothing.</summary>
     void Connected(string peer, bool authenticating);
 
-    void Handshake(SecureChatSession session, PeerTrust trust, bool remembered);
+    /// <summary>The session is established; the peer status is the handshake's verdict (<see cref="SecureChatSession.PeerTrust"/>).</summary>
+    void Handshake(SecureChatSession session, bool remembered);
 
     void Sent(string text, SentText sent);
 

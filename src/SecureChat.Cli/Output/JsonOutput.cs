@@ -82,14 +82,14 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
 
     public void Connected(string peer, bool authenticating) => Emit("connected", w => w.WriteString("peer", peer));
 
-    public void Handshake(SecureChatSession session, PeerTrust trust, bool remembered) =>
+    public void Handshake(SecureChatSession session, bool remembered) =>
         Emit("handshake", w =>
         {
             w.WriteString("protocol", session.ProtocolName);
             w.WriteString("fingerprint", session.LocalFingerprint);
             w.WriteString("peer_fingerprint", session.PeerFingerprint);
             w.WriteString("sas", session.SessionCode);
-            w.WriteString("peer_status", trust.ToString().ToLowerInvariant());
+            w.WriteString("peer_status", session.PeerTrust.ToString().ToLowerInvariant());
         });
 
     public void Sent(string text, SentText sent) =>

@@ -20,20 +20,19 @@ namespace SecureChat.Trust;
 /// </summary>
 public sealed class KnownPeersPolicy
 {
-    private readonly string _path;
+    private readonly KnownPeers _store;
     private readonly PeerAddress _address;
     private readonly bool _remember;
-    private KnownPeers? _store;
     private PeerInfo? _accepted;
 
-    /// <param name="knownPeersPath">The known_peers file (read at verification time).</param>
+    /// <param name="knownPeersPath">The known_peers file, read here: a file that cannot be read fails before any connection.</param>
     /// <param name="address">The address connected to: the key of the entry.</param>
     /// <param name="remember">False when nothing may be written (this side uses a one-time identity).</param>
     public KnownPeersPolicy(string knownPeersPath, PeerAddress address, bool remember)
     {
         ArgumentException.ThrowIfNullOrEmpty(knownPeersPath);
         ArgumentNullException.ThrowIfNull(address);
-        _path = knownPeersPath;
+        _store = KnownPeers.Load(knownPeersPath);
         _address = address;
         _remember = remember;
     }
@@ -45,7 +44,6 @@ public sealed class KnownPeersPolicy
     public PeerVerdict Verify(PeerInfo peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        _store = KnownPeers.Load(_path);
         PeerCheck check = _store.Check(_address, peer.Fingerprint);
         Check = check;
         _accepted = null;
@@ -71,7 +69,7 @@ public sealed class KnownPeersPolicy
     public bool Commit(SecureChatSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        if (_accepted is null || _store is null || Check is null || session.PeerFingerprint != _accepted.Fingerprint)
+        if (_accepted is null || Check is null || session.PeerFingerprint != _accepted.Fingerprint)
         {
             throw new InvalidOperationException("Commit is for the session whose peer this policy accepted.");
         }
