@@ -29,11 +29,11 @@ internal sealed class IncomingTransfer
     private long _queued;
     private long _partLength; // bytes in the .part: what a previous attempt left, then what the writer wrote
 
-    /// <summary>Guards <see cref="s_reserved"/> and each transfer's share of it.</summary>
+    /// <summary>Guards <see cref="_reservedByProcess"/> and each transfer's share of it.</summary>
     private static readonly Lock ReservationLock = new();
 
     /// <summary>Free bytes promised to incoming files of this process that have not been written yet.</summary>
-    private static long s_reserved;
+    private static long _reservedByProcess;
 
     private long _reserved;
     private bool _closed;
@@ -227,10 +227,10 @@ internal sealed class IncomingTransfer
         {
             // Space promised to the files still arriving in this process is not free: four
             // transfers accepted at once must not each count the same free bytes.
-            long available = new DriveInfo(directory).AvailableFreeSpace - TransferManager.FreeSpaceMargin - s_reserved;
+            long available = new DriveInfo(directory).AvailableFreeSpace - TransferManager.FreeSpaceMargin - _reservedByProcess;
             if (needed <= Math.Max(available, 0))
             {
-                s_reserved += needed;
+                _reservedByProcess += needed;
                 _reserved = needed;
                 return;
             }
@@ -251,7 +251,7 @@ internal sealed class IncomingTransfer
         {
             long used = Math.Min(written, _reserved);
             _reserved -= used;
-            s_reserved -= used;
+            _reservedByProcess -= used;
         }
     }
 
@@ -259,7 +259,7 @@ internal sealed class IncomingTransfer
     {
         lock (ReservationLock)
         {
-            s_reserved -= _reserved;
+            _reservedByProcess -= _reserved;
             _reserved = 0;
         }
     }
