@@ -13,16 +13,16 @@ namespace SecureChat.Cli.Terminal;
 /// </summary>
 internal sealed class EditBuffer
 {
-    private string text = "";
-    private int[]? boundaries;
+    private string _text = "";
+    private int[]? _boundaries;
 
     /// <summary>The current text.</summary>
-    public string Text => text;
+    public string Text => _text;
 
     /// <summary>The cursor as a UTF-16 index into <see cref="Text"/>; always on a cluster boundary.</summary>
     public int Cursor { get; private set; }
 
-    public bool IsEmpty => text.Length == 0;
+    public bool IsEmpty => _text.Length == 0;
 
     /// <summary>How many clusters the text has.</summary>
     public int ClusterCount => Boundaries.Length - 1;
@@ -34,7 +34,7 @@ internal sealed class EditBuffer
     /// UTF-16 offsets where clusters start, followed by the length of the text: cluster i is
     /// Text[Boundaries[i]..Boundaries[i + 1]]. Always starts with 0 and has ClusterCount + 1 entries.
     /// </summary>
-    public int[] Boundaries => boundaries ??= ComputeBoundaries(text);
+    public int[] Boundaries => _boundaries ??= ComputeBoundaries(_text);
 
     /// <summary>Whether a code point may be part of an edited line.</summary>
     public static bool IsAllowed(Rune rune) =>
@@ -85,7 +85,7 @@ internal sealed class EditBuffer
             return false;
         }
 
-        Replace(text.Insert(Cursor, clean), Cursor + clean.Length);
+        Replace(_text.Insert(Cursor, clean), Cursor + clean.Length);
         return true;
     }
 
@@ -146,16 +146,16 @@ internal sealed class EditBuffer
 
         int from = Boundaries[fromCluster];
         int to = Boundaries[toCluster];
-        string deleted = text[from..to];
-        Replace(text.Remove(from, to - from), from);
+        string deleted = _text[from..to];
+        Replace(_text.Remove(from, to - from), from);
         return deleted;
     }
 
     /// <summary>Sets the text and the cursor, moving the cursor forward to a cluster boundary if the edit merged clusters.</summary>
     private void Replace(string value, int cursor)
     {
-        text = value;
-        boundaries = null;
+        _text = value;
+        _boundaries = null;
         int[] all = Boundaries;
         int index = Array.BinarySearch(all, Math.Clamp(cursor, 0, value.Length));
         Cursor = all[index >= 0 ? index : ~index];
@@ -196,7 +196,7 @@ internal sealed class EditBuffer
 
     private Rune FirstRune(int cluster)
     {
-        Rune.DecodeFromUtf16(text.AsSpan(Boundaries[cluster]), out Rune rune, out _);
+        Rune.DecodeFromUtf16(_text.AsSpan(Boundaries[cluster]), out Rune rune, out _);
         return rune;
     }
 

@@ -9,7 +9,7 @@ internal sealed class History
 {
     public const int DefaultCapacity = 500;
 
-    private readonly List<string> entries = [];
+    private readonly List<string> _entries = [];
 
     public History(int capacity = DefaultCapacity)
     {
@@ -19,28 +19,28 @@ internal sealed class History
 
     public int Capacity { get; }
 
-    public int Count => entries.Count;
+    public int Count => _entries.Count;
 
     /// <summary>Entry <paramref name="index"/>, 0 being the oldest.</summary>
-    public string this[int index] => entries[index];
+    public string this[int index] => _entries[index];
 
     /// <summary>Adds a submitted line; returns false if it was empty or repeated the newest entry.</summary>
     public bool Add(string line)
     {
         ArgumentNullException.ThrowIfNull(line);
-        if (line.Length == 0 || (entries.Count > 0 && entries[^1] == line))
+        if (line.Length == 0 || (_entries.Count > 0 && _entries[^1] == line))
         {
             return false;
         }
 
-        if (entries.Count == Capacity)
+        if (_entries.Count == Capacity)
         {
-            entries.RemoveAt(0);
+            _entries.RemoveAt(0);
         }
 
-        entries.Add(line);
+        _entries.Add(line);
         return true;
     }
 
-    public void Clear() => entries.Clear();
+    public void Clear() => _entries.Clear();
 }

@@ -43,12 +43,12 @@ internal sealed class LineEditState(History history)
     private const int MaxSequenceLength = 32;
 
     /// <summary>Edits made to history entries (and, at index history.Count, the new line) during this read.</summary>
-    private readonly Dictionary<int, string> edits = [];
-    private int historyIndex;
-    private string killed = "";
-    private char? pendingHighSurrogate;
-    private EscapeState escape;
-    private int sequenceLength;
+    private readonly Dictionary<int, string> _edits = [];
+    private int _historyIndex;
+    private string _killed = "";
+    private char? _pendingHighSurrogate;
+    private EscapeState _escape;
+    private int _sequenceLength;
 
     private enum EscapeState
     {
@@ -66,10 +66,10 @@ internal sealed class LineEditState(History history)
     public void Reset()
     {
         Buffer.Clear();
-        edits.Clear();
-        historyIndex = History.Count;
-        pendingHighSurrogate = null;
-        escape = EscapeState.None;
+        _edits.Clear();
+        _historyIndex = History.Count;
+        _pendingHighSurrogate = null;
+        _escape = EscapeState.None;
     }
 
     /// <summary>
@@ -88,9 +88,9 @@ internal sealed class LineEditState(History history)
         char ch = key.KeyChar;
 
         // Characters outside the BMP arrive as two keys, one per UTF-16 code unit.
-        if (pendingHighSurrogate is char high)
+        if (_pendingHighSurrogate is char high)
         {
-            pendingHighSurrogate = null;
+            _pendingHighSurrogate = null;
             if (char.IsLowSurrogate(ch))
             {
                 return Changed(Buffer.Insert(string.Concat(high, ch)));
@@ -161,7 +161,7 @@ internal sealed class LineEditState(History history)
         // Printable text; Ctrl+Alt together is AltGr on Windows keyboards, which types characters.
         if (char.IsHighSurrogate(ch))
         {
-            pendingHighSurrogate = ch;
+            _pendingHighSurrogate = ch;
             return EditOutcome.Ignored;
         }
 
@@ -183,7 +183,7 @@ internal sealed class LineEditState(History history)
         ConsoleKey.P => Changed(WalkHistory(-1)),
         ConsoleKey.U => Kill(Buffer.DeleteToStart()),
         ConsoleKey.W => Kill(Buffer.DeleteWhitespaceWordBackward()),
-        ConsoleKey.Y => Changed(Buffer.Insert(killed)),
+        ConsoleKey.Y => Changed(Buffer.Insert(_killed)),
         _ => EditOutcome.Ignored,
     };
 
@@ -194,7 +194,7 @@ internal sealed class LineEditState(History history)
             return EditOutcome.Ignored;
         }
 
-        killed = deleted;
+        _killed = deleted;
         return EditOutcome.Changed;
     }
 
@@ -203,25 +203,25 @@ internal sealed class LineEditState(History history)
     /// <summary>Moves <paramref name="step"/> entries through the history, remembering edits made to the entry left.</summary>
     private bool WalkHistory(int step)
     {
-        int target = historyIndex + step;
+        int target = _historyIndex + step;
         if (target < 0 || target > History.Count)
         {
             return false;
         }
 
         string current = Buffer.Text;
-        string original = historyIndex < History.Count ? History[historyIndex] : "";
+        string original = _historyIndex < History.Count ? History[_historyIndex] : "";
         if (current == original)
         {
-            edits.Remove(historyIndex);
+            _edits.Remove(_historyIndex);
         }
         else
         {
-            edits[historyIndex] = current;
+            _edits[_historyIndex] = current;
         }
 
-        historyIndex = target;
-        Buffer.SetText(edits.TryGetValue(target, out string? edited) ? edited : target < History.Count ? History[target] : "");
+        _historyIndex = target;
+        Buffer.SetText(_edits.TryGetValue(target, out string? edited) ? edited : target < History.Count ? History[target] : "");
         return true;
     }
 
@@ -232,32 +232,32 @@ internal sealed class LineEditState(History history)
     private bool SwallowEscapeSequence(ConsoleKeyInfo key, bool moreInputPending)
     {
         char ch = key.KeyChar;
-        switch (escape)
+        switch (_escape)
         {
             case EscapeState.AfterEscape:
-                escape = EscapeState.None;
+                _escape = EscapeState.None;
                 if (ch == '[')
                 {
-                    escape = EscapeState.ControlSequence;
-                    sequenceLength = 0;
+                    _escape = EscapeState.ControlSequence;
+                    _sequenceLength = 0;
                     return true;
                 }
 
                 if (ch == 'O')
                 {
-                    escape = EscapeState.SingleShift;
+                    _escape = EscapeState.SingleShift;
                     return true;
                 }
 
                 break;
             case EscapeState.ControlSequence:
                 // Parameter and intermediate bytes, then one final byte.
-                if (ch is >= '\u0020' and <= '\u003F' && ++sequenceLength <= MaxSequenceLength)
+                if (ch is >= '\u0020' and <= '\u003F' && ++_sequenceLength <= MaxSequenceLength)
                 {
                     return true;
                 }
 
-                escape = EscapeState.None;
+                _escape = EscapeState.None;
                 if (ch is >= '\u0040' and <= '\u007E')
                 {
                     return true;
@@ -265,7 +265,7 @@ internal sealed class LineEditState(History history)
 
                 break;
             case EscapeState.SingleShift:
-                escape = EscapeState.None;
+                _escape = EscapeState.None;
                 if (ch is >= '\u0040' and <= '\u007E')
                 {
                     return true;
@@ -278,7 +278,7 @@ internal sealed class LineEditState(History history)
 
         if ((key.Key == ConsoleKey.Escape || ch == '\u001B') && moreInputPending)
         {
-            escape = EscapeState.AfterEscape;
+            _escape = EscapeState.AfterEscape;
         }
 
         return false;

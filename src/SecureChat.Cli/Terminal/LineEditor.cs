@@ -30,19 +30,19 @@ internal sealed class LineEditor : IDisposable
     private const string ClearScreenSequence = Escape + "[H" + Escape + "[2J";
     private const int MaxTypeAhead = 64;
 
-    private readonly IConsoleDriver console;
-    private readonly object gate = new();
-    private readonly LineEditState state = new(new History());
-    private readonly Queue<ConsoleKeyInfo> typeAhead = new();
-    private string prompt;
-    private TaskCompletionSource<LineResult>? pending;
-    private CancellationTokenRegistration cancellation;
-    private Thread? reader;
-    private ExceptionDispatchInfo? readerFault;
-    private int scrollStart;
-    private bool disposed;
-    private string[] status = [];
-    private int statusDrawn;
+    private readonly IConsoleDriver _console;
+    private readonly object _gate = new();
+    private readonly LineEditState _state = new(new History());
+    private readonly Queue<ConsoleKeyInfo> _typeAhead = new();
+    private string _prompt;
+    private TaskCompletionSource<LineResult>? _pending;
+    private CancellationTokenRegistration _cancellation;
+    private Thread? _reader;
+    private ExceptionDispatchInfo? _readerFault;
+    private int _scrollStart;
+    private bool _disposed;
+    private string[] _status = [];
+    private int _statusDrawn;
 
     /// <param name="console">The console; not disposed by the editor.</param>
     /// <param name="prompt">Plain text shown before the line; control characters (so also colours) are removed.</param>
@@ -50,8 +50,8 @@ internal sealed class LineEditor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(prompt);
-        this.console = console;
-        this.prompt = EditBuffer.Sanitize(prompt);
+        _console = console;
+        _prompt = EditBuffer.Sanitize(prompt);
         console.Resized += OnResized;
     }
 
@@ -60,18 +60,18 @@ internal sealed class LineEditor : IDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return prompt;
+                return _prompt;
             }
         }
 
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            lock (gate)
+            lock (_gate)
             {
-                prompt = EditBuffer.Sanitize(value);
+                _prompt = EditBuffer.Sanitize(value);
                 RedrawIfReading();
             }
         }
@@ -82,9 +82,9 @@ internal sealed class LineEditor : IDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return pending is not null;
+                return _pending is not null;
             }
         }
     }
@@ -101,17 +101,17 @@ internal sealed class LineEditor : IDisposable
     /// <exception cref="InvalidOperationException">A read is already pending.</exception>
     public Task<LineResult> ReadLineAsync(CancellationToken cancellationToken)
     {
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (pending is not null)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_pending is not null)
             {
                 throw new InvalidOperationException("A line is already being read.");
             }
 
-            if (readerFault is not null)
+            if (_readerFault is not null)
             {
-                return Task.FromException<LineResult>(readerFault.SourceException);
+                return Task.FromException<LineResult>(_readerFault.SourceException);
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -119,31 +119,31 @@ internal sealed class LineEditor : IDisposable
                 return Task.FromCanceled<LineResult>(cancellationToken);
             }
 
-            state.Reset();
-            scrollStart = 0;
-            console.Write(statusDrawn == status.Length ? Render() : MoveToStatusTop() + StatusBlock() + Render());
+            _state.Reset();
+            _scrollStart = 0;
+            _console.Write(_statusDrawn == _status.Length ? Render() : MoveToStatusTop() + StatusBlock() + Render());
             var completion = new TaskCompletionSource<LineResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            pending = completion;
+            _pending = completion;
 
-            while (pending == completion && typeAhead.TryDequeue(out ConsoleKeyInfo key))
+            while (_pending == completion && _typeAhead.TryDequeue(out ConsoleKeyInfo key))
             {
-                Process(key, moreInputPending: typeAhead.Count > 0);
+                Process(key, moreInputPending: _typeAhead.Count > 0);
             }
 
-            if (pending == completion && cancellationToken.CanBeCanceled)
+            if (_pending == completion && cancellationToken.CanBeCanceled)
             {
                 // If the token is cancelled meanwhile, the callback runs right here (the lock is re-entrant).
-                cancellation = cancellationToken.UnsafeRegister((target, token) => Cancel((TaskCompletionSource<LineResult>)target!, token), completion);
+                _cancellation = cancellationToken.UnsafeRegister((target, token) => Cancel((TaskCompletionSource<LineResult>)target!, token), completion);
             }
 
-            if (pending == completion)
+            if (_pending == completion)
             {
-                reader ??= StartReader();
-                Monitor.PulseAll(gate);
+                _reader ??= StartReader();
+                Monitor.PulseAll(_gate);
             }
             else
             {
-                cancellation = default; // completed by type-ahead or cancelled while registering
+                _cancellation = default; // completed by type-ahead or cancelled while registering
             }
 
             return completion.Task;
@@ -168,11 +168,11 @@ internal sealed class LineEditor : IDisposable
     public void WriteAbove(string text, int hangingIndent)
     {
         ArgumentNullException.ThrowIfNull(text);
-        lock (gate)
+        lock (_gate)
         {
-            bool reading = pending is not null && !disposed;
+            bool reading = _pending is not null && !_disposed;
             var output = new StringBuilder(text.Length + 64);
-            if (statusDrawn > 0 || status.Length > 0)
+            if (_statusDrawn > 0 || _status.Length > 0)
             {
                 output.Append(MoveToStatusTop());
             }
@@ -183,7 +183,7 @@ internal sealed class LineEditor : IDisposable
 
             // The last column stays empty, as for the status rows: terminals disagree about what a
             // write there does to the cursor.
-            int columns = (console.Width > 0 ? console.Width : 80) - 1;
+            int columns = (_console.Width > 0 ? _console.Width : 80) - 1;
             foreach (string line in text.Split('\n'))
             {
                 foreach (string row in HangingWrap.Rows(line.EndsWith('\r') ? line[..^1] : line, columns, hangingIndent))
@@ -198,7 +198,7 @@ internal sealed class LineEditor : IDisposable
                 output.Append(Render());
             }
 
-            console.Write(output.ToString());
+            _console.Write(output.ToString());
         }
     }
 
@@ -210,24 +210,24 @@ internal sealed class LineEditor : IDisposable
     public void SetStatus(IReadOnlyList<string> lines)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        lock (gate)
+        lock (_gate)
         {
-            if (disposed)
+            if (_disposed)
             {
                 return;
             }
 
             string top = MoveToStatusTop();
-            status = [.. lines.Select(EditBuffer.Sanitize)];
-            console.Write(top + StatusBlock() + (pending is not null ? Render() : ""));
+            _status = [.. lines.Select(EditBuffer.Sanitize)];
+            _console.Write(top + StatusBlock() + (_pending is not null ? Render() : ""));
         }
     }
 
     /// <summary>From the input row to the first status row, clearing everything below: the block is redrawn after.</summary>
     private string MoveToStatusTop()
     {
-        string up = statusDrawn > 0 ? string.Create(CultureInfo.InvariantCulture, $"{Escape}[{statusDrawn}A") : "";
-        statusDrawn = 0;
+        string up = _statusDrawn > 0 ? string.Create(CultureInfo.InvariantCulture, $"{Escape}[{_statusDrawn}A") : "";
+        _statusDrawn = 0;
         return "\r" + up + Escape + "[J";
     }
 
@@ -235,8 +235,8 @@ internal sealed class LineEditor : IDisposable
     private string StatusBlock()
     {
         var block = new StringBuilder();
-        int width = Math.Max(1, console.Width - 1);
-        foreach (string line in status)
+        int width = Math.Max(1, _console.Width - 1);
+        foreach (string line in _status)
         {
             int used = 0;
             foreach (Rune rune in line.EnumerateRunes())
@@ -254,13 +254,13 @@ internal sealed class LineEditor : IDisposable
             block.Append(Escape + "[K\r\n");
         }
 
-        statusDrawn = status.Length;
+        _statusDrawn = _status.Length;
         return block.ToString();
     }
 
     public void Redraw()
     {
-        lock (gate)
+        lock (_gate)
         {
             RedrawIfReading();
         }
@@ -269,9 +269,9 @@ internal sealed class LineEditor : IDisposable
     /// <summary>Forgets every history entry. Thread-safe.</summary>
     public void ClearHistory()
     {
-        lock (gate)
+        lock (_gate)
         {
-            state.History.Clear();
+            _state.History.Clear();
         }
     }
 
@@ -282,23 +282,23 @@ internal sealed class LineEditor : IDisposable
     public void Dispose()
     {
         TaskCompletionSource<LineResult>? completion;
-        lock (gate)
+        lock (_gate)
         {
-            if (disposed)
+            if (_disposed)
             {
                 return;
             }
 
-            disposed = true;
-            console.Resized -= OnResized;
-            completion = pending;
-            pending = null;
-            cancellation.Unregister();
-            state.Reset();
-            state.History.Clear();
-            typeAhead.Clear();
-            Monitor.PulseAll(gate);
-            if (statusDrawn > 0)
+            _disposed = true;
+            _console.Resized -= OnResized;
+            completion = _pending;
+            _pending = null;
+            _cancellation.Unregister();
+            _state.Reset();
+            _state.History.Clear();
+            _typeAhead.Clear();
+            Monitor.PulseAll(_gate);
+            if (_statusDrawn > 0)
             {
                 TryWrite(MoveToStatusTop());
             }
@@ -329,34 +329,34 @@ internal sealed class LineEditor : IDisposable
         {
             while (true)
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    while (!disposed && pending is null)
+                    while (!_disposed && _pending is null)
                     {
-                        Monitor.Wait(gate);
+                        Monitor.Wait(_gate);
                     }
 
-                    if (disposed)
+                    if (_disposed)
                     {
                         return;
                     }
                 }
 
-                ConsoleKeyInfo key = console.ReadKey();
-                bool moreInputPending = console.KeyAvailable;
-                lock (gate)
+                ConsoleKeyInfo key = _console.ReadKey();
+                bool moreInputPending = _console.KeyAvailable;
+                lock (_gate)
                 {
-                    if (disposed)
+                    if (_disposed)
                     {
                         return;
                     }
 
-                    if (pending is null)
+                    if (_pending is null)
                     {
                         // The read this key was meant for was cancelled: keep it for the next one.
-                        if (typeAhead.Count < MaxTypeAhead)
+                        if (_typeAhead.Count < MaxTypeAhead)
                         {
-                            typeAhead.Enqueue(key);
+                            _typeAhead.Enqueue(key);
                         }
                     }
                     else
@@ -376,17 +376,17 @@ internal sealed class LineEditor : IDisposable
     /// <summary>Applies one key to the pending read. Called under the lock.</summary>
     private void Process(ConsoleKeyInfo key, bool moreInputPending)
     {
-        switch (state.Handle(key, moreInputPending))
+        switch (_state.Handle(key, moreInputPending))
         {
             case EditOutcome.Changed:
-                console.Write(Render());
+                _console.Write(Render());
                 break;
             case EditOutcome.ClearScreen:
-                statusDrawn = 0;
-                console.Write(ClearScreenSequence + StatusBlock() + Render());
+                _statusDrawn = 0;
+                _console.Write(ClearScreenSequence + StatusBlock() + Render());
                 break;
             case EditOutcome.Submitted:
-                Complete(LineResult.Line(state.Buffer.Text));
+                Complete(LineResult.Line(_state.Buffer.Text));
                 break;
             case EditOutcome.EndOfInput:
                 Complete(LineResult.EndOfInput);
@@ -402,14 +402,14 @@ internal sealed class LineEditor : IDisposable
     /// <summary>Ends the pending read with <paramref name="result"/> and erases the row. Called under the lock.</summary>
     private void Complete(LineResult result)
     {
-        TaskCompletionSource<LineResult> completion = pending!;
-        pending = null;
-        cancellation.Unregister();
-        cancellation = default;
-        state.Reset();
+        TaskCompletionSource<LineResult> completion = _pending!;
+        _pending = null;
+        _cancellation.Unregister();
+        _cancellation = default;
+        _state.Reset();
         try
         {
-            console.Write(ClearRow);
+            _console.Write(ClearRow);
         }
         finally
         {
@@ -419,16 +419,16 @@ internal sealed class LineEditor : IDisposable
 
     private void Cancel(TaskCompletionSource<LineResult> completion, CancellationToken token)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (pending != completion)
+            if (_pending != completion)
             {
                 return;
             }
 
-            pending = null;
-            cancellation = default;
-            state.Reset();
+            _pending = null;
+            _cancellation = default;
+            _state.Reset();
             TryWrite(ClearRow);
         }
 
@@ -438,14 +438,14 @@ internal sealed class LineEditor : IDisposable
     private void Fault(Exception exception)
     {
         TaskCompletionSource<LineResult>? completion;
-        lock (gate)
+        lock (_gate)
         {
-            readerFault = ExceptionDispatchInfo.Capture(exception);
-            completion = pending;
-            pending = null;
-            cancellation.Unregister();
-            cancellation = default;
-            state.Reset();
+            _readerFault = ExceptionDispatchInfo.Capture(exception);
+            completion = _pending;
+            _pending = null;
+            _cancellation.Unregister();
+            _cancellation = default;
+            _state.Reset();
         }
 
         completion?.TrySetException(exception);
@@ -453,9 +453,9 @@ internal sealed class LineEditor : IDisposable
 
     private void OnResized(object? sender, EventArgs e)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (pending is not null && !disposed)
+            if (_pending is not null && !_disposed)
             {
                 TryWrite(Render());
             }
@@ -465,17 +465,17 @@ internal sealed class LineEditor : IDisposable
     /// <summary>Called under the lock.</summary>
     private void RedrawIfReading()
     {
-        if (pending is not null && !disposed)
+        if (_pending is not null && !_disposed)
         {
-            console.Write(Render());
+            _console.Write(Render());
         }
     }
 
     /// <summary>The whole input row: prompt and visible part of the line, then the cursor placed. Called under the lock.</summary>
     private string Render()
     {
-        LineLayout layout = LineView.Compute(prompt, state.Buffer, console.Width, scrollStart);
-        scrollStart = layout.Start;
+        LineLayout layout = LineView.Compute(_prompt, _state.Buffer, _console.Width, _scrollStart);
+        _scrollStart = layout.Start;
         return string.Create(CultureInfo.InvariantCulture, $"\r{layout.Text}{Escape}[K{Escape}[{layout.CursorColumn + 1}G");
     }
 
@@ -484,7 +484,7 @@ internal sealed class LineEditor : IDisposable
     {
         try
         {
-            console.Write(text);
+            _console.Write(text);
         }
         catch (IOException)
         {

@@ -83,38 +83,38 @@ internal static class LineView
     /// <summary>The horizontal-scrolling arithmetic over cluster widths.</summary>
     private sealed class Window
     {
-        private readonly int[] position; // position[i] = columns taken by clusters 0..i-1
-        private readonly int count;
-        private readonly int cursor;
-        private readonly int available;
-        private readonly bool markers;
+        private readonly int[] _position; // position[i] = columns taken by clusters 0..i-1
+        private readonly int _count;
+        private readonly int _cursor;
+        private readonly int _available;
+        private readonly bool _markers;
 
         public Window(EditBuffer buffer, int available)
         {
             int[] bounds = buffer.Boundaries;
-            count = bounds.Length - 1;
-            position = new int[count + 1];
-            for (int i = 0; i < count; i++)
+            _count = bounds.Length - 1;
+            _position = new int[_count + 1];
+            for (int i = 0; i < _count; i++)
             {
-                position[i + 1] = position[i] + DisplayWidth.OfCluster(buffer.Text.AsSpan(bounds[i], bounds[i + 1] - bounds[i]));
+                _position[i + 1] = _position[i] + DisplayWidth.OfCluster(buffer.Text.AsSpan(bounds[i], bounds[i + 1] - bounds[i]));
             }
 
-            cursor = buffer.CursorCluster;
-            this.available = Math.Max(1, available);
-            markers = this.available >= MinColumnsForMarkers;
+            _cursor = buffer.CursorCluster;
+            _available = Math.Max(1, available);
+            _markers = _available >= MinColumnsForMarkers;
         }
 
         public readonly record struct Fit(int End, int Used, bool LeftMarker, bool RightMarker);
 
-        public int Columns(int from, int to) => position[to] - position[from];
+        public int Columns(int from, int to) => _position[to] - _position[from];
 
         /// <summary>The first visible cluster for this redraw, given the one used by the previous redraw.</summary>
         public int Place(int previousStart)
         {
-            int start = Math.Clamp(previousStart, 0, count);
-            if (cursor < start || !CursorVisible(start))
+            int start = Math.Clamp(previousStart, 0, _count);
+            if (_cursor < start || !CursorVisible(start))
             {
-                start = StartPutting(cursor, available / 2);
+                start = StartPutting(_cursor, _available / 2);
             }
 
             while (!CursorVisible(start))
@@ -124,11 +124,11 @@ internal static class LineView
 
             // Text was deleted at the end and most of the row is empty while text is hidden on the
             // left: scroll back so the end of the line sits about two thirds of the way in.
-            int twoThirds = available - (available / 3);
+            int twoThirds = _available - (_available / 3);
             Fit fit = FitFrom(start);
-            if (start > 0 && fit.End == count && RoomFor(fit) - fit.Used > twoThirds)
+            if (start > 0 && fit.End == _count && RoomFor(fit) - fit.Used > twoThirds)
             {
-                start = Math.Min(cursor, StartPutting(count, twoThirds));
+                start = Math.Min(_cursor, StartPutting(_count, twoThirds));
                 while (!CursorVisible(start))
                 {
                     start++;
@@ -141,15 +141,15 @@ internal static class LineView
         /// <summary>The clusters that fit from <paramref name="start"/>, with markers where text is hidden.</summary>
         public Fit FitFrom(int start)
         {
-            bool left = markers && start > 0;
-            int room = available - (left ? 1 : 0);
+            bool left = _markers && start > 0;
+            int room = _available - (left ? 1 : 0);
             int end = start;
-            while (end < count && Columns(start, end + 1) <= room)
+            while (end < _count && Columns(start, end + 1) <= room)
             {
                 end++;
             }
 
-            bool right = markers && end < count;
+            bool right = _markers && end < _count;
             if (right)
             {
                 while (end > start && Columns(start, end) > room - 1)
@@ -161,24 +161,24 @@ internal static class LineView
             return new Fit(end, Columns(start, end), left, right);
         }
 
-        private int RoomFor(Fit fit) => available - (fit.LeftMarker ? 1 : 0) - (fit.RightMarker ? 1 : 0);
+        private int RoomFor(Fit fit) => _available - (fit.LeftMarker ? 1 : 0) - (fit.RightMarker ? 1 : 0);
 
         private bool CursorVisible(int start)
         {
-            if (cursor < start)
+            if (_cursor < start)
             {
                 return false;
             }
 
-            if (cursor == start)
+            if (_cursor == start)
             {
                 return true; // always reachable, even if the cluster itself is too wide to show
             }
 
             Fit fit = FitFrom(start);
-            return cursor < count
-                ? cursor < fit.End
-                : fit.End == count && fit.Used + 1 <= RoomFor(fit); // the cursor needs a column after the text
+            return _cursor < _count
+                ? _cursor < fit.End
+                : fit.End == _count && fit.Used + 1 <= RoomFor(fit); // the cursor needs a column after the text
         }
 
         /// <summary>The start that puts the cursor (at cluster <paramref name="target"/>) at most <paramref name="columns"/> columns from the left edge.</summary>

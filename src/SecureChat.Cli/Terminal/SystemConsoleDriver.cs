@@ -11,52 +11,52 @@ namespace SecureChat.Cli.Terminal;
 /// </summary>
 internal sealed class SystemConsoleDriver : IConsoleDriver, IDisposable
 {
-    private readonly TextWriter output;
-    private readonly bool? previousTreatControlCAsInput;
-    private readonly Encoding? previousOutputEncoding;
-    private readonly uint? previousWindowsOutputMode;
-    private readonly PosixSignalRegistration? resizeRegistration;
-    private bool disposed;
+    private readonly TextWriter _output;
+    private readonly bool? _previousTreatControlCAsInput;
+    private readonly Encoding? _previousOutputEncoding;
+    private readonly uint? _previousWindowsOutputMode;
+    private readonly PosixSignalRegistration? _resizeRegistration;
+    private bool _disposed;
 
     public SystemConsoleDriver()
     {
         if (OperatingSystem.IsWindows())
         {
-            previousWindowsOutputMode = WindowsConsole.EnableVirtualTerminalOutput();
+            _previousWindowsOutputMode = WindowsConsole.EnableVirtualTerminalOutput();
             try
             {
-                previousOutputEncoding = Console.OutputEncoding;
+                _previousOutputEncoding = Console.OutputEncoding;
                 Console.OutputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
             }
             catch (IOException)
             {
-                previousOutputEncoding = null; // no console: nothing to restore
+                _previousOutputEncoding = null; // no console: nothing to restore
             }
         }
         else
         {
             try
             {
-                resizeRegistration = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resized?.Invoke(this, EventArgs.Empty));
+                _resizeRegistration = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resized?.Invoke(this, EventArgs.Empty));
             }
             catch (PlatformNotSupportedException)
             {
-                resizeRegistration = null;
+                _resizeRegistration = null;
             }
         }
 
         try
         {
-            previousTreatControlCAsInput = Console.TreatControlCAsInput;
+            _previousTreatControlCAsInput = Console.TreatControlCAsInput;
             Console.TreatControlCAsInput = true;
         }
         catch (IOException)
         {
-            previousTreatControlCAsInput = null; // stdin is not a console
+            _previousTreatControlCAsInput = null; // stdin is not a console
         }
 
         // Console.Out is synchronized and flushes after every write.
-        output = Console.Out;
+        _output = Console.Out;
     }
 
     public event EventHandler? Resized;
@@ -95,20 +95,20 @@ internal sealed class SystemConsoleDriver : IConsoleDriver, IDisposable
 
     public void Write(string text)
     {
-        output.Write(text);
-        output.Flush();
+        _output.Write(text);
+        _output.Flush();
     }
 
     public void Dispose()
     {
-        if (disposed)
+        if (_disposed)
         {
             return;
         }
 
-        disposed = true;
-        resizeRegistration?.Dispose();
-        if (previousTreatControlCAsInput is bool treatControlC)
+        _disposed = true;
+        _resizeRegistration?.Dispose();
+        if (_previousTreatControlCAsInput is bool treatControlC)
         {
             try
             {
@@ -122,11 +122,11 @@ internal sealed class SystemConsoleDriver : IConsoleDriver, IDisposable
 
         if (OperatingSystem.IsWindows())
         {
-            if (previousOutputEncoding is not null)
+            if (_previousOutputEncoding is not null)
             {
                 try
                 {
-                    Console.OutputEncoding = previousOutputEncoding;
+                    Console.OutputEncoding = _previousOutputEncoding;
                 }
                 catch (IOException)
                 {
@@ -134,7 +134,7 @@ internal sealed class SystemConsoleDriver : IConsoleDriver, IDisposable
                 }
             }
 
-            if (previousWindowsOutputMode is uint mode)
+            if (_previousWindowsOutputMode is uint mode)
             {
                 WindowsConsole.RestoreOutputMode(mode);
             }

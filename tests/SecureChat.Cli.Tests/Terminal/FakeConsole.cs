@@ -11,12 +11,12 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private readonly object sync = new();
-    private readonly Queue<ConsoleKeyInfo> keys = new();
-    private readonly List<string> writes = [];
-    private Exception? failure;
-    private bool waiting;
-    private bool closed;
+    private readonly object _sync = new();
+    private readonly Queue<ConsoleKeyInfo> _keys = new();
+    private readonly List<string> _writes = [];
+    private Exception? _failure;
+    private bool _waiting;
+    private bool _closed;
 
     public event EventHandler? Resized;
 
@@ -26,9 +26,9 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
     {
         get
         {
-            lock (sync)
+            lock (_sync)
             {
-                return keys.Count > 0;
+                return _keys.Count > 0;
             }
         }
     }
@@ -41,9 +41,9 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
     {
         get
         {
-            lock (sync)
+            lock (_sync)
             {
-                return string.Concat(writes);
+                return string.Concat(_writes);
             }
         }
     }
@@ -53,63 +53,63 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
     {
         get
         {
-            lock (sync)
+            lock (_sync)
             {
-                return writes.Count;
+                return _writes.Count;
             }
         }
     }
 
     public IReadOnlyList<string> WritesSince(int mark)
     {
-        lock (sync)
+        lock (_sync)
         {
-            return writes.GetRange(mark, writes.Count - mark);
+            return _writes.GetRange(mark, _writes.Count - mark);
         }
     }
 
     public ConsoleKeyInfo ReadKey()
     {
-        lock (sync)
+        lock (_sync)
         {
             ReadOnThreadPool |= Thread.CurrentThread.IsThreadPoolThread;
-            while (keys.Count == 0 && failure is null && !closed)
+            while (_keys.Count == 0 && _failure is null && !_closed)
             {
-                waiting = true;
-                Monitor.PulseAll(sync);
-                Monitor.Wait(sync);
+                _waiting = true;
+                Monitor.PulseAll(_sync);
+                Monitor.Wait(_sync);
             }
 
-            waiting = false;
-            if (failure is not null)
+            _waiting = false;
+            if (_failure is not null)
             {
-                throw failure;
+                throw _failure;
             }
 
-            ObjectDisposedException.ThrowIf(closed, this);
-            return keys.Dequeue();
+            ObjectDisposedException.ThrowIf(_closed, this);
+            return _keys.Dequeue();
         }
     }
 
     public void Write(string text)
     {
-        lock (sync)
+        lock (_sync)
         {
-            writes.Add(text);
+            _writes.Add(text);
         }
     }
 
     public void Feed(params ConsoleKeyInfo[] fed)
     {
-        lock (sync)
+        lock (_sync)
         {
             foreach (ConsoleKeyInfo key in fed)
             {
-                keys.Enqueue(key);
+                _keys.Enqueue(key);
             }
 
-            waiting = false;
-            Monitor.PulseAll(sync);
+            _waiting = false;
+            Monitor.PulseAll(_sync);
         }
     }
 
@@ -118,10 +118,10 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
     /// <summary>Makes the blocked (or next) ReadKey throw.</summary>
     public void Fail(Exception exception)
     {
-        lock (sync)
+        lock (_sync)
         {
-            failure = exception;
-            Monitor.PulseAll(sync);
+            _failure = exception;
+            Monitor.PulseAll(_sync);
         }
     }
 
@@ -130,12 +130,12 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
     public void WaitUntilIdle()
     {
         DateTime deadline = DateTime.UtcNow + Timeout;
-        lock (sync)
+        lock (_sync)
         {
-            while (!(waiting && keys.Count == 0))
+            while (!(_waiting && _keys.Count == 0))
             {
                 TimeSpan left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || !Monitor.Wait(sync, left))
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_sync, left))
                 {
                     throw new TimeoutException("The editor did not come back for the next key.");
                 }
@@ -153,10 +153,10 @@ internal sealed class FakeConsole : IConsoleDriver, IDisposable
 
     public void Dispose()
     {
-        lock (sync)
+        lock (_sync)
         {
-            closed = true;
-            Monitor.PulseAll(sync);
+            _closed = true;
+            Monitor.PulseAll(_sync);
         }
     }
 

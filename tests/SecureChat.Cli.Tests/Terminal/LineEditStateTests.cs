@@ -4,16 +4,16 @@ namespace SecureChat.Cli.Tests.Terminal;
 
 public class LineEditStateTests
 {
-    private readonly LineEditState state = new(new History());
+    private readonly LineEditState _state = new(new History());
 
-    public LineEditStateTests() => state.Reset();
+    public LineEditStateTests() => _state.Reset();
 
     private EditOutcome Press(params ConsoleKeyInfo[] keys)
     {
         EditOutcome last = EditOutcome.Ignored;
         foreach (ConsoleKeyInfo key in keys)
         {
-            last = state.Handle(key);
+            last = _state.Handle(key);
         }
 
         return last;
@@ -21,14 +21,14 @@ public class LineEditStateTests
 
     private EditOutcome Type(string text) => Press(TestKeys.Text(text));
 
-    private string Text => state.Buffer.Text;
+    private string Text => _state.Buffer.Text;
 
     /// <summary>The text with a '|' where the cursor is.</summary>
-    private string WithCursor => Text.Insert(state.Buffer.Cursor, "|");
+    private string WithCursor => Text.Insert(_state.Buffer.Cursor, "|");
 
     private void Submit(string line)
     {
-        state.Reset();
+        _state.Reset();
         Type(line);
         Assert.Equal(EditOutcome.Submitted, Press(TestKeys.Enter));
     }
@@ -138,8 +138,8 @@ public class LineEditStateTests
         Submit("second");
         Submit("second");
         Submit("");
-        Assert.Equal(2, state.History.Count);
-        Assert.Equal("second", state.History[1]);
+        Assert.Equal(2, _state.History.Count);
+        Assert.Equal("second", _state.History[1]);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class LineEditStateTests
     {
         Submit("one");
         Submit("two");
-        state.Reset();
+        _state.Reset();
         Type("draft");
         Press(TestKeys.Up);
         Assert.Equal("two|", WithCursor);
@@ -166,7 +166,7 @@ public class LineEditStateTests
         Assert.Equal("two!", Text);
         Press(TestKeys.Ctrl('n'));
         Assert.Equal("draft", Text);
-        Assert.Equal("two", state.History[1]); // the history itself is unchanged
+        Assert.Equal("two", _state.History[1]); // the history itself is unchanged
     }
 
     [Fact]
@@ -181,8 +181,8 @@ public class LineEditStateTests
 
             foreach ((bool control, bool alt) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
-                state.Handle(new ConsoleKeyInfo((char)c, default, false, alt, control));
-                state.Handle(new ConsoleKeyInfo((char)c, ConsoleKey.Escape, false, alt, control));
+                _state.Handle(new ConsoleKeyInfo((char)c, default, false, alt, control));
+                _state.Handle(new ConsoleKeyInfo((char)c, ConsoleKey.Escape, false, alt, control));
             }
         }
 
@@ -207,10 +207,10 @@ public class LineEditStateTests
                 _ => (char)random.Next(0, 0x10000),
             };
             var key = new ConsoleKeyInfo(c, keys[random.Next(keys.Length)], random.Next(2) == 0, random.Next(4) == 0, random.Next(4) == 0);
-            EditOutcome outcome = state.Handle(key, moreInputPending: random.Next(2) == 0);
+            EditOutcome outcome = _state.Handle(key, moreInputPending: random.Next(2) == 0);
             if (outcome is EditOutcome.Submitted or EditOutcome.EndOfInput or EditOutcome.Interrupted)
             {
-                state.Reset();
+                _state.Reset();
             }
 
             string text = Text;
@@ -223,14 +223,14 @@ public class LineEditStateTests
     public void An_escape_sequence_the_console_could_not_decode_is_swallowed()
     {
         // ESC [ 2 0 0 ~ arriving at once: the Escape was followed by more input.
-        state.Handle(TestKeys.Escape, moreInputPending: true);
+        _state.Handle(TestKeys.Escape, moreInputPending: true);
         Type("[200~");
         Assert.Equal("", Text);
         Type("ok");
         Assert.Equal("ok", Text);
 
         // ESC O P (an unknown SS3 key)
-        state.Handle(TestKeys.Escape, moreInputPending: true);
+        _state.Handle(TestKeys.Escape, moreInputPending: true);
         Type("OP!");
         Assert.Equal("ok!", Text);
     }
@@ -238,7 +238,7 @@ public class LineEditStateTests
     [Fact]
     public void A_lone_escape_key_does_not_swallow_what_is_typed_next()
     {
-        state.Handle(TestKeys.Escape, moreInputPending: false);
+        _state.Handle(TestKeys.Escape, moreInputPending: false);
         Type("[x");
         Assert.Equal("[x", Text);
     }

@@ -10,7 +10,7 @@ namespace SecureChat.Cli.Tests.Terminal;
 /// </summary>
 internal sealed class VirtualTerminal(int width)
 {
-    private readonly List<string?[]> rows = [new string?[width]];
+    private readonly List<string?[]> _rows = [new string?[width]];
 
     public int Row { get; private set; }
 
@@ -23,10 +23,10 @@ internal sealed class VirtualTerminal(int width)
     public bool Wrapped { get; private set; }
 
     /// <summary>Each row's text, trailing blanks trimmed.</summary>
-    public IReadOnlyList<string> Lines => [.. rows.Select(row => RowText(row, 0))];
+    public IReadOnlyList<string> Lines => [.. _rows.Select(row => RowText(row, 0))];
 
     /// <summary>The text from the cursor to the end of its row.</summary>
-    public string TextAtCursor => RowText(rows[Row], Math.Min(Column, width));
+    public string TextAtCursor => RowText(_rows[Row], Math.Min(Column, width));
 
     public void Feed(string output)
     {
@@ -73,7 +73,7 @@ internal sealed class VirtualTerminal(int width)
             return;
         }
 
-        string?[] row = rows[Row];
+        string?[] row = _rows[Row];
         row[Column] = cluster;
         for (int k = 1; k < cells; k++)
         {
@@ -87,9 +87,9 @@ internal sealed class VirtualTerminal(int width)
     private void LineFeed()
     {
         Row++;
-        if (Row == rows.Count)
+        if (Row == _rows.Count)
         {
-            rows.Add(new string?[width]);
+            _rows.Add(new string?[width]);
         }
     }
 
@@ -109,7 +109,7 @@ internal sealed class VirtualTerminal(int width)
         {
             case 'K':
                 Assert.Equal(0, n);
-                Array.Fill(rows[Row], null, Column, width - Column);
+                Array.Fill(_rows[Row], null, Column, width - Column);
                 break;
             case 'G':
                 Column = Math.Clamp(n - 1, 0, width - 1);
@@ -121,13 +121,13 @@ internal sealed class VirtualTerminal(int width)
                 break;
             case 'J' when n == 0:
                 // Erase from the cursor to the end of the screen.
-                Array.Fill(rows[Row], null, Column, width - Column);
-                rows.RemoveRange(Row + 1, rows.Count - Row - 1);
+                Array.Fill(_rows[Row], null, Column, width - Column);
+                _rows.RemoveRange(Row + 1, _rows.Count - Row - 1);
                 break;
             case 'J':
                 Assert.Equal(2, n);
-                rows.Clear();
-                rows.Add(new string?[width]);
+                _rows.Clear();
+                _rows.Add(new string?[width]);
                 Row = 0;
                 break;
             case 'A':
