@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SecureChat.Cli.Output;
 using SecureChat.Trust;
-using Spectre.Console;
 
 namespace SecureChat.Cli.Commands;
 
@@ -59,14 +58,9 @@ internal static class PeersCommand
             return ExitCodes.Ok;
         }
 
-        var table = new Table().AddColumn("Peer").AddColumn("Fingerprint");
-        foreach (var (address, fingerprint) in entries)
-        {
-            table.AddRow(Markup.Escape(TerminalText.Sanitize(address)), Markup.Escape(fingerprint ?? OneTimeOnly));
-        }
-
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(store.KnownPeersPath)}[/]");
+        var rows = entries.Select(entry => new[] { TerminalText.Sanitize(entry.Address), entry.Fingerprint ?? OneTimeOnly }).ToList();
+        TextTable.Write(Console.Out, ["Peer", "Fingerprint"], rows);
+        Console.Out.WriteLine($"\u001b[90m{TerminalText.Sanitize(store.KnownPeersPath)}\u001b[0m");
         return ExitCodes.Ok;
     }
 
