@@ -1,6 +1,6 @@
-using SecureChat.Cli.Chat;
+using SecureChat.Cli.Terminal;
 
-namespace SecureChat.Cli.Terminal;
+namespace SecureChat.Cli.Chat;
 
 /// <summary>
 /// Typed lines from a terminal through the <see cref="LineEditor"/>, which keeps the input line at
