@@ -188,7 +188,7 @@ internal sealed class SessionSetup : IDisposable
     }
 
     /// <summary>True when the peer says its identity is for this session only.</summary>
-    public static bool PeerIsEphemeral(SecureChatSession session) =>
+    public static bool PeerIsEphemeral(IAuthenticatedSession session) =>
         session.PeerHandshakePayload.TryGetProperty("ephemeral", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.True;
 
     /// <summary>The input for a conversation: the line editor on a terminal, lines from stdin otherwise.</summary>

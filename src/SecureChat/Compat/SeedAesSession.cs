@@ -49,6 +49,9 @@ public sealed class SeedAesSession : IChatSession
     public bool IsInitiator { get; }
 
     /// <inheritdoc/>
+    public string ProtocolName => "seed-aes";
+
+    /// <inheritdoc/>
     public bool KeysErased { get; private set; }
 
     /// <summary>Starts a seed-aes conversation over a connected stream (either role: the protocol has no handshake).</summary>
@@ -165,7 +168,11 @@ public sealed class SeedAesSession : IChatSession
                 try
                 {
                     SeedAesDecoded message = SeedAesMessage.Decode(json);
-                    events.Add(new SeedAesTextReceived(message.Text, DateTimeOffset.Now, message.Timestamp, message.Verified));
+                    events.Add(new TextReceived(message.Text, DateTimeOffset.Now, Ciphertext: null)
+                    {
+                        Check = new TextCheck(TextCheckKind.Checksum, message.Verified),
+                        SenderTimestamp = message.Timestamp,
+                    });
                 }
                 catch (InvalidDataException e)
                 {

@@ -53,9 +53,9 @@ public class SeedRsaLeftoverTests
         await using SeedRsaSession session = await accept.WaitAsync(Loopback.Timeout);
         for (int i = 0; i < 3; i++)
         {
-            var received = Assert.IsType<SeedRsaTextReceived>(await session.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
+            var received = Assert.IsType<TextReceived>(await session.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
             Assert.Equal($"burst {i}", received.Text);
-            Assert.True(received.SignatureValid);
+            Assert.Equal(new TextCheck(TextCheckKind.Signature, Passed: true), received.Check);
         }
     }
 }
