@@ -3,9 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureChat.Compat;
 using SecureChat.Session;
-using SecureChat.Tests.Support;
 
-namespace SecureChat.Tests.Compat;
+namespace SecureChat.Compat.Tests;
 
 /// <summary>
 /// The seed-rsa key exchange reads the peer's PEM key; what arrives with it in the same read belongs
