@@ -23,10 +23,10 @@ internal sealed partial class Conversation
         switch (evt)
         {
             case FileOffered offer:
-                if (settings?.AcceptFilesDir is { } auto)
+                if (settings?.AcceptFilesDir is { } auto && session is IFileTransfers transfers)
                 {
                     output.FileOffered(offer);
-                    _autoAcceptLoop ??= Task.Run(() => AutoAcceptLoopAsync(auto));
+                    _autoAcceptLoop ??= Task.Run(() => AutoAcceptLoopAsync(transfers, auto));
                     _autoAccepts.Writer.TryWrite(offer.Id);
                 }
                 else
@@ -65,7 +65,7 @@ internal sealed partial class Conversation
 
     private void RunFileCommand(string verb, string argument)
     {
-        if (session is not SecureChatSession secure)
+        if (session is not IFileTransfers transfers)
         {
             output.Warning("this compatibility mode cannot send files: the original program has no file transfer.");
             return;
@@ -81,7 +81,7 @@ internal sealed partial class Conversation
                     return;
                 }
 
-                _ = SendFileAsync(secure, ExpandHome(path));
+                _ = SendFileAsync(transfers, ExpandHome(path));
                 break;
             case "/accept" or "/reject":
                 if (!TryOfferId(verb, argument, out uint id))
@@ -89,7 +89,7 @@ internal sealed partial class Conversation
                     return;
                 }
 
-                _ = verb == "/accept" ? AcceptAsync(id, settings?.DownloadDir ?? Directory.GetCurrentDirectory(), automatic: false) : RejectAsync(secure, id);
+                _ = verb == "/accept" ? AcceptAsync(transfers, id, settings?.DownloadDir ?? Directory.GetCurrentDirectory(), automatic: false) : RejectAsync(transfers, id);
                 break;
             default:
                 if (!uint.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out uint transfer))
@@ -98,7 +98,7 @@ internal sealed partial class Conversation
                     return;
                 }
 
-                _ = CancelAsync(secure, transfer);
+                _ = CancelAsync(transfers, transfer);
                 break;
         }
     }
@@ -147,11 +147,11 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task SendFileAsync(SecureChatSession secure, string path)
+    private async Task SendFileAsync(IFileTransfers transfers, string path)
     {
         try
         {
-            output.FileOfferSent(await secure.SendFileAsync(path).ConfigureAwait(false));
+            output.FileOfferSent(await transfers.SendFileAsync(path).ConfigureAwait(false));
         }
         catch (ArgumentException e)
         {
@@ -163,11 +163,11 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task AutoAcceptLoopAsync(string directory)
+    private async Task AutoAcceptLoopAsync(IFileTransfers transfers, string directory)
     {
         await foreach (uint id in _autoAccepts.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            await AcceptAsync(id, directory, automatic: true).ConfigureAwait(false);
+            await AcceptAsync(transfers, id, directory, automatic: true).ConfigureAwait(false);
         }
     }
 
@@ -186,13 +186,12 @@ internal sealed partial class Conversation
     /// <paramref name="automatic"/> accept (--accept-files) refuses the offer and tells the peer why;
     /// a typed /accept says why and leaves the offer waiting.
     /// </summary>
-    private async Task AcceptAsync(uint id, string directory, bool automatic)
+    private async Task AcceptAsync(IFileTransfers transfers, uint id, string directory, bool automatic)
     {
-        var secure = (SecureChatSession)session;
         Forget(id); // before the answer goes out: a /reject typed right after it must not see this offer
         try
         {
-            await secure.AcceptFileAsync(id, directory).ConfigureAwait(false);
+            await transfers.AcceptFileAsync(id, directory).ConfigureAwait(false);
             _autoRefusalsInRow = 0;
         }
         catch (TransferLimitException e)
@@ -205,7 +204,7 @@ internal sealed partial class Conversation
                     output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)} (Further refusals are not shown until a file is accepted again.)");
                 }
 
-                await RejectAsync(secure, id, e.PeerReason, quiet: true).ConfigureAwait(false);
+                await RejectAsync(transfers, id, e.PeerReason, quiet: true).ConfigureAwait(false);
             }
             else
             {
@@ -248,14 +247,14 @@ internal sealed partial class Conversation
             : $"file {id} does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare): free some space and /accept {id} again, /reject {id}, or start again with --max-file-size SIZE to receive it anyway.",
     };
 
-    private Task RejectAsync(SecureChatSession secure, uint id) => RejectAsync(secure, id, "the user rejected it", quiet: false);
+    private Task RejectAsync(IFileTransfers transfers, uint id) => RejectAsync(transfers, id, "the user rejected it", quiet: false);
 
-    private async Task RejectAsync(SecureChatSession secure, uint id, string reason, bool quiet)
+    private async Task RejectAsync(IFileTransfers transfers, uint id, string reason, bool quiet)
     {
         Forget(id);
         try
         {
-            await secure.RejectFileAsync(id, reason).ConfigureAwait(false);
+            await transfers.RejectFileAsync(id, reason).ConfigureAwait(false);
             if (!quiet)
             {
                 output.Info($"Rejected file {id}.");
@@ -271,11 +270,11 @@ internal sealed partial class Conversation
         }
     }
 
-    private async Task CancelAsync(SecureChatSession secure, uint id)
+    private async Task CancelAsync(IFileTransfers transfers, uint id)
     {
         try
         {
-            await secure.CancelFileAsync(id, "the user cancelled it").ConfigureAwait(false);
+            await transfers.CancelFileAsync(id, "the user cancelled it").ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {

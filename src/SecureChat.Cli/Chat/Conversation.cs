@@ -97,8 +97,8 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
                 SessionEvent evt = await session.ReceiveAsync().ConfigureAwait(false);
                 switch (evt)
                 {
-                    case TextReceived or SeedRsaTextReceived or SeedAesTextReceived:
-                        output.Received(evt);
+                    case TextReceived text:
+                        output.Received(text);
                         break;
                     case FileOffered or FileAccepted or FileRejected or FileProgress or FileCompleted or FileFailed or PeerWarning:
                         OnFileEvent(evt);
@@ -186,8 +186,8 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
             case "/help":
                 output.Help();
                 break;
-            case "/verify" when session is SecureChatSession secure:
-                output.Verify(secure);
+            case "/verify" when session is IAuthenticatedSession authenticated:
+                output.Verify(authenticated);
                 break;
             case "/verify":
                 output.Warning("this compatibility mode has no identities, fingerprints or session code: it cannot tell who the peer is.");

@@ -264,13 +264,9 @@ internal static class CompatModes
     public const string SeedAes = "seed-aes";
     public const int SeedRsaPort = 12345;
 
-    /// <summary>The mode a session speaks, or null for the SecureChat protocol.</summary>
-    public static string? Of(SecureChat.Session.IChatSession session) => session switch
-    {
-        SecureChat.Compat.SeedRsaSession => SeedRsa,
-        SecureChat.Compat.SeedAesSession => SeedAes,
-        _ => null,
-    };
+    /// <summary>The compatibility mode a session speaks (its protocol's name), or null for the SecureChat protocol, the one that authenticates.</summary>
+    public static string? Of(SecureChat.Session.IChatSession session) =>
+        session is SecureChat.Session.IAuthenticatedSession ? null : session.ProtocolName;
 
     public static string Warning(string mode) => mode == SeedRsa
         ? "--compat seed-rsa speaks the original RSA program's protocol. It does NOT protect against a man in the middle (the public keys are exchanged without any authentication), nor against replayed, reordered or dropped messages, and a message holds at most 190 bytes. Use the default mode (no --compat) whenever both sides run securechat."

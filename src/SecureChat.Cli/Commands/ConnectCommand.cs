@@ -115,7 +115,7 @@ internal static class ConnectCommand
             return fault!.ExitCode;
         }
 
-        if (started is not SecureChatSession session)
+        if (started is not IAuthenticatedSession session)
         {
             using IChatInput compatInput = SessionSetup.CreateInput(setup.Settings.Json, output);
             return (await new Conversation(started, compatInput, output, peer).RunAsync(stop).ConfigureAwait(false)).ExitCode;

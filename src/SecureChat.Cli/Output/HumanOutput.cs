@@ -176,7 +176,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
 
     public void Connected(string peer, bool authenticating) => Line(authenticating ? $"Connected to {peer}. Authenticating…" : $"Connected to {peer}.");
 
-    public void Handshake(SecureChatSession session, bool remembered)
+    public void Handshake(IAuthenticatedSession session, bool remembered)
     {
         PeerTrust trust = session.PeerTrust;
         Line(Paint("Secure session established", "1;32") + $" ({session.ProtocolName}).");
@@ -208,27 +208,22 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         }
     }
 
-    public void Received(SessionEvent message)
+    public void Received(TextReceived message)
     {
-        switch (message)
+        // The sender's own time stamp replaces ours where the protocol carries one (seed-aes).
+        string time = message.SenderTimestamp is { } timestamp ? TerminalText.Sanitize(timestamp) : Time(message.Time);
+        string mark = message.Check switch
         {
-            case TextReceived text:
-                Message(Time(text.Time), "peer", "36", text.Text, "");
-                if (text.Ciphertext is not null)
-                {
-                    Line("  " + Paint("encrypted: " + Convert.ToBase64String(text.Ciphertext), "2"));
-                }
-
-                break;
-            case SeedRsaTextReceived rsa:
-                string mark = rsa.SignatureValid ? Paint("✓ signature valid", "32") : Paint("✗ SIGNATURE INVALID: this message may be forged", "1;31");
-                Message(Time(rsa.Time), "peer", "36", rsa.Text, "  " + mark);
-                Line("  " + Paint("encrypted: " + Convert.ToBase64String(rsa.Ciphertext), "2"));
-                break;
-            case SeedAesTextReceived aes:
-                string tag = aes.Verified ? "☑" : Paint("☒ (hash does not match)", "1;31");
-                Message(TerminalText.Sanitize(aes.Timestamp), "peer", "36", aes.Text, " " + tag);
-                break;
+            { Kind: TextCheckKind.Signature, Passed: true } => "  " + Paint("✓ signature valid", "32"),
+            { Kind: TextCheckKind.Signature, Passed: false } => "  " + Paint("✗ SIGNATURE INVALID: this message may be forged", "1;31"),
+            { Kind: TextCheckKind.Checksum, Passed: true } => " ☑",
+            { Kind: TextCheckKind.Checksum, Passed: false } => " " + Paint("☒ (hash does not match)", "1;31"),
+            _ => "",
+        };
+        Message(time, "peer", "36", message.Text, mark);
+        if (message.Ciphertext is not null)
+        {
+            Line("  " + Paint("encrypted: " + Convert.ToBase64String(message.Ciphertext), "2"));
         }
     }
 
@@ -238,7 +233,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line("Type a message and press Enter. exit ends the chat.");
     }
 
-    public void Verify(SecureChatSession session)
+    public void Verify(IAuthenticatedSession session)
     {
         Line($"  Peer fingerprint: {session.PeerFingerprint}");
         Line($"  Your fingerprint: {session.LocalFingerprint}");

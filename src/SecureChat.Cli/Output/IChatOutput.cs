@@ -10,18 +10,18 @@ internal interface IChatOutput
     /// <summary>A TCP connection is up; <paramref name="authenticating"/> is false in the compatibility modes, which authenticate nothing.</summary>
     void Connected(string peer, bool authenticating);
 
-    /// <summary>The session is established; the peer status is the handshake's verdict (<see cref="SecureChatSession.PeerTrust"/>).</summary>
-    void Handshake(SecureChatSession session, bool remembered);
+    /// <summary>The session is established; the peer status is the handshake's verdict (<see cref="IAuthenticatedSession.PeerTrust"/>).</summary>
+    void Handshake(IAuthenticatedSession session, bool remembered);
 
     void Sent(string text, SentText sent);
 
-    /// <summary>A message: <see cref="TextReceived"/>, <see cref="SeedRsaTextReceived"/> or <see cref="SeedAesTextReceived"/>.</summary>
-    void Received(SessionEvent message);
+    /// <summary>A message, with what a weaker protocol checked about it (<see cref="TextReceived.Check"/>) and the sender's time stamp when it carries one.</summary>
+    void Received(TextReceived message);
 
     /// <summary>A compatibility-mode conversation started (no authentication happened).</summary>
     void CompatStarted(string mode, string? peerKeyFingerprint);
 
-    void Verify(SecureChatSession session);
+    void Verify(IAuthenticatedSession session);
 
     void Help();
 

@@ -82,7 +82,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
 
     public void Connected(string peer, bool authenticating) => Emit("connected", w => w.WriteString("peer", peer));
 
-    public void Handshake(SecureChatSession session, bool remembered) =>
+    public void Handshake(IAuthenticatedSession session, bool remembered) =>
         Emit("handshake", w =>
         {
             w.WriteString("protocol", session.ProtocolName);
@@ -103,30 +103,33 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             }
         });
 
-    public void Received(SessionEvent message) =>
+    public void Received(TextReceived message) =>
         Emit("received", w =>
         {
-            switch (message)
-            {
-                case TextReceived text:
-                    w.WriteString("text", text.Text);
-                    w.WriteString("time", text.Time.ToString("o", CultureInfo.InvariantCulture));
-                    if (text.Ciphertext is not null)
-                    {
-                        w.WriteString("ciphertext", Convert.ToBase64String(text.Ciphertext));
-                    }
+            w.WriteString("text", message.Text);
 
+            // The sender's own time stamp replaces ours where the protocol carries one (seed-aes).
+            if (message.SenderTimestamp is { } timestamp)
+            {
+                w.WriteString("timestamp", timestamp);
+            }
+            else
+            {
+                w.WriteString("time", message.Time.ToString("o", CultureInfo.InvariantCulture));
+            }
+
+            if (message.Ciphertext is not null)
+            {
+                w.WriteString("ciphertext", Convert.ToBase64String(message.Ciphertext));
+            }
+
+            switch (message.Check)
+            {
+                case { Kind: TextCheckKind.Signature, Passed: var valid }:
+                    w.WriteBoolean("signature_valid", valid);
                     break;
-                case SeedRsaTextReceived rsa:
-                    w.WriteString("text", rsa.Text);
-                    w.WriteString("time", rsa.Time.ToString("o", CultureInfo.InvariantCulture));
-                    w.WriteString("ciphertext", Convert.ToBase64String(rsa.Ciphertext));
-                    w.WriteBoolean("signature_valid", rsa.SignatureValid);
-                    break;
-                case SeedAesTextReceived aes:
-                    w.WriteString("text", aes.Text);
-                    w.WriteString("timestamp", aes.Timestamp);
-                    w.WriteBoolean("verified", aes.Verified);
+                case { Kind: TextCheckKind.Checksum, Passed: var verified }:
+                    w.WriteBoolean("verified", verified);
                     break;
             }
         });
@@ -143,7 +146,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteBoolean("authenticated", false);
         });
 
-    public void Verify(SecureChatSession session) =>
+    public void Verify(IAuthenticatedSession session) =>
         Emit("verify", w =>
         {
             w.WriteString("fingerprint", session.LocalFingerprint);

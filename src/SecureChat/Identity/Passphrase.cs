@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,6 +28,17 @@ public sealed class Passphrase : IDisposable
     }
 
     internal ReadOnlySpan<byte> Utf8 => _utf8.Span[.._length];
+
+    /// <summary>
+    /// Lends the passphrase's UTF-8 bytes to <paramref name="use"/> for the length of the call, for a
+    /// key derivation of the caller's own (the bytes stay pinned here; keep no copy of them).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The passphrase was wiped.</exception>
+    public void UseUtf8<TState>(TState state, ReadOnlySpanAction<byte, TState> use)
+    {
+        ArgumentNullException.ThrowIfNull(use);
+        use(Utf8, state);
+    }
 
     /// <summary>From characters (typed at a terminal). The caller keeps and wipes its own buffer.</summary>
     /// <exception cref="ArgumentException">Empty, or longer than <see cref="MaxBytes"/>.</exception>

@@ -2,13 +2,17 @@ namespace SecureChat.Session;
 
 /// <summary>
 /// What a front end needs from a conversation, whatever protocol carries it: the default
-/// <see cref="SecureChatSession"/>, or a compatibility session that speaks a seed program's
-/// protocol (<see cref="Compat.SeedRsaSession"/>, <see cref="Compat.SeedAesSession"/>).
+/// <see cref="SecureChatSession"/>, or another protocol (the seed programs' weak ones live in the
+/// separate SecureChat.Compat assembly). What else a session can do, it says through capability
+/// interfaces: <see cref="IAuthenticatedSession"/>, <see cref="IFileTransfers"/>.
 /// </summary>
 public interface IChatSession : IAsyncDisposable
 {
     /// <summary>True for the connecting side.</summary>
     bool IsInitiator { get; }
+
+    /// <summary>The protocol this session speaks, e.g. Noise_XX_P256_AESGCM_SHA256.</summary>
+    string ProtocolName { get; }
 
     /// <summary>True once every key of the session has been erased.</summary>
     bool KeysErased { get; }

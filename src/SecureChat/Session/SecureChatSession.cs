@@ -20,7 +20,7 @@ namespace SecureChat.Session;
 /// One reader loop decrypts incoming frames in order; writes are serialised. The first fault ends
 /// the session, erases its keys and is thrown again from every later call.
 /// </summary>
-public sealed partial class SecureChatSession : IChatSession
+public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTransfers
 {
     /// <summary>The most UTF-8 bytes one text message holds (65535 − 16-byte tag − 1 type byte).</summary>
     public const int MaxTextBytes = TransportLimits.MaxBodyLength;

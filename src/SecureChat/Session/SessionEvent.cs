@@ -4,11 +4,36 @@ namespace SecureChat.Session;
 public abstract record SessionEvent;
 
 /// <summary>
-/// A text message from the peer. <paramref name="Text"/> is the peer's raw text: hostile input,
-/// to be sanitised before it is printed. <paramref name="Ciphertext"/> is the encrypted frame
-/// (when <see cref="SessionOptions.CaptureCiphertext"/> is set).
+/// A text message from the peer, whatever protocol carried it. <paramref name="Text"/> is the peer's
+/// raw text: hostile input, to be sanitised before it is printed. <paramref name="Ciphertext"/> is
+/// the encrypted message (when <see cref="SessionOptions.CaptureCiphertext"/> is set, or when the
+/// protocol always shows it).
 /// </summary>
-public sealed record TextReceived(string Text, DateTimeOffset Time, byte[]? Ciphertext) : SessionEvent;
+public sealed record TextReceived(string Text, DateTimeOffset Time, byte[]? Ciphertext) : SessionEvent
+{
+    /// <summary>
+    /// What a protocol weaker than SecureChat's found when it checked this message; null when the
+    /// protocol authenticates every message (SecureChat's: a message that fails ends the session).
+    /// A message whose check failed is still delivered, so that it can be shown marked as such.
+    /// </summary>
+    public TextCheck? Check { get; init; }
+
+    /// <summary>The sender's own time stamp for the message, when the protocol carries one (hostile input, sanitise before printing).</summary>
+    public string? SenderTimestamp { get; init; }
+}
+
+/// <summary>How a protocol without authenticated messages checked one message.</summary>
+public enum TextCheckKind
+{
+    /// <summary>A signature under the peer's key (which itself may be unauthenticated).</summary>
+    Signature,
+
+    /// <summary>A checksum anyone can recompute: it detects garbling, not tampering.</summary>
+    Checksum,
+}
+
+/// <summary>The outcome of a <see cref="TextCheckKind"/> check on one received message.</summary>
+public sealed record TextCheck(TextCheckKind Kind, bool Passed);
 
 /// <summary>
 /// The session ended cleanly: <paramref name="ByPeer"/> tells who sent the authenticated CLOSE;
@@ -20,19 +45,5 @@ public sealed record SessionClosed(bool ByPeer, string? Reason) : SessionEvent;
 /// <summary>What <see cref="SecureChatSession.SendTextAsync"/> sent.</summary>
 public sealed record SentText(DateTimeOffset Time, byte[]? Ciphertext);
 
-/// <summary>
-/// A seed-rsa message (compatibility mode): the text, the 256-byte RSA-OAEP ciphertext, and
-/// whether the RSA-PSS signature over the text verified under the peer's key. A message whose
-/// signature fails is still shown, marked as such — never silently accepted.
-/// </summary>
-public sealed record SeedRsaTextReceived(string Text, DateTimeOffset Time, byte[] Ciphertext, bool SignatureValid) : SessionEvent;
-
-/// <summary>
-/// A seed-aes message (compatibility mode): the text, the sender's "HH:MM:SS" timestamp, and
-/// whether its SHA-256 "hash" matches the text (which anyone can recompute: it detects garbling,
-/// not tampering).
-/// </summary>
-public sealed record SeedAesTextReceived(string Text, DateTimeOffset Time, string Timestamp, bool Verified) : SessionEvent;
-
-/// <summary>Data from the peer that could not be read as a message (compatibility modes); the chat goes on.</summary>
+/// <summary>Data from the peer that could not be read as a message, in a protocol that cannot tell a fault from noise; the chat goes on.</summary>
 public sealed record UnreadableData(string Reason) : SessionEvent;

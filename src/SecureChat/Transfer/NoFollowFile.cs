@@ -17,7 +17,7 @@ namespace SecureChat.Transfer;
 /// </para>
 /// <para>
 /// DllImport, not LibraryImport: the generated stubs need unsafe code, which this library keeps off
-/// (see Compat/RsaPss.cs); every signature here is blittable, so no marshalling stub is generated.
+/// (as does the SecureChat.Compat assembly's RsaPss.cs); every signature here is blittable, so no marshalling stub is generated.
 /// open(2) is variadic in C; on Linux x86-64 and arm64 a variadic int goes in the same register as a
 /// fixed one, so declaring the mode as a fixed parameter is sound there.
 /// </para>

@@ -66,7 +66,7 @@ public sealed class KnownPeersPolicy
     /// </summary>
     /// <exception cref="InvalidOperationException">The session's peer is not the one this policy accepted.</exception>
     /// <exception cref="IOException">known_peers cannot be written.</exception>
-    public bool Commit(SecureChatSession session)
+    public bool Commit(IAuthenticatedSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         if (_accepted is null || Check is null || session.PeerFingerprint != _accepted.Fingerprint)

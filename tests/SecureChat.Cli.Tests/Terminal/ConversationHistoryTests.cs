@@ -30,6 +30,8 @@ public sealed class ConversationHistoryTests : IDisposable
 
         public bool IsInitiator => false;
 
+        public string ProtocolName => "recording";
+
         public bool KeysErased { get; private set; }
 
         public ValueTask<SentText> SendTextAsync(string text, CancellationToken cancellationToken = default)

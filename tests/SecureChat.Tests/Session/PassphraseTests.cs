@@ -146,4 +146,31 @@ public class PassphraseTests
         Assert.Throws<ArgumentException>(() => Passphrase.FromUtf8("\n"u8));
         Assert.Throws<ArgumentException>(() => Passphrase.FromUtf8([0xC3, 0x28]));
     }
+
+    [Fact]
+    public void Verbatim_passphrase_keeps_its_bytes_and_may_be_empty()
+    {
+        byte[] decomposed = System.Text.Encoding.UTF8.GetBytes("cafe\u0301");
+        using (var verbatim = Passphrase.FromUtf8Verbatim(decomposed))
+        {
+            Assert.Equal(decomposed, verbatim.Utf8.ToArray());
+        }
+
+        using (var normalised = Passphrase.FromUtf8(decomposed))
+        {
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes("caf\u00e9"), normalised.Utf8.ToArray());
+        }
+
+        using var empty = Passphrase.FromUtf8Verbatim([]);
+        Assert.Equal(0, empty.Utf8.Length);
+    }
+
+    [Fact]
+    public void UseUtf8_lends_the_normalised_bytes_for_the_call()
+    {
+        using var passphrase = Passphrase.FromUtf8(System.Text.Encoding.UTF8.GetBytes("cafe\u0301"));
+        byte[] seen = [];
+        passphrase.UseUtf8(0, (utf8, _) => seen = utf8.ToArray());
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes("caf\u00e9"), seen);
+    }
 }

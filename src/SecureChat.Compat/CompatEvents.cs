@@ -37,10 +37,21 @@ internal sealed class CompatEvents
         {
             if (Volatile.Read(ref _fault) is { } fault)
             {
-                throw fault.Copy();
+                throw Copy(fault);
             }
 
             return new SessionClosed(ByPeer: false, Reason: null);
         }
     }
+
+    /// <summary>
+    /// A fresh exception for each receive, so that one call's stack trace does not grow into the next's.
+    /// (The core's own copy is internal to it; these are the faults a compatibility session raises.)
+    /// </summary>
+    private static SecureChatException Copy(SecureChatException fault) => fault switch
+    {
+        ConnectionLostException lost => new ConnectionLostException(lost.Message, lost.InnerException),
+        ProtocolViolationException violation => new ProtocolViolationException(violation.Message, violation.InnerException),
+        _ => fault,
+    };
 }

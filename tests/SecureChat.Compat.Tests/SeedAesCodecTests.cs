@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureChat.Compat;
 
-namespace SecureChat.Tests.Compat;
+namespace SecureChat.Compat.Tests;
 
 public class SeedAesCodecTests
 {
@@ -139,23 +139,5 @@ public class SeedAesCodecTests
         var error = Assert.Throws<InvalidDataException>(() =>
             SeedAesMessage.Decode("{\"timestamp\": \"01:02:03\", \"message\": \"\\ud800\", \"hash\": \"00\"}"u8));
         Assert.Contains("Unicode", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Verbatim_passphrase_keeps_its_bytes_and_may_be_empty()
-    {
-        byte[] decomposed = Encoding.UTF8.GetBytes("cafe\u0301");
-        using (var verbatim = SecureChat.Identity.Passphrase.FromUtf8Verbatim(decomposed))
-        {
-            Assert.Equal(decomposed, verbatim.Utf8.ToArray());
-        }
-
-        using (var normalised = SecureChat.Identity.Passphrase.FromUtf8(decomposed))
-        {
-            Assert.Equal(Encoding.UTF8.GetBytes("caf\u00e9"), normalised.Utf8.ToArray());
-        }
-
-        using var empty = SecureChat.Identity.Passphrase.FromUtf8Verbatim([]);
-        Assert.Equal(0, empty.Utf8.Length);
     }
 }

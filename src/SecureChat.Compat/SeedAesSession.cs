@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using SecureChat.Crypto;
 using SecureChat.Identity;
 using SecureChat.Session;
 
@@ -21,7 +20,7 @@ public sealed class SeedAesSession : IChatSession
     public const int MaxCiphertextBytes = 1024;
 
     private readonly Stream _stream;
-    private readonly SecretBuffer _key = new(32);
+    private readonly PinnedSecret _key = new(32);
     private readonly SeedAesStreamDecoder _decoder;
     /// <summary>
     /// The original reads each message with one recv(1024) and fails on two that arrive together:
@@ -40,13 +39,16 @@ public sealed class SeedAesSession : IChatSession
     {
         _stream = stream;
         IsInitiator = isInitiator;
-        SHA256.HashData(passphrase.Utf8, _key.Span);
+        passphrase.UseUtf8(_key, static (utf8, key) => SHA256.HashData(utf8, key.Span));
         _decoder = new SeedAesStreamDecoder(Decrypt);
         _readLoop = Task.Run(ReadLoopAsync);
     }
 
     /// <inheritdoc/>
     public bool IsInitiator { get; }
+
+    /// <inheritdoc/>
+    public string ProtocolName => "seed-aes";
 
     /// <inheritdoc/>
     public bool KeysErased { get; private set; }
@@ -165,7 +167,11 @@ public sealed class SeedAesSession : IChatSession
                 try
                 {
                     SeedAesDecoded message = SeedAesMessage.Decode(json);
-                    events.Add(new SeedAesTextReceived(message.Text, DateTimeOffset.Now, message.Timestamp, message.Verified));
+                    events.Add(new TextReceived(message.Text, DateTimeOffset.Now, Ciphertext: null)
+                    {
+                        Check = new TextCheck(TextCheckKind.Checksum, message.Verified),
+                        SenderTimestamp = message.Timestamp,
+                    });
                 }
                 catch (InvalidDataException e)
                 {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using SecureChat.Compat;
 
-namespace SecureChat.Tests.Compat;
+namespace SecureChat.Compat.Tests;
 
 public class RsaPssTests
 {

@@ -51,6 +51,9 @@ public sealed class SeedRsaSession : IChatSession
     public bool IsInitiator { get; }
 
     /// <inheritdoc/>
+    public string ProtocolName => "seed-rsa";
+
+    /// <inheritdoc/>
     public bool KeysErased { get; private set; }
 
     /// <summary>SHA-256 of the peer's public key (DER SubjectPublicKeyInfo), in the fingerprint format. Unauthenticated.</summary>
@@ -267,7 +270,7 @@ public sealed class SeedRsaSession : IChatSession
                 length = 0;
                 SessionEvent evt = Open(message);
                 await _events.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
-                if (evt is SeedRsaTextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
+                if (evt is TextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
                 {
                     // Whoever receives "exit" ends the chat, as the original does.
                     await _events.WriteAsync(new SessionClosed(ByPeer: true, Reason: "exit"), _lifetime.Token).ConfigureAwait(false);
@@ -303,7 +306,7 @@ public sealed class SeedRsaSession : IChatSession
             plaintext = _key.Decrypt(ciphertext, RSAEncryptionPadding.OaepSHA256);
             bool valid = RsaPss.Verify(_peer, plaintext, message.AsSpan(BlockBytes));
             string text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(plaintext);
-            return new SeedRsaTextReceived(text, DateTimeOffset.Now, ciphertext, valid);
+            return new TextReceived(text, DateTimeOffset.Now, ciphertext) { Check = new TextCheck(TextCheckKind.Signature, valid) };
         }
         catch (CryptographicException)
         {
