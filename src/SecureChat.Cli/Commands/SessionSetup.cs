@@ -66,6 +66,11 @@ internal sealed class SessionSetup : IDisposable
             identity = LoadIdentity(store, output);
         }
 
+        if (settings.Compat is null)
+        {
+            WarnIfKeyLogOn();
+        }
+
         try
         {
             bool seedAes = settings.Compat == CompatModes.SeedAes;
@@ -104,6 +109,19 @@ internal sealed class SessionSetup : IDisposable
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             throw new SetupException($"Cannot use the identity in {store.Home}: {e.Message} Fix or move the file, or use --ephemeral for a one-time identity.");
+        }
+    }
+
+    /// <summary>
+    /// The library writes the keys where <see cref="Session.SessionOptions.KeyLogFile"/> says (by default the
+    /// environment variable) without a word: telling the user is the front end's job, once, on stderr.
+    /// </summary>
+    private static void WarnIfKeyLogOn()
+    {
+        string? path = Environment.GetEnvironmentVariable(Session.SessionOptions.KeyLogFileVariable);
+        if (!string.IsNullOrEmpty(path))
+        {
+            Console.Error.WriteLine($"securechat: WARNING: {Session.SessionOptions.KeyLogFileVariable} is set: session keys are being written to {path}. Use this only for debugging.");
         }
     }
 

@@ -210,7 +210,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
         KeyLog? keyLog;
         try
         {
-            keyLog = OpenKeyLog(options.KeyLogFile);
+            keyLog = KeyLog.Open(options.KeyLogFile);
         }
         catch (IOException)
         {
@@ -262,17 +262,6 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
         }
 
         return session;
-    }
-
-    private static KeyLog? OpenKeyLog(string? path)
-    {
-        KeyLog? keyLog = KeyLog.Open(path);
-        if (keyLog is not null)
-        {
-            Console.Error.WriteLine($"securechat: WARNING: {KeyLog.EnvironmentVariable} is set: session keys are being written to {path}. Use this only for debugging.");
-        }
-
-        return keyLog;
     }
 
     private void Start()

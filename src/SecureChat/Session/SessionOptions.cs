@@ -41,9 +41,13 @@ public sealed class SessionOptions
     /// </summary>
     public PeerVerificationCallback? VerifyPeer { get; init; }
 
+    /// <summary>The environment variable that <see cref="KeyLogFile"/> defaults to.</summary>
+    public const string KeyLogFileVariable = Crypto.KeyLog.EnvironmentVariable;
+
     /// <summary>
     /// The debugging key log file. Defaults to the environment variable SECURECHAT_KEYLOGFILE; null or
-    /// empty disables it.
+    /// empty disables it. The library never tells the user that keys are being written: a front end
+    /// that leaves this on should warn (the CLI does at startup).
     /// </summary>
     public string? KeyLogFile { get; init; } = Environment.GetEnvironmentVariable(Crypto.KeyLog.EnvironmentVariable);
 
