@@ -155,7 +155,9 @@ internal sealed partial class Conversation
         }
         catch (ArgumentException e)
         {
-            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+            // The library states the fact; what to do about it is said in the CLI's terms.
+            string advice = Directory.Exists(path) ? " /send sends one file: make an archive of the directory and send that." : "";
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e) + advice));
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException or IOException)
         {
@@ -201,7 +203,7 @@ internal sealed partial class Conversation
                 // One warning per run of refusals: a flood of offers is not a flood of lines.
                 if (_autoRefusalsInRow++ == 0)
                 {
-                    output.Warning($"refused file {id}: {LimitText(e, id, directory, automatic)} (Further refusals are not shown until a file is accepted again.)");
+                    output.Warning($"refused file {id}: {Faults.LimitText(e.Limit, e.Allowed, id, directory, automatic)} (Further refusals are not shown until a file is accepted again.)");
                 }
 
                 await RejectAsync(transfers, id, e.PeerReason, quiet: true).ConfigureAwait(false);
@@ -216,12 +218,13 @@ internal sealed partial class Conversation
                     }
                 }
 
-                output.Error(Fault.BadInput(LimitText(e, id, directory, automatic)));
+                output.Error(Fault.BadInput(Faults.LimitText(e.Limit, e.Allowed, id, directory, automatic)));
             }
         }
         catch (ArgumentException e)
         {
-            output.Error(Fault.BadInput(Fault.ArgumentMessage(e)));
+            string advice = Directory.Exists(directory) ? "" : " Create it, or choose another with --download-dir.";
+            output.Error(Fault.BadInput(Fault.ArgumentMessage(e) + advice));
         }
         catch (IOException e)
         {
@@ -232,20 +235,6 @@ internal sealed partial class Conversation
             // The session ended meanwhile.
         }
     }
-
-    /// <summary>What to tell the user when an accept meets a limit, and what they can do about it.</summary>
-    private static string LimitText(TransferLimitException e, uint id, string directory, bool automatic) => e.Limit switch
-    {
-        TransferLimit.TooManyTransfers => automatic
-            ? $"{e.Allowed} files are already being received (the most at once); the peer can offer it again later."
-            : $"{e.Allowed} files are already being received (the most at once): wait for one to finish or /cancel one, then /accept {id} again.",
-        TransferLimit.FileTooLarge => automatic
-            ? $"it is larger than --max-file-size ({TransferText.Size(e.Allowed)})."
-            : $"file {id} is larger than --max-file-size ({TransferText.Size(e.Allowed)}): /reject {id}, or start again with a larger --max-file-size to receive it.",
-        _ => automatic
-            ? $"it does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare); free some space, or set --max-file-size to receive large files anyway."
-            : $"file {id} does not fit in {TerminalText.Sanitize(directory)} ({TransferText.Size(e.Allowed)} free, keeping 64 MiB spare): free some space and /accept {id} again, /reject {id}, or start again with --max-file-size SIZE to receive it anyway.",
-    };
 
     private Task RejectAsync(IFileTransfers transfers, uint id) => RejectAsync(transfers, id, "the user rejected it", quiet: false);
 

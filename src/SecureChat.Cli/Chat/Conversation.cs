@@ -63,7 +63,7 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
             output.Error(end.Fault);
         }
 
-        if (end.Fault?.Code is "auth-failed" or "key-mismatch")
+        if (end.Fault is not null && Faults.NeverStarted(end.Fault))
         {
             output.NeverStarted(session.KeysErased);
         }
@@ -105,8 +105,7 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
                         break;
                     case UnreadableData unreadable:
                         // Not fatal (the seed protocols have no way to recover otherwise), but reported as an error event.
-                        output.Error(new Fault("integrity", ExitCodes.Integrity,
-                            $"Unreadable data from the peer: {unreadable.Reason}. A different passphrase or key on the other side, or tampering on the way; the chat goes on."));
+                        output.Error(Faults.Unreadable(unreadable.Reason));
                         break;
                     case SessionClosed closed:
                         _peerReason = closed.Reason;
@@ -117,7 +116,7 @@ internal sealed partial class Conversation(IChatSession session, IChatInput inpu
         catch (SecureChatException e)
         {
             Fault fault = Fault.From(e, peer, duringHandshake: false, session.IsInitiator, CompatModes.Of(session));
-            bool lost = e is ConnectionLostException or SessionTimeoutException;
+            bool lost = e.Fault is SessionFault.ConnectionLost or SessionFault.Timeout;
             return new ConversationEnd(lost ? "connection-lost" : "error", fault);
         }
     }

@@ -94,7 +94,7 @@ internal static class ConnectCommand
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket.Dispose();
-            output.Error(e is OperationCanceledException ? new Fault("io", ExitCodes.Connection, "Cancelled.") : Fault.From(e, address.Key, duringHandshake: true, initiator: true));
+            output.Error(e is OperationCanceledException ? Fault.Stopped("Cancelled.") : Fault.From(e, address.Key, duringHandshake: true, initiator: true));
             return ExitCodes.Connection;
         }
 

@@ -187,8 +187,10 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })
         {
             // The handshake refused it with the authenticated "not authorized" CLOSE (docs/PROTOCOL.md §8).
-            output.HandshakeFailed(peer, new Fault("auth-failed", ExitCodes.Authentication,
-                $"Refused {peer}: its fingerprint {rejected.Fingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner)."));
+            output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false) with
+            {
+                Message = $"Refused {peer}: its fingerprint {rejected.Fingerprint} is not in {authorizedPath}. To let it in, add that line to the file (after checking it with its owner).",
+            });
             return false;
         }
         catch (Exception e) when (e is SecureChatException or IOException or SocketException or OperationCanceledException)

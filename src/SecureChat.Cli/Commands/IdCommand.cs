@@ -27,7 +27,7 @@ internal static class IdCommand
             }
             catch (SetupException e)
             {
-                output.Error(new Fault("io", ExitCodes.Other, e.Message));
+                output.Error(Fault.Io(e.Message));
                 return ExitCodes.Other;
             }
 

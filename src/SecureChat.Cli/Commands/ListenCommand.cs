@@ -97,16 +97,17 @@ internal static class ListenCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw new UsageException($"Cannot use --authorized-peers: {e.Message}");
+            string advice = e is InvalidDataException ? " A fingerprint is what 'securechat id' prints on the peer's machine." : "";
+            throw new UsageException($"Cannot use --authorized-peers: {e.Message}{advice}");
         }
     }
 
     private static Fault BindFault(SocketException e, IPAddress bind, int port) => e.SocketErrorCode switch
     {
-        SocketError.AddressAlreadyInUse => new("io", ExitCodes.Other, $"Port {port} is already in use: another program (perhaps another securechat) is listening there. Stop it, or choose another port with --port N."),
-        SocketError.AccessDenied => new("io", ExitCodes.Other, $"Not allowed to listen on port {port}: ports below 1024 need privileges. Choose a port above 1024 with --port N."),
-        SocketError.AddressNotAvailable => new("io", ExitCodes.Other, $"{bind} is not an address of this machine: check --bind."),
-        _ => new("io", ExitCodes.Other, $"Cannot listen on {bind} port {port}: {e.Message}."),
+        SocketError.AddressAlreadyInUse => Fault.Io($"Port {port} is already in use: another program (perhaps another securechat) is listening there. Stop it, or choose another port with --port N."),
+        SocketError.AccessDenied => Fault.Io($"Not allowed to listen on port {port}: ports below 1024 need privileges. Choose a port above 1024 with --port N."),
+        SocketError.AddressNotAvailable => Fault.Io($"{bind} is not an address of this machine: check --bind."),
+        _ => Fault.Io($"Cannot listen on {bind} port {port}: {e.Message}."),
     };
 
     private static List<string> ReachableAddresses()

@@ -44,7 +44,7 @@ internal sealed class SessionSetup : IDisposable
         }
         catch (SetupException e)
         {
-            output.Error(new Fault("io", ExitCodes.Other, e.Message));
+            output.Error(Fault.Io(e.Message));
             exitCode = ExitCodes.Other;
         }
 
@@ -139,13 +139,13 @@ internal sealed class SessionSetup : IDisposable
         catch (Exception e) when (e is SecureChatException or IOException or OperationCanceledException)
         {
             fault = e is OperationCanceledException
-                ? new Fault("io", ExitCodes.Connection, "Stopped during the handshake.")
+                ? Fault.Stopped("Stopped during the handshake.")
                 : Fault.From(e, peer, duringHandshake: true, initiator, Settings.Compat);
         }
         catch (SetupException e)
         {
-            output.Error(new Fault("io", ExitCodes.Other, e.Message));
-            return (null, new Fault("io", ExitCodes.Other, e.Message));
+            output.Error(Fault.Io(e.Message));
+            return (null, Fault.Io(e.Message));
         }
 
         output.Error(fault);

@@ -300,7 +300,7 @@ internal sealed class HandshakeDriver
         (byte code, string reason) = ErrorFrame.Parse(frame);
         return (RefusalCode)code switch
         {
-            RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The server says it requires a passphrase (passphrase mode, --psk); this refusal is not authenticated."),
+            RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The server says it requires a passphrase; this refusal is not authenticated."),
             RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The server says it does not use a passphrase; this refusal is not authenticated, so it may come from someone on the path rather than the server."),
             RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "The server says the passphrases do not match; this refusal is not authenticated."),
             RefusalCode.Busy => new PeerRefusedException(RefusalCode.Busy, "The server says it is busy with another conversation (this refusal is not authenticated): try again later.", reason),

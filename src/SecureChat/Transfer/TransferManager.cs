@@ -61,7 +61,7 @@ internal sealed class TransferManager
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
         {
-            throw new ArgumentException($"{path} is a directory: /send sends one file (make an archive of the directory first).", nameof(path));
+            throw new ArgumentException($"{path} is a directory: only a single file can be sent.", nameof(path));
         }
 
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
@@ -150,7 +150,7 @@ internal sealed class TransferManager
     {
         if (!Directory.Exists(directory))
         {
-            throw new ArgumentException($"The download directory {directory} does not exist: create it, or choose another with --download-dir.", nameof(directory));
+            throw new ArgumentException($"The download directory {directory} does not exist.", nameof(directory));
         }
 
         IncomingTransfer transfer;

@@ -38,7 +38,7 @@ public sealed class AuthorizedPeers
             string fingerprint = space < 0 ? line : line[..space];
             if (!Fingerprint.IsWellFormed(fingerprint))
             {
-                throw new InvalidDataException($"{path}, line {number}: '{Truncate(fingerprint)}' is not a fingerprint (SHA256: and 43 base64 characters, as 'securechat id' prints).");
+                throw new InvalidDataException($"{path}, line {number}: '{Truncate(fingerprint)}' is not a fingerprint (SHA256: and 43 base64 characters).");
             }
 
             comments[fingerprint] = space < 0 ? "" : line[(space + 1)..].Trim();

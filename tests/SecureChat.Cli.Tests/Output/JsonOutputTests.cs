@@ -56,7 +56,7 @@ public class JsonOutputTests
         (JsonOutput output, StringWriter stdout) = Create();
         output.FileFailed(3, TransferDirection.Incoming, Hostile);
         output.Closed(Hostile, keysErased: true, peerReason: null);
-        output.Error(new Fault("io", 1, Hostile));
+        output.Error(new Fault(ErrorCode.Io, 1, Hostile));
         string[] lines = stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
         AssertEscaped(lines[0], "reason", Hostile);
