@@ -20,7 +20,7 @@ internal sealed class IncomingTransfer
     /// <summary>Chunks in flight between the read loop and the writer: 32 × 64 KiB = 2 MiB at most.</summary>
     private const int QueueLength = 32;
 
-    private readonly ITransferLink _link;
+    private readonly ISessionLink _link;
     private readonly TransferManager _owner;
     private readonly Lock _closeLock = new();
     private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueueLength) { SingleReader = true, SingleWriter = true });
@@ -40,7 +40,7 @@ internal sealed class IncomingTransfer
     private bool _endSeen;
     private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
 
-    public IncomingTransfer(ITransferLink link, TransferManager owner, FileOffer offer)
+    public IncomingTransfer(ISessionLink link, TransferManager owner, FileOffer offer)
     {
         _link = link;
         _owner = owner;

@@ -1,15 +1,15 @@
-using Microsoft.Win32.SafeHandles;
-using SecureChat.Framing;
 using SecureChat.Transfer;
 
 namespace SecureChat.Session;
 
 /// <summary>
-/// File transfer (docs/PROTOCOL.md §4.1): offers, answers and data travel as ordinary transport
-/// messages, so every FILE_DATA frame has a key of its own like any text, and a text sent during a
-/// transfer waits for one frame at most.
+/// The public face of file transfer (docs/PROTOCOL.md §4.1) on the session: offers, answers and data
+/// travel as ordinary transport messages, so every FILE_DATA frame has a key of its own like any
+/// text, and a text sent during a transfer waits for one frame at most. The work is done by the
+/// session's <see cref="TransferManager"/>, registered in <see cref="SessionFeatures"/>; this file
+/// lives with the feature, not in Session/.
 /// </summary>
-public sealed partial class SecureChatSession : ITransferLink
+public sealed partial class SecureChatSession : IFileTransfers
 {
     /// <summary>
     /// Offers a file to the peer: hashes it (SHA-256, off the caller's thread), then sends the offer.
@@ -23,7 +23,7 @@ public sealed partial class SecureChatSession : ITransferLink
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ThrowIfFaulted();
-        return await _transfers.OfferAsync(path, cancellationToken).ConfigureAwait(false);
+        return await Transfers.OfferAsync(path, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ public sealed partial class SecureChatSession : ITransferLink
         ThrowIfFaulted();
         try
         {
-            await _transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
+            await Transfers.AcceptAsync(id, directory, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
         {
@@ -59,7 +59,7 @@ public sealed partial class SecureChatSession : ITransferLink
     public async ValueTask RejectFileAsync(uint id, string reason = "rejected", CancellationToken cancellationToken = default)
     {
         ThrowIfFaulted();
-        await _transfers.RejectAsync(id, reason, cancellationToken).ConfigureAwait(false);
+        await Transfers.RejectAsync(id, reason, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -70,99 +70,8 @@ public sealed partial class SecureChatSession : ITransferLink
     public async ValueTask CancelFileAsync(uint id, string reason = "cancelled", CancellationToken cancellationToken = default)
     {
         ThrowIfFaulted();
-        await _transfers.CancelAsync(id, reason, cancellationToken).ConfigureAwait(false);
+        await Transfers.CancelAsync(id, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Tests and fuzzing only: one transport message of any type and body, as a hostile but authenticated peer could send.</summary>
-    internal async ValueTask SendRawForTestsAsync(byte type, ReadOnlyMemory<byte> body) =>
-        await SendMessageAsync((MessageType)type, body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
-
-    SessionOptions ITransferLink.Options => _options;
-
-    async ValueTask ITransferLink.SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken) =>
-        await SendMessageAsync(type, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
-
-    async ValueTask<int> ITransferLink.SendDataAsync(uint id, SafeFileHandle file, long offset, int count, CancellationToken cancellationToken)
-    {
-        var source = new FileDataSource(id, file, offset, count);
-        int frames = (count + OutgoingTransfer.ChunkSize - 1) / OutgoingTransfer.ChunkSize;
-        await SendFramesAsync(frames * Frame.MaxFrameSize, BuildFileFrames, source, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
-        if (source.Error is not null)
-        {
-            throw new IOException(source.Error.Message, source.Error);
-        }
-
-        return source.Read;
-    }
-
-    /// <summary>
-    /// FILE_DATA frames (type ‖ id ‖ up to 65,514 file bytes each), the file read straight into the
-    /// frame buffer and sealed in place, one message (and one rekey) per frame. Returns their total
-    /// length; -1 (send nothing) when the file has nothing more or cannot be read.
-    /// </summary>
-    private static int BuildFileFrames(SecureChatSession session, Span<byte> buffer, FileDataSource source)
-    {
-        const int header = 1 + FileMessages.DataHeaderSize;
-        int length = 0;
-        while (source.Read < source.Count)
-        {
-            Span<byte> plaintext = buffer[(length + Frame.HeaderSize)..];
-            plaintext[0] = (byte)MessageType.FileData;
-            FileMessages.WriteDataHeader(plaintext.Slice(1, FileMessages.DataHeaderSize), source.Id);
-            int want = Math.Min(OutgoingTransfer.ChunkSize, source.Count - source.Read);
-            int read;
-            try
-            {
-                read = RandomAccess.Read(source.File, plaintext.Slice(header, want), source.Offset + source.Read);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                // Frames already sealed must still go out: the send key has moved past them.
-                source.Error = e;
-                return length > 0 ? length : -1;
-            }
-
-            if (read <= 0)
-            {
-                break;
-            }
-
-            source.Read += read;
-            length += session.SealInPlace(buffer[length..], header + read);
-        }
-
-        return length > 0 ? length : -1;
-    }
-
-    async ValueTask ITransferLink.PublishAsync(SessionEvent evt)
-    {
-        try
-        {
-            await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
-        {
-            // The session ended: the application learns that from the session itself.
-        }
-    }
-
-    void ITransferLink.TryPublish(SessionEvent evt) => _events.Writer.TryWrite(evt);
-
-    /// <summary>A FILE_DATA chunk the read loop hands to its transfer's writer (never delivered to the application).</summary>
-    private sealed record FileChunk(IncomingTransfer Transfer, byte[] Chunk, int Length) : SessionEvent;
-
-    private sealed class FileDataSource(uint id, SafeFileHandle file, long offset, int count)
-    {
-        public uint Id { get; } = id;
-
-        public SafeFileHandle File { get; } = file;
-
-        public long Offset { get; } = offset;
-
-        public int Count { get; } = count;
-
-        public int Read { get; set; }
-
-        public Exception? Error { get; set; }
-    }
+    private TransferManager Transfers => Handler<TransferManager>();
 }

@@ -18,7 +18,7 @@ namespace SecureChat.Transfer;
 /// <see cref="MaxKeptPartFiles"/> .part files left behind. Counts are kept as transfers come and
 /// go, and a transfer leaves the list when it finishes, so no message scans the list.
 /// </remarks>
-internal sealed class TransferManager
+internal sealed class TransferManager : IMessageHandler
 {
     /// <summary>Offers from the peer waiting for an answer at once; more are refused.</summary>
     public const int MaxPendingOffers = 64;
@@ -34,7 +34,7 @@ internal sealed class TransferManager
     /// <summary>With no MaxIncomingFileSize, a file must leave this much free space in the download directory: 64 MiB.</summary>
     public const long FreeSpaceMargin = 64L << 20;
 
-    private readonly ITransferLink _link;
+    private readonly ISessionLink _link;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, OutgoingTransfer> _outgoing = [];
     private readonly Dictionary<uint, IncomingTransfer> _incoming = [];
@@ -46,7 +46,7 @@ internal sealed class TransferManager
     private int _activeIncoming; // incoming transfers accepted and not finished (in _incoming, HoldsSlot true)
     private int _keptParts;
 
-    public TransferManager(ITransferLink link)
+    public TransferManager(ISessionLink link)
     {
         _link = link;
         _nextId = link.IsInitiator ? 1u : 2u;
@@ -314,6 +314,22 @@ internal sealed class TransferManager
             }
         }
     }
+
+    /// <summary>File transfer owns 0x10–0x1F (docs/PROTOCOL.md §4).</summary>
+    public MessageType FirstType => (MessageType)0x10;
+
+    /// <inheritdoc/>
+    public MessageType LastType => (MessageType)0x1F;
+
+    /// <inheritdoc/>
+    public SessionEvent? OnMessage(MessageType type, ReadOnlySpan<byte> body) =>
+        type == MessageType.FileData
+            ? OnData(body, out PeerWarning? warning) is { } data ? new FileChunk(data.Transfer, data.Chunk, data.Length) : warning
+            : OnControl(type, body);
+
+    /// <inheritdoc/>
+    public void OnSessionEnded(bool faulted) =>
+        End(faulted ? "the connection was lost before the transfer finished" : "the chat ended before the transfer finished");
 
     /// <summary>True when <paramref name="id"/> is one the peer may choose (odd from the connecting side, even from the listener).</summary>
     private bool IsPeerId(uint id) => (id % 2 == 1) != _link.IsInitiator;
