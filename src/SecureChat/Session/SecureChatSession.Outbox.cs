@@ -32,12 +32,12 @@ public sealed partial class SecureChatSession
     /// <exception cref="ProtocolViolationException">The outbox is full: the read loop ends the session with it.</exception>
     void ISessionLink.EnqueueControl(MessageType type, byte[] body)
     {
-        if (Volatile.Read(ref _shutdownStarted) != 0 || _outbox.Writer.TryWrite(new QueuedAnswer(type, body)))
+        if (_lifecycle.IsShuttingDown || _outbox.Writer.TryWrite(new QueuedAnswer(type, body)))
         {
             return;
         }
 
-        if (Volatile.Read(ref _shutdownStarted) != 0)
+        if (_lifecycle.IsShuttingDown)
         {
             return; // the outbox was closed meanwhile: nothing more is sent
         }

@@ -31,7 +31,7 @@ public sealed partial class SecureChatSession
     private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
     {
         ThrowIfFaulted();
-        if (Volatile.Read(ref _shutdownStarted) != 0)
+        if (_lifecycle.IsShuttingDown)
         {
             throw new InvalidOperationException("The session is closed.");
         }
@@ -49,7 +49,7 @@ public sealed partial class SecureChatSession
         try
         {
             ThrowIfFaulted();
-            if (Volatile.Read(ref _shutdownStarted) != 0)
+            if (_lifecycle.IsShuttingDown)
             {
                 throw new InvalidOperationException("The session is closed.");
             }
@@ -70,7 +70,7 @@ public sealed partial class SecureChatSession
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            if (Volatile.Read(ref _shutdownStarted) != 0)
+            if (_lifecycle.IsShuttingDown)
             {
                 // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
                 ThrowIfFaulted();
@@ -102,7 +102,7 @@ public sealed partial class SecureChatSession
                 Memory<byte>? frame = await _reader.ReadFrameAsync(_lifetime.Token).ConfigureAwait(false);
                 if (frame is null)
                 {
-                    if (_localClosing)
+                    if (_lifecycle.State >= SessionState.Closing)
                     {
                         return;
                     }
@@ -139,7 +139,7 @@ public sealed partial class SecureChatSession
                 }
             }
         }
-        catch (Exception e) when (Volatile.Read(ref _shutdownStarted) != 0 || (_localClosing && e is not SecureChatException))
+        catch (Exception e) when (_lifecycle.IsShuttingDown || (_lifecycle.State == SessionState.Closing && e is not SecureChatException))
         {
             // The session is being shut down (our own close cancels the read); nothing to report.
         }
@@ -234,19 +234,9 @@ public sealed partial class SecureChatSession
     /// <summary>Records the first fault, tells the peer when its frames failed authentication, and erases the keys.</summary>
     private async Task FailAsync(SecureChatException fault, bool fromReadLoop)
     {
-        bool first;
-        lock (_stateLock)
-        {
-            // A fault that happens once shutdown has begun (a send cut off by our own close, or by
-            // the peer's CLOSE) is a consequence of the end, not its cause.
-            first = _fault is null && _shutdownStarted == 0;
-            if (first)
-            {
-                _fault = fault;
-            }
-        }
-
-        if (!first)
+        // A fault that happens once shutdown has begun (a send cut off by our own close, or by
+        // the peer's CLOSE) is a consequence of the end, not its cause.
+        if (!_lifecycle.TryRecordFault(fault))
         {
             if (!fromReadLoop)
             {
@@ -296,14 +286,7 @@ public sealed partial class SecureChatSession
     /// </summary>
     private async Task ShutdownAsync(bool fromReadLoop)
     {
-        bool already;
-        lock (_stateLock)
-        {
-            already = _shutdownStarted != 0;
-            _shutdownStarted = 1;
-        }
-
-        if (already)
+        if (!_lifecycle.TryBeginShutdown())
         {
             if (!fromReadLoop)
             {
@@ -345,11 +328,12 @@ public sealed partial class SecureChatSession
         {
             foreach (IMessageHandler handler in _handlers)
             {
-                handler.OnSessionEnded(faulted: _fault is not null);
+                handler.OnSessionEnded(faulted: _lifecycle.Fault is not null);
             }
             _outbox.Writer.TryComplete();
             _keyConfirmed.TrySetCanceled();
             _events.Writer.TryComplete();
+            _lifecycle.End();
             _shutdownDone.TrySetResult();
         }
     }

@@ -44,13 +44,10 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private Task _keepAliveLoop = Task.CompletedTask;
-    private SecureChatException? _fault;
     private SessionClosed? _closed;
-    private int _shutdownStarted;
-    private volatile bool _localClosing;
+    private readonly SessionLifecycle _lifecycle = new();
     private bool _anyFrameDecrypted;
     private bool _anyTextReceived;
-    private readonly Lock _stateLock = new();
     private readonly bool _isPsk;
 
     private SecureChatSession(
@@ -330,9 +327,8 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     /// </summary>
     public async ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _shutdownStarted) == 0 && !_localClosing)
+        if (_lifecycle.TryBeginClose())
         {
-            _localClosing = true;
             try
             {
                 byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
@@ -363,7 +359,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     private void ThrowIfFaulted()
     {
-        if (Volatile.Read(ref _fault) is { } fault)
+        if (_lifecycle.Fault is { } fault)
         {
             throw fault.Copy();
         }
