@@ -37,7 +37,7 @@ internal static class FileDataFrames
         while (source.Read < source.Count)
         {
             Span<byte> plaintext = buffer[(length + Frame.HeaderSize)..];
-            plaintext[0] = (byte)MessageType.FileData;
+            plaintext[0] = (byte)FileMessageType.Data;
             FileMessages.WriteDataHeader(plaintext.Slice(1, FileMessages.DataHeaderSize), source.Id);
             int want = Math.Min(OutgoingTransfer.ChunkSize, source.Count - source.Read);
             int read;

@@ -135,7 +135,7 @@ internal sealed partial class IncomingTransfer
 
         try
         {
-            await _link.SendControlAsync(MessageType.FileEnd, FileMessages.Encode(new FileEnd(Id)), CancellationToken.None).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id)), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
         {

@@ -115,7 +115,7 @@ internal sealed partial class IncomingTransfer
         }
 
         _ = Task.Run(() => WriteLoopAsync(part, offset), CancellationToken.None);
-        await _link.SendControlAsync(MessageType.FileAccept, FileMessages.Encode(new FileAccept(Id, offset)), cancellationToken).ConfigureAwait(false);
+        await _link.SendControlAsync(FileMessageType.Accept, FileMessages.Encode(new FileAccept(Id, offset)), cancellationToken).ConfigureAwait(false);
     }
 
     private void Prepare(string directory, bool checkFreeSpace)

@@ -98,7 +98,7 @@ internal sealed class OutgoingTransfer : IDisposable
                 }
             }
 
-            await _link.SendControlAsync(MessageType.FileEnd, FileMessages.Encode(new FileEnd(Id)), _cancel.Token).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id)), _cancel.Token).ConfigureAwait(false);
             _link.TryPublish(new FileProgress(Id, TransferDirection.Outgoing, position, Size, clock.Rate(position - Offset)));
             if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
             {

@@ -21,5 +21,5 @@ internal static class SessionLinkExtensions
 
     /// <summary>Sends FILE_CANCEL for <paramref name="id"/>, best effort.</summary>
     public static Task TryCancelAsync(this ISessionLink link, uint id, string reason) =>
-        link.TrySendAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(id, reason)));
+        link.TrySendAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)));
 }

@@ -81,7 +81,7 @@ internal sealed partial class TransferManager
         }
 
         Retire(transfer);
-        await _link.SendControlAsync(MessageType.FileReject, FileMessages.Encode(new FileReject(id, reason)), cancellationToken).ConfigureAwait(false);
+        await _link.SendControlAsync(FileMessageType.Reject, FileMessages.Encode(new FileReject(id, reason)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The offer <paramref name="id"/>, waiting for an answer and not being accepted (called under the lock).</summary>
@@ -171,7 +171,7 @@ internal sealed partial class TransferManager
 
             if (_pendingOffers >= MaxPendingOffers)
             {
-                _link.EnqueueControl(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
+                _link.EnqueueControl(FileMessageType.Reject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
 
                 // One warning per burst: a flood of offers must not become a flood of lines.
                 return _refusedInBurst++ == 0

@@ -45,7 +45,7 @@ internal sealed partial class TransferManager
                 _outgoing.Add(id, transfer);
             }
 
-            await _link.SendControlAsync(MessageType.FileOffer, FileMessages.Encode(new FileOffer(transfer.Id, name, size, sha256)), cancellationToken).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.Offer, FileMessages.Encode(new FileOffer(transfer.Id, name, size, sha256)), cancellationToken).ConfigureAwait(false);
             return new FileOfferSent(transfer.Id, name, size, sha256, full);
         }
         catch
@@ -107,7 +107,7 @@ internal sealed partial class TransferManager
         if (accept.Offset > transfer.Size)
         {
             Remove(transfer);
-            _link.EnqueueControl(MessageType.FileCancel, FileMessages.Encode(new FileCancel(accept.Id, "the offset is beyond the end of the file")));
+            _link.EnqueueControl(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(accept.Id, "the offset is beyond the end of the file")));
             return new FileFailed(accept.Id, TransferDirection.Outgoing, $"the peer asked to resume at byte {accept.Offset:N0}, beyond the file's {transfer.Size:N0} bytes");
         }
 

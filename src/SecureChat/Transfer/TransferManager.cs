@@ -83,20 +83,20 @@ internal sealed partial class TransferManager : IMessageHandler
 
         if (stopped)
         {
-            await _link.SendControlAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(id, direction, "cancelled here: " + reason)).ConfigureAwait(false);
         }
     }
 
     /// <summary>File transfer owns 0x10–0x1F (docs/PROTOCOL.md §4).</summary>
-    public MessageType FirstType => (MessageType)0x10;
+    public MessageType FirstType => FileMessageType.First;
 
     /// <inheritdoc/>
-    public MessageType LastType => (MessageType)0x1F;
+    public MessageType LastType => FileMessageType.Last;
 
     /// <inheritdoc/>
     public SessionEvent? OnMessage(MessageType type, ReadOnlySpan<byte> body) =>
-        type == MessageType.FileData
+        type == FileMessageType.Data
             ? OnData(body, out PeerWarning? warning) is { } data ? new FileChunk(data.Transfer, data.Chunk, data.Length) : warning
             : OnControl(type, body);
 
@@ -117,11 +117,11 @@ internal sealed partial class TransferManager : IMessageHandler
         {
             return type switch
             {
-                MessageType.FileOffer => OnOffer(FileMessages.ParseOffer(body)),
-                MessageType.FileAccept => OnAccept(FileMessages.ParseAccept(body)),
-                MessageType.FileReject => OnReject(FileMessages.ParseReject(body)),
-                MessageType.FileEnd => OnEnd(FileMessages.ParseEnd(body)),
-                MessageType.FileCancel => OnCancel(FileMessages.ParseCancel(body)),
+                FileMessageType.Offer => OnOffer(FileMessages.ParseOffer(body)),
+                FileMessageType.Accept => OnAccept(FileMessages.ParseAccept(body)),
+                FileMessageType.Reject => OnReject(FileMessages.ParseReject(body)),
+                FileMessageType.End => OnEnd(FileMessages.ParseEnd(body)),
+                FileMessageType.Cancel => OnCancel(FileMessages.ParseCancel(body)),
                 _ => null,
             };
         }

@@ -1,4 +1,5 @@
 using SecureChat.Framing;
+using SecureChat.Transfer;
 
 namespace SecureChat.Tests.Framing;
 
@@ -24,7 +25,7 @@ public class TransportMessageTests
     public void Every_prefix_fed_byte_by_byte_parses_to_the_same_type_and_a_prefix_of_the_body()
     {
         byte[] plaintext = new byte[1 + 300];
-        plaintext[0] = (byte)MessageType.FileData;
+        plaintext[0] = (byte)FileMessageType.Data;
         for (int i = 1; i < plaintext.Length; i++)
         {
             plaintext[i] = (byte)i;
@@ -35,7 +36,7 @@ public class TransportMessageTests
         {
             var (status, type, body) = Parse(plaintext.AsSpan(0, length));
             Assert.Equal(TransportMessageStatus.Complete, status);
-            Assert.Equal(MessageType.FileData, type);
+            Assert.Equal(FileMessageType.Data, type);
             Assert.Equal(plaintext.AsSpan(1, length - 1).ToArray(), body);
         }
     }
