@@ -1,6 +1,7 @@
 using SecureChat.Cli.Commands;
 using SecureChat.Cli.Output;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Chat;
 

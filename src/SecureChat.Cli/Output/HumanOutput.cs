@@ -1,6 +1,7 @@
 using System.Globalization;
 using SecureChat.Cli.Terminal;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Output;
 

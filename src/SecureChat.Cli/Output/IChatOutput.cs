@@ -1,4 +1,5 @@
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Output;
 

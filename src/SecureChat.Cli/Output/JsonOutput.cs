@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Output;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Output;
 

@@ -4,7 +4,7 @@ namespace SecureChat.Session;
 /// What a front end needs from a conversation, whatever protocol carries it: the default
 /// <see cref="SecureChatSession"/>, or another protocol (the seed programs' weak ones live in the
 /// separate SecureChat.Compat assembly). What else a session can do, it says through capability
-/// interfaces: <see cref="IAuthenticatedSession"/>, <see cref="IFileTransfers"/>.
+/// interfaces: <see cref="IAuthenticatedSession"/>, <see cref="Transfer.IFileTransfers"/>.
 /// </summary>
 public interface IChatSession : IAsyncDisposable
 {

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using SecureChat.Framing;
-using SecureChat.Transfer;
 
 namespace SecureChat.Session;
 
@@ -31,14 +30,14 @@ public sealed partial class SecureChatSession
 
     /// <summary>Queues a control message for the outbox task (from the read loop).</summary>
     /// <exception cref="ProtocolViolationException">The outbox is full: the read loop ends the session with it.</exception>
-    void ITransferLink.EnqueueControl(MessageType type, byte[] body)
+    void ISessionLink.EnqueueControl(MessageType type, byte[] body)
     {
-        if (Volatile.Read(ref _shutdownStarted) != 0 || _outbox.Writer.TryWrite(new QueuedAnswer(type, body)))
+        if (_lifecycle.IsShuttingDown || _outbox.Writer.TryWrite(new QueuedAnswer(type, body)))
         {
             return;
         }
 
-        if (Volatile.Read(ref _shutdownStarted) != 0)
+        if (_lifecycle.IsShuttingDown)
         {
             return; // the outbox was closed meanwhile: nothing more is sent
         }

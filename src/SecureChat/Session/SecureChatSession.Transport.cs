@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -23,19 +22,16 @@ public sealed partial class SecureChatSession
     /// stalled peer can never hold the session, its keys or its lock forever.
     /// </summary>
     private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null) =>
-        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (session, buffer, message) => session.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout);
-
-    /// <summary>Builds one or more sealed frames in <paramref name="buffer"/>; returns their total length, or -1 to send nothing.</summary>
-    private delegate int FramesBuilder<TState>(SecureChatSession session, Span<byte> buffer, TState state);
+        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout);
 
     /// <summary>
     /// Under the send lock, lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>
     /// bytes in all) straight into one buffer, and writes them with one call.
     /// </summary>
-    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, FramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
+    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
     {
         ThrowIfFaulted();
-        if (Volatile.Read(ref _shutdownStarted) != 0)
+        if (_lifecycle.IsShuttingDown)
         {
             throw new InvalidOperationException("The session is closed.");
         }
@@ -53,12 +49,12 @@ public sealed partial class SecureChatSession
         try
         {
             ThrowIfFaulted();
-            if (Volatile.Read(ref _shutdownStarted) != 0)
+            if (_lifecycle.IsShuttingDown)
             {
                 throw new InvalidOperationException("The session is closed.");
             }
 
-            length = build(this, buffer.AsSpan(0, maxBytes), state);
+            length = build(_transport, buffer.AsSpan(0, maxBytes), state);
             if (length < 0)
             {
                 length = 0;
@@ -74,7 +70,7 @@ public sealed partial class SecureChatSession
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            if (Volatile.Read(ref _shutdownStarted) != 0)
+            if (_lifecycle.IsShuttingDown)
             {
                 // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
                 ThrowIfFaulted();
@@ -96,30 +92,6 @@ public sealed partial class SecureChatSession
         }
     }
 
-    /// <summary>Builds one frame in <paramref name="buffer"/>: header, then ENCRYPT(type ‖ body) in place; then Rekey().</summary>
-    private int Seal(MessageType type, ReadOnlySpan<byte> body, Span<byte> buffer)
-    {
-        buffer[Frame.HeaderSize] = (byte)type;
-        body.CopyTo(buffer[(Frame.HeaderSize + 1)..]);
-        return SealInPlace(buffer, 1 + body.Length);
-    }
-
-    /// <summary>The plaintext is in place after the header: write the header, ENCRYPT in place (§5.1), then Rekey() (§11.3).</summary>
-    private int SealInPlace(Span<byte> buffer, int plaintextLength)
-    {
-        if (plaintextLength is < 1 or > Frame.MaxPayloadLength - TransportLimits.TagSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(plaintextLength));
-        }
-
-        int frameLength = plaintextLength + TransportLimits.TagSize;
-        Frame.WriteHeader(buffer, frameLength);
-        Span<byte> message = buffer.Slice(Frame.HeaderSize, frameLength);
-        _send.EncryptWithAd([], message[..plaintextLength], message);
-        _send.Rekey();
-        return Frame.HeaderSize + frameLength;
-    }
-
     private async Task ReadLoopAsync()
     {
         try
@@ -130,7 +102,7 @@ public sealed partial class SecureChatSession
                 Memory<byte>? frame = await _reader.ReadFrameAsync(_lifetime.Token).ConfigureAwait(false);
                 if (frame is null)
                 {
-                    if (_localClosing)
+                    if (_lifecycle.State >= SessionState.Closing)
                     {
                         return;
                     }
@@ -138,15 +110,15 @@ public sealed partial class SecureChatSession
                     throw new ConnectionLostException("The peer's connection ended without an authenticated goodbye (CLOSE): the network failed or someone cut the conversation.");
                 }
 
-                Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
+                _keepAlive.Touch();
                 SessionEvent? evt = Open(frame.Value);
-                if (evt is FileChunk chunk)
+                if (evt is ReaderWork work)
                 {
-                    // The writer is behind: wait (backpressure on the socket), not counted as silence.
-                    Volatile.Write(ref _deliveryBlocked, true);
-                    await chunk.Transfer.OnDataAsync(chunk.Chunk, chunk.Length, _lifetime.Token).ConfigureAwait(false);
-                    Volatile.Write(ref _deliveryBlocked, false);
-                    Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
+                    // A feature's work (say, a file writer that is behind): wait for it
+                    // (backpressure on the socket), not counted as silence.
+                    _keepAlive.BeginWait();
+                    await work.RunAsync(_lifetime.Token).ConfigureAwait(false);
+                    _keepAlive.EndWait();
                     continue;
                 }
 
@@ -161,14 +133,13 @@ public sealed partial class SecureChatSession
                 {
                     // The application is behind: wait for it (backpressure on the socket), and do
                     // not count the wait as silence from the peer.
-                    Volatile.Write(ref _deliveryBlocked, true);
+                    _keepAlive.BeginWait();
                     await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
-                    Volatile.Write(ref _deliveryBlocked, false);
-                    Interlocked.Exchange(ref _lastReceiveTicks, Environment.TickCount64);
+                    _keepAlive.EndWait();
                 }
             }
         }
-        catch (Exception e) when (Volatile.Read(ref _shutdownStarted) != 0 || (_localClosing && e is not SecureChatException))
+        catch (Exception e) when (_lifecycle.IsShuttingDown || (_lifecycle.State == SessionState.Closing && e is not SecureChatException))
         {
             // The session is being shut down (our own close cancels the read); nothing to report.
         }
@@ -192,7 +163,7 @@ public sealed partial class SecureChatSession
         // finished; such a frame is plaintext. Keep a copy, as decryption wipes the buffer.
         byte[]? refusal = !_anyFrameDecrypted && IsInitiator && _isPsk && ErrorFrame.IsErrorFrame(span)
             && ErrorFrame.Parse(span).Code == (byte)RefusalCode.AuthenticationFailed ? span.ToArray() : null;
-        int length = _receive.DecryptWithAd([], span, span[..Math.Max(0, span.Length - TransportLimits.TagSize)]);
+        int length = _transport.Open(span);
         if (length < 0)
         {
             if (refusal is not null)
@@ -209,16 +180,15 @@ public sealed partial class SecureChatSession
             _keyConfirmed.TrySetResult();
         }
 
-        _receive.Rekey();
         try
         {
-            if (length == 0)
+            TransportMessageStatus status = TransportMessage.TryParse(span[..length], out MessageType type, out ReadOnlySpan<byte> body);
+            if (status != TransportMessageStatus.Complete)
             {
                 throw new ProtocolViolationException("The peer sent a transport message without a type byte.");
             }
 
-            ReadOnlySpan<byte> body = span[1..length];
-            switch ((MessageType)span[0])
+            switch (type)
             {
                 case MessageType.Text:
                     _anyTextReceived = true;
@@ -233,29 +203,14 @@ public sealed partial class SecureChatSession
 
                     return new SessionClosed(ByPeer: true, Reason: reason);
                 case MessageType.Ping:
-                    if (body.Length != TransportLimits.PingLength)
-                    {
-                        throw new ProtocolViolationException("The peer sent a PING that is not 8 bytes.");
-                    }
-
-                    // At most one PONG waits to be sent, answering the latest PING: a flood of PINGs
-                    // cannot queue unbounded work.
-                    Volatile.Write(ref _pendingPong, body.ToArray());
-                    if (Interlocked.Exchange(ref _pongScheduled, 1) == 0)
-                    {
-                        _ = ReplyPongAsync();
-                    }
-
+                    _keepAlive.OnPing(body);
                     return null;
-                case MessageType.FileData:
-                    return _transfers.OnData(body, out PeerWarning? warning) is { } data
-                        ? new FileChunk(data.Transfer, data.Chunk, data.Length)
-                        : warning;
-                case MessageType.FileOffer or MessageType.FileAccept or MessageType.FileReject or MessageType.FileEnd or MessageType.FileCancel:
-                    return _transfers.OnControl((MessageType)span[0], body);
+                case MessageType.Pong:
+                    // Refreshes the idle clock (already done).
+                    return null;
                 default:
-                    // PONG refreshes the idle clock (already done); unknown types are ignored (room to grow).
-                    return null;
+                    // A feature's type (IMessageHandler); unknown types are ignored (room to grow).
+                    return Dispatch(type, body);
             }
         }
         finally
@@ -276,104 +231,12 @@ public sealed partial class SecureChatSession
         }
     }
 
-    private async Task ReplyPongAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                byte[]? echo = Interlocked.Exchange(ref _pendingPong, null);
-                if (echo is null)
-                {
-                    Volatile.Write(ref _pongScheduled, 0);
-                    if (Volatile.Read(ref _pendingPong) is null || Interlocked.Exchange(ref _pongScheduled, 1) != 0)
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
-
-                await SendMessageAsync(MessageType.Pong, echo, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
-        {
-            // The session has ended; the fault is already recorded.
-        }
-    }
-
-    private async Task KeepAliveLoopAsync()
-    {
-        TimeSpan shortest = _options.PingInterval < _options.IdleTimeout ? _options.PingInterval : _options.IdleTimeout;
-        var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 10, 1000));
-        using var timer = new PeriodicTimer(tick);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_lifetime.Token).ConfigureAwait(false))
-            {
-                long now = Environment.TickCount64;
-                long silent = now - Interlocked.Read(ref _lastReceiveTicks);
-                if (silent >= (long)_options.IdleTimeout.TotalMilliseconds && !Volatile.Read(ref _deliveryBlocked))
-                {
-                    await FailAsync(new SessionTimeoutException($"Nothing arrived from the peer for {_options.IdleTimeout.TotalSeconds:0.#} s: the connection is lost."), fromReadLoop: false).ConfigureAwait(false);
-                    return;
-                }
-
-                if (silent >= (long)_options.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_options.PingInterval.TotalMilliseconds)
-                {
-                    // Sent on the side, so this loop keeps checking the idle time even if the
-                    // send waits behind a stalled write.
-                    _lastPingTicks = now;
-                    _ = SendPingAsync(now);
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SecureChatException or InvalidOperationException)
-        {
-            // Shut down, or the session failed and recorded why.
-        }
-    }
-
-    private async Task SendPingAsync(long now)
-    {
-        if (Interlocked.Exchange(ref _pingInFlight, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            byte[] ping = new byte[TransportLimits.PingLength];
-            BinaryPrimitives.WriteInt64BigEndian(ping, now);
-            await SendMessageAsync(MessageType.Ping, ping, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
-        {
-            // The session has ended; the fault is already recorded.
-        }
-        finally
-        {
-            Volatile.Write(ref _pingInFlight, 0);
-        }
-    }
-
     /// <summary>Records the first fault, tells the peer when its frames failed authentication, and erases the keys.</summary>
     private async Task FailAsync(SecureChatException fault, bool fromReadLoop)
     {
-        bool first;
-        lock (_stateLock)
-        {
-            // A fault that happens once shutdown has begun (a send cut off by our own close, or by
-            // the peer's CLOSE) is a consequence of the end, not its cause.
-            first = _fault is null && _shutdownStarted == 0;
-            if (first)
-            {
-                _fault = fault;
-            }
-        }
-
-        if (!first)
+        // A fault that happens once shutdown has begun (a send cut off by our own close, or by
+        // the peer's CLOSE) is a consequence of the end, not its cause.
+        if (!_lifecycle.TryRecordFault(fault))
         {
             if (!fromReadLoop)
             {
@@ -401,7 +264,7 @@ public sealed partial class SecureChatSession
                 byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
                 try
                 {
-                    int length = Seal(MessageType.Close, Encoding.UTF8.GetBytes(reason), buffer);
+                    int length = _transport.Seal(MessageType.Close, Encoding.UTF8.GetBytes(reason), buffer);
                     await _stream.WriteAsync(buffer.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
                 }
                 finally
@@ -423,14 +286,7 @@ public sealed partial class SecureChatSession
     /// </summary>
     private async Task ShutdownAsync(bool fromReadLoop)
     {
-        bool already;
-        lock (_stateLock)
-        {
-            already = _shutdownStarted != 0;
-            _shutdownStarted = 1;
-        }
-
-        if (already)
+        if (!_lifecycle.TryBeginShutdown())
         {
             if (!fromReadLoop)
             {
@@ -450,14 +306,14 @@ public sealed partial class SecureChatSession
             }
 
             // The reader loop has ended, so nobody uses the receive key any more.
-            _receive.Dispose();
+            _transport.DisposeReceive();
             _reader.Dispose();
 
             // Writers fail fast once the stream is closed; wait for the one in flight.
             await _sendLock.WaitAsync().ConfigureAwait(false);
             try
             {
-                _send.Dispose();
+                _transport.DisposeSend();
             }
             finally
             {
@@ -470,10 +326,14 @@ public sealed partial class SecureChatSession
         }
         finally
         {
-            _transfers.End(_fault is null ? "the chat ended before the transfer finished" : "the connection was lost before the transfer finished");
+            foreach (IMessageHandler handler in _handlers)
+            {
+                handler.OnSessionEnded(faulted: _lifecycle.Fault is not null);
+            }
             _outbox.Writer.TryComplete();
             _keyConfirmed.TrySetCanceled();
             _events.Writer.TryComplete();
+            _lifecycle.End();
             _shutdownDone.TrySetResult();
         }
     }

@@ -20,7 +20,7 @@ namespace SecureChat.Session;
 /// One reader loop decrypts incoming frames in order; writes are serialised. The first fault ends
 /// the session, erases its keys and is thrown again from every later call.
 /// </summary>
-public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTransfers
+public sealed partial class SecureChatSession : IAuthenticatedSession
 {
     /// <summary>The most UTF-8 bytes one text message holds (65535 − 16-byte tag − 1 type byte).</summary>
     public const int MaxTextBytes = TransportLimits.MaxBodyLength;
@@ -29,8 +29,8 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
 
     private readonly Stream _stream;
     private readonly FrameReader _reader;
-    private readonly CipherState _send;
-    private readonly CipherState _receive;
+    private readonly NoiseTransport _transport;
+    private readonly KeepAlive _keepAlive;
     private readonly IdentityKeyPair? _ownedIdentity;
     private readonly KeyLog? _keyLog;
     private readonly SessionOptions _options;
@@ -39,25 +39,16 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
     private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(
         new BoundedChannelOptions(64) { SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
 
-    private readonly Transfer.TransferManager _transfers;
+    private readonly IMessageHandler[] _handlers;
 
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
-    private Task _keepAlive = Task.CompletedTask;
-    private SecureChatException? _fault;
+    private Task _keepAliveLoop = Task.CompletedTask;
     private SessionClosed? _closed;
-    private int _shutdownStarted;
-    private volatile bool _localClosing;
+    private readonly SessionLifecycle _lifecycle = new();
     private bool _anyFrameDecrypted;
     private bool _anyTextReceived;
-    private bool _deliveryBlocked;
-    private byte[]? _pendingPong;
-    private int _pongScheduled;
-    private int _pingInFlight;
-    private readonly Lock _stateLock = new();
     private readonly bool _isPsk;
-    private long _lastReceiveTicks = Environment.TickCount64;
-    private long _lastPingTicks;
 
     private SecureChatSession(
         Stream stream,
@@ -71,13 +62,16 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
     {
         _stream = stream;
         _reader = reader;
-        _send = handshake.Send;
-        _receive = handshake.Receive;
+        _transport = new NoiseTransport(handshake.Send, handshake.Receive);
         _ownedIdentity = ownedIdentity;
         _keyLog = keyLog;
         _options = options;
+        _keepAlive = new KeepAlive(
+            options,
+            async (type, body) => await SendMessageAsync(type, body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false),
+            fault => FailAsync(fault, fromReadLoop: false));
         IsInitiator = isInitiator;
-        _transfers = new Transfer.TransferManager(this);
+        _handlers = SessionFeatures.Create(this);
         ProtocolName = handshake.ProtocolName;
         _isPsk = handshake.ProtocolName == HandshakePattern.XXpsk3.ProtocolName;
         HandshakeHash = handshake.HandshakeHash;
@@ -266,9 +260,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
 
     private void Start()
     {
-        _lastReceiveTicks = Environment.TickCount64;
+        _keepAlive.Touch();
         _readLoop = Task.Run(ReadLoopAsync);
-        _keepAlive = Task.Run(KeepAliveLoopAsync);
+        _keepAliveLoop = Task.Run(() => _keepAlive.RunAsync(_lifetime.Token));
         _outboxLoop = Task.Run(OutboxLoopAsync);
     }
 
@@ -322,9 +316,8 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
     /// </summary>
     public async ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _shutdownStarted) == 0 && !_localClosing)
+        if (_lifecycle.TryBeginClose())
         {
-            _localClosing = true;
             try
             {
                 byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
@@ -355,7 +348,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession, IFileTran
 
     private void ThrowIfFaulted()
     {
-        if (Volatile.Read(ref _fault) is { } fault)
+        if (_lifecycle.Fault is { } fault)
         {
             throw fault.Copy();
         }

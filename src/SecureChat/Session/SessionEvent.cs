@@ -47,3 +47,6 @@ public sealed record SentText(DateTimeOffset Time, byte[]? Ciphertext);
 
 /// <summary>Data from the peer that could not be read as a message, in a protocol that cannot tell a fault from noise; the chat goes on.</summary>
 public sealed record UnreadableData(string Reason) : SessionEvent;
+
+/// <summary>The peer sent something this side ignored (an invalid file-transfer message); the session goes on.</summary>
+public sealed record PeerWarning(string Message) : SessionEvent;

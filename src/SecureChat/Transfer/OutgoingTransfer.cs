@@ -19,13 +19,13 @@ internal sealed class OutgoingTransfer : IDisposable
     /// </summary>
     private const int FramesPerWrite = 4;
 
-    private readonly ITransferLink _link;
+    private readonly ISessionLink _link;
     private readonly SafeFileHandle _file;
     private readonly CancellationTokenSource _cancel = new();
     private Task _sending = Task.CompletedTask;
     private int _state; // 0 offered, 1 sending, 2 awaiting confirmation, 3 finished
 
-    public OutgoingTransfer(ITransferLink link, uint id, SafeFileHandle file, string path, string name, long size, string sha256)
+    public OutgoingTransfer(ISessionLink link, uint id, SafeFileHandle file, string path, string name, long size, string sha256)
     {
         _link = link;
         _file = file;
@@ -98,7 +98,7 @@ internal sealed class OutgoingTransfer : IDisposable
                 }
             }
 
-            await _link.SendControlAsync(MessageType.FileEnd, FileMessages.Encode(new FileEnd(Id)), _cancel.Token).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id)), _cancel.Token).ConfigureAwait(false);
             _link.TryPublish(new FileProgress(Id, TransferDirection.Outgoing, position, Size, clock.Rate(position - Offset)));
             if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
             {

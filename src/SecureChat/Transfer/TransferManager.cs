@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using SecureChat.Framing;
 using SecureChat.Session;
 
@@ -18,7 +16,7 @@ namespace SecureChat.Transfer;
 /// <see cref="MaxKeptPartFiles"/> .part files left behind. Counts are kept as transfers come and
 /// go, and a transfer leaves the list when it finishes, so no message scans the list.
 /// </remarks>
-internal sealed class TransferManager
+internal sealed partial class TransferManager : IMessageHandler
 {
     /// <summary>Offers from the peer waiting for an answer at once; more are refused.</summary>
     public const int MaxPendingOffers = 64;
@@ -34,7 +32,7 @@ internal sealed class TransferManager
     /// <summary>With no MaxIncomingFileSize, a file must leave this much free space in the download directory: 64 MiB.</summary>
     public const long FreeSpaceMargin = 64L << 20;
 
-    private readonly ITransferLink _link;
+    private readonly ISessionLink _link;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, OutgoingTransfer> _outgoing = [];
     private readonly Dictionary<uint, IncomingTransfer> _incoming = [];
@@ -46,174 +44,12 @@ internal sealed class TransferManager
     private int _activeIncoming; // incoming transfers accepted and not finished (in _incoming, HoldsSlot true)
     private int _keptParts;
 
-    public TransferManager(ITransferLink link)
+    public TransferManager(ISessionLink link)
     {
         _link = link;
         _nextId = link.IsInitiator ? 1u : 2u;
         _maxActiveIncoming = link.Options.MaxActiveIncomingTransfers;
         _maxIncomingSize = link.Options.MaxIncomingFileSize;
-    }
-
-    /// <summary>Hashes a file and offers it to the peer.</summary>
-    /// <exception cref="ArgumentException">The path is not a readable regular file (the message says what to do).</exception>
-    public async Task<FileOfferSent> OfferAsync(string path, CancellationToken cancellationToken)
-    {
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-        {
-            throw new ArgumentException($"{path} is a directory: only a single file can be sent.", nameof(path));
-        }
-
-        Microsoft.Win32.SafeHandles.SafeFileHandle file;
-        try
-        {
-            file = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ArgumentException(e is FileNotFoundException or DirectoryNotFoundException
-                ? $"{path} does not exist: check the path."
-                : $"{path} cannot be read: {e.Message}", nameof(path), e);
-        }
-
-        OutgoingTransfer? transfer = null;
-        try
-        {
-            long size = RandomAccess.GetLength(file);
-            string sha256 = await Task.Run(() => HashFile(file, size, cancellationToken), cancellationToken).ConfigureAwait(false);
-            string name = Path.GetFileName(full);
-            lock (_lock)
-            {
-                ObjectDisposedException.ThrowIf(_ended, this);
-                uint id = _nextId;
-                _nextId += 2;
-                transfer = new OutgoingTransfer(_link, id, file, full, name, size, sha256);
-                _outgoing.Add(id, transfer);
-            }
-
-            await _link.SendControlAsync(MessageType.FileOffer, FileMessages.Encode(new FileOffer(transfer.Id, name, size, sha256)), cancellationToken).ConfigureAwait(false);
-            return new FileOfferSent(transfer.Id, name, size, sha256, full);
-        }
-        catch
-        {
-            if (transfer is not null)
-            {
-                Remove(transfer); // the offer was not delivered; this closes the file too
-            }
-            else
-            {
-                file.Dispose();
-            }
-
-            throw;
-        }
-    }
-
-    private static string HashFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long size, CancellationToken cancellationToken)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
-        {
-            long position = 0;
-            while (position < size)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int read = RandomAccess.Read(file, buffer, position);
-                if (read <= 0)
-                {
-                    break;
-                }
-
-                hash.AppendData(buffer, 0, read);
-                position += read;
-            }
-
-            if (position != size)
-            {
-                throw new ArgumentException("The file changed size while it was being read; try again when it is complete.");
-            }
-
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Accepts the peer's offer into <paramref name="directory"/>.</summary>
-    /// <exception cref="ArgumentException">No offer with this id is waiting, or the directory does not exist.</exception>
-    /// <exception cref="TransferLimitException">Too many files are being received, or the file is too large; the offer is still waiting.</exception>
-    /// <exception cref="IOException">The file cannot be written there.</exception>
-    public async Task AcceptAsync(uint id, string directory, CancellationToken cancellationToken)
-    {
-        if (!Directory.Exists(directory))
-        {
-            throw new ArgumentException($"The download directory {directory} does not exist.", nameof(directory));
-        }
-
-        IncomingTransfer transfer;
-        lock (_lock)
-        {
-            transfer = PendingOffer(id);
-            if (_activeIncoming >= _maxActiveIncoming)
-            {
-                throw new TransferLimitException(TransferLimit.TooManyTransfers, _maxActiveIncoming,
-                    $"{_maxActiveIncoming} files are already being received (the most at once); wait for one to finish, or cancel one, then accept offer {id}.",
-                    $"too many transfers at once (at most {_maxActiveIncoming}): offer it again later");
-            }
-
-            if (_maxIncomingSize is long limit && transfer.Size > limit)
-            {
-                throw new TransferLimitException(TransferLimit.FileTooLarge, limit,
-                    $"Offer {id} is {transfer.Size:N0} bytes, more than the limit of {limit:N0} bytes (MaxIncomingFileSize): raise the limit to accept it, or reject it.",
-                    $"the file is larger than the receiver accepts (at most {limit:N0} bytes)");
-            }
-
-            // The offer now counts among the transfers being received, so no other accept takes its place.
-            transfer.HoldsSlot = true;
-            _pendingOffers--;
-            _activeIncoming++;
-        }
-
-        try
-        {
-            await transfer.AcceptAsync(Path.GetFullPath(directory), checkFreeSpace: _maxIncomingSize is null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TransferLimitException)
-        {
-            WaitAgain(transfer);
-            throw;
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ArgumentException(e.Message, nameof(id), e);
-        }
-        catch (IOException)
-        {
-            Retire(transfer);
-            throw;
-        }
-    }
-
-    /// <summary>Refuses the peer's offer.</summary>
-    /// <exception cref="ArgumentException">No offer with this id is waiting.</exception>
-    public async Task RejectAsync(uint id, string reason, CancellationToken cancellationToken)
-    {
-        IncomingTransfer transfer;
-        lock (_lock)
-        {
-            transfer = PendingOffer(id);
-        }
-
-        if (!transfer.Stop())
-        {
-            throw new ArgumentException($"Offer {id} is no longer waiting for an answer.", nameof(id));
-        }
-
-        Retire(transfer);
-        await _link.SendControlAsync(MessageType.FileReject, FileMessages.Encode(new FileReject(id, reason)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops a transfer in either direction and tells the peer.</summary>
@@ -247,73 +83,26 @@ internal sealed class TransferManager
 
         if (stopped)
         {
-            await _link.SendControlAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(id, direction, "cancelled here: " + reason)).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The offer <paramref name="id"/>, waiting for an answer and not being accepted (called under the lock).</summary>
-    private IncomingTransfer PendingOffer(uint id) =>
-        _incoming.TryGetValue(id, out IncomingTransfer? transfer) && transfer.IsOffered && !transfer.HoldsSlot
-            ? transfer
-            : throw new ArgumentException($"There is no offer {id} waiting for an answer.", nameof(id));
+    /// <summary>File transfer owns 0x10–0x1F (docs/PROTOCOL.md §4).</summary>
+    public MessageType FirstType => FileMessageType.First;
 
-    /// <summary>An accept that hit a limit after taking a slot: the offer waits for an answer again.</summary>
-    private void WaitAgain(IncomingTransfer transfer)
-    {
-        lock (_lock)
-        {
-            if (transfer.HoldsSlot && transfer.IsOffered && _incoming.TryGetValue(transfer.Id, out IncomingTransfer? current) && current == transfer)
-            {
-                transfer.HoldsSlot = false;
-                _activeIncoming--;
-                _pendingOffers++;
-            }
-        }
-    }
+    /// <inheritdoc/>
+    public MessageType LastType => FileMessageType.Last;
 
-    /// <summary>
-    /// Takes a finished (or stopping) incoming transfer off the list and out of its count. Called
-    /// by whoever ends it, possibly more than once: only the first call counts.
-    /// </summary>
-    public void Retire(IncomingTransfer transfer)
-    {
-        lock (_lock)
-        {
-            if (!_incoming.TryGetValue(transfer.Id, out IncomingTransfer? current) || current != transfer)
-            {
-                return;
-            }
+    /// <inheritdoc/>
+    public SessionEvent? OnMessage(MessageType type, ReadOnlySpan<byte> body) =>
+        type == FileMessageType.Data
+            ? OnData(body, out PeerWarning? warning) is { } data ? new FileChunk(data.Transfer, data.Chunk, data.Length) : warning
+            : OnControl(type, body);
 
-            _incoming.Remove(transfer.Id);
-            if (transfer.HoldsSlot)
-            {
-                _activeIncoming--;
-            }
-            else
-            {
-                _pendingOffers--;
-            }
-        }
-    }
-
-    /// <summary>True (and counted) when one more .part may be kept for resuming this session (<see cref="MaxKeptPartFiles"/>).</summary>
-    public bool TryKeepPart()
-    {
-        while (true)
-        {
-            int kept = Volatile.Read(ref _keptParts);
-            if (kept >= MaxKeptPartFiles)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _keptParts, kept + 1, kept) == kept)
-            {
-                return true;
-            }
-        }
-    }
+    /// <inheritdoc/>
+    public void OnSessionEnded(bool faulted) =>
+        End(faulted ? "the connection was lost before the transfer finished" : "the chat ended before the transfer finished");
 
     /// <summary>True when <paramref name="id"/> is one the peer may choose (odd from the connecting side, even from the listener).</summary>
     private bool IsPeerId(uint id) => (id % 2 == 1) != _link.IsInitiator;
@@ -328,11 +117,11 @@ internal sealed class TransferManager
         {
             return type switch
             {
-                MessageType.FileOffer => OnOffer(FileMessages.ParseOffer(body)),
-                MessageType.FileAccept => OnAccept(FileMessages.ParseAccept(body)),
-                MessageType.FileReject => OnReject(FileMessages.ParseReject(body)),
-                MessageType.FileEnd => OnEnd(FileMessages.ParseEnd(body)),
-                MessageType.FileCancel => OnCancel(FileMessages.ParseCancel(body)),
+                FileMessageType.Offer => OnOffer(FileMessages.ParseOffer(body)),
+                FileMessageType.Accept => OnAccept(FileMessages.ParseAccept(body)),
+                FileMessageType.Reject => OnReject(FileMessages.ParseReject(body)),
+                FileMessageType.End => OnEnd(FileMessages.ParseEnd(body)),
+                FileMessageType.Cancel => OnCancel(FileMessages.ParseCancel(body)),
                 _ => null,
             };
         }
@@ -340,81 +129,6 @@ internal sealed class TransferManager
         {
             return new PeerWarning($"The peer sent an invalid file-transfer message ({e.Message}); it was ignored.");
         }
-    }
-
-    /// <summary>Offers refused since the last one that was taken (for one warning per burst).</summary>
-    private long _refusedInBurst;
-
-    private SessionEvent? OnOffer(FileOffer offer)
-    {
-        if (!IsPeerId(offer.Id))
-        {
-            return new PeerWarning($"The peer offered a file with id {offer.Id}, which is not one it may choose; the offer was ignored.");
-        }
-
-        lock (_lock)
-        {
-            if (_ended)
-            {
-                return null;
-            }
-
-            if (_incoming.ContainsKey(offer.Id))
-            {
-                return new PeerWarning($"The peer offered a file with id {offer.Id}, which is already in use; the offer was ignored.");
-            }
-
-            if (_pendingOffers >= MaxPendingOffers)
-            {
-                _link.EnqueueControl(MessageType.FileReject, FileMessages.Encode(new FileReject(offer.Id, $"too many offers waiting (at most {MaxPendingOffers})")));
-
-                // One warning per burst: a flood of offers must not become a flood of lines.
-                return _refusedInBurst++ == 0
-                    ? new PeerWarning($"The peer offered more than {MaxPendingOffers} files at once; offer {offer.Id}, and any more until some are answered, are refused.")
-                    : null;
-            }
-
-            _refusedInBurst = 0;
-            var transfer = new IncomingTransfer(_link, this, offer);
-            _incoming.Add(offer.Id, transfer);
-            _pendingOffers++;
-            return new FileOffered(offer.Id, transfer.Name, offer.Size, offer.Sha256Hex);
-        }
-    }
-
-    private SessionEvent? OnAccept(FileAccept accept)
-    {
-        OutgoingTransfer? transfer = Outgoing(accept.Id);
-        if (transfer is null)
-        {
-            return new PeerWarning($"The peer accepted file {accept.Id}, which was not offered (or was cancelled); ignored.");
-        }
-
-        if (accept.Offset > transfer.Size)
-        {
-            Remove(transfer);
-            _link.EnqueueControl(MessageType.FileCancel, FileMessages.Encode(new FileCancel(accept.Id, "the offset is beyond the end of the file")));
-            return new FileFailed(accept.Id, TransferDirection.Outgoing, $"the peer asked to resume at byte {accept.Offset:N0}, beyond the file's {transfer.Size:N0} bytes");
-        }
-
-        if (!transfer.Start(accept.Offset))
-        {
-            return new PeerWarning($"The peer accepted file {accept.Id} twice; ignored.");
-        }
-
-        return new FileAccepted(accept.Id, accept.Offset);
-    }
-
-    private SessionEvent? OnReject(FileReject reject)
-    {
-        OutgoingTransfer? transfer = Outgoing(reject.Id);
-        if (transfer is null)
-        {
-            return new PeerWarning($"The peer rejected file {reject.Id}, which was not offered; ignored.");
-        }
-
-        Remove(transfer);
-        return new FileRejected(reject.Id, reject.Reason);
     }
 
     private SessionEvent? OnEnd(FileEnd end)
@@ -478,41 +192,6 @@ internal sealed class TransferManager
         return new FileFailed(cancel.Id, TransferDirection.Outgoing, "the receiver cancelled: " + cancel.Reason);
     }
 
-    /// <summary>
-    /// A FILE_DATA body from the read loop: the transfer it belongs to and a pooled copy of its bytes,
-    /// or null when it is for a transfer that is over (data in flight when it was cancelled).
-    /// </summary>
-    public (IncomingTransfer Transfer, byte[] Chunk, int Length)? OnData(ReadOnlySpan<byte> body, out PeerWarning? warning)
-    {
-        warning = null;
-        uint id;
-        try
-        {
-            id = FileMessages.ParseDataId(body);
-        }
-        catch (InvalidDataException e)
-        {
-            warning = new PeerWarning($"The peer sent invalid file data ({e.Message}); it was ignored.");
-            return null;
-        }
-
-        IncomingTransfer? transfer;
-        lock (_lock)
-        {
-            _incoming.TryGetValue(id, out transfer);
-        }
-
-        if (transfer is null || !transfer.IsReceiving)
-        {
-            return null;
-        }
-
-        ReadOnlySpan<byte> data = body[FileMessages.DataHeaderSize..];
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
-        data.CopyTo(chunk);
-        return (transfer, chunk, data.Length);
-    }
-
     /// <summary>The session ended: every transfer stops (incoming .part files with bytes in them are kept for resuming).</summary>
     public void End(string reason)
     {
@@ -552,23 +231,5 @@ internal sealed class TransferManager
         {
             _link.TryPublish(evt);
         }
-    }
-
-    private OutgoingTransfer? Outgoing(uint id)
-    {
-        lock (_lock)
-        {
-            return _outgoing.GetValueOrDefault(id);
-        }
-    }
-
-    private void Remove(OutgoingTransfer transfer)
-    {
-        lock (_lock)
-        {
-            _outgoing.Remove(transfer.Id);
-        }
-
-        transfer.Dispose();
     }
 }

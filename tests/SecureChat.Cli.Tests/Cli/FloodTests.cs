@@ -74,7 +74,7 @@ public partial class FloodTests(ITestOutputHelper log)
                 for (uint i = 0; i < Offers; i++)
                 {
                     byte[] body = FileMessages.Encode(new FileOffer((2 * i) + 1, "f", 1, sha));
-                    await hostile.SendRawForTestsAsync((byte)MessageType.FileOffer, body).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                    await hostile.SendRawForTestsAsync((byte)FileMessageType.Offer, body).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
                     sent++;
                 }
             }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SecureChat.Cli.Commands;
 using SecureChat.Cli.Output;
 using SecureChat.Cli.Tests.Support;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Tests.Files;
 
@@ -228,7 +229,7 @@ public class TransferLimitTests
         output.StatusSink = rows => shown = rows;
         for (uint id = 1; id <= 21; id += 2)
         {
-            output.FileProgress(new SecureChat.Session.FileProgress(id, SecureChat.Session.TransferDirection.Incoming, 10, 100, 1000));
+            output.FileProgress(new SecureChat.Transfer.FileProgress(id, SecureChat.Transfer.TransferDirection.Incoming, 10, 100, 1000));
         }
 
         Assert.Equal(4, shown.Count);

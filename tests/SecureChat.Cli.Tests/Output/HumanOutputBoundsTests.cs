@@ -1,5 +1,6 @@
 using SecureChat.Cli.Output;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Tests.Output;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SecureChat.Cli.Output;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Tests.Output;
 

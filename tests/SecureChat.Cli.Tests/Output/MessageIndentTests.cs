@@ -2,6 +2,7 @@ using SecureChat.Cli.Output;
 using SecureChat.Cli.Terminal;
 using SecureChat.Cli.Tests.Terminal;
 using SecureChat.Session;
+using SecureChat.Transfer;
 
 namespace SecureChat.Cli.Tests.Output;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
+using SecureChat.Transfer;
 using Xunit.Abstractions;
 
 namespace SecureChat.Tests.Fuzz;

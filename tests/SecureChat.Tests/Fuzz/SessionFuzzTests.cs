@@ -1,6 +1,7 @@
 using System.Globalization;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
+using SecureChat.Transfer;
 using Xunit.Abstractions;
 
 namespace SecureChat.Tests.Fuzz;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
+using SecureChat.Transfer;
 
 namespace SecureChat.Tests.Transfer;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
+using SecureChat.Transfer;
 
 namespace SecureChat.Tests.Transfer;
 

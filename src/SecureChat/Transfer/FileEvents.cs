@@ -1,4 +1,6 @@
-namespace SecureChat.Session;
+using SecureChat.Session;
+
+namespace SecureChat.Transfer;
 
 /// <summary>Which way a file travels, seen from this side.</summary>
 public enum TransferDirection
@@ -12,7 +14,7 @@ public enum TransferDirection
 
 /// <summary>
 /// The peer offers a file. <paramref name="Name"/> is already reduced to a safe file name
-/// (<see cref="Transfer.SafeFileName"/>); accept it with <see cref="SecureChatSession.AcceptFileAsync"/>
+/// (<see cref="SafeFileName"/>); accept it with <see cref="SecureChatSession.AcceptFileAsync"/>
 /// or refuse it with <see cref="SecureChatSession.RejectFileAsync"/>.
 /// </summary>
 public sealed record FileOffered(uint Id, string Name, long Size, string Sha256) : SessionEvent;
@@ -35,9 +37,6 @@ public sealed record FileCompleted(uint Id, TransferDirection Direction, string 
 
 /// <summary>A transfer failed or was cancelled; <paramref name="Reason"/> says why (from the peer: hostile text).</summary>
 public sealed record FileFailed(uint Id, TransferDirection Direction, string Reason) : SessionEvent;
-
-/// <summary>The peer sent something this side ignored (an invalid file-transfer message); the session goes on.</summary>
-public sealed record PeerWarning(string Message) : SessionEvent;
 
 /// <summary>What <see cref="SecureChatSession.SendFileAsync"/> offered.</summary>
 public sealed record FileOfferSent(uint Id, string Name, long Size, string Sha256, string Path);

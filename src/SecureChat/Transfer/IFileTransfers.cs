@@ -1,4 +1,6 @@
-namespace SecureChat.Session;
+using SecureChat.Session;
+
+namespace SecureChat.Transfer;
 
 /// <summary>
 /// A conversation that can carry files (the default <see cref="SecureChatSession"/>). The progress

@@ -1,12 +1,13 @@
 using SecureChat.Framing;
+using SecureChat.Session;
 
 namespace SecureChat.Transfer;
 
 /// <summary>Best-effort sends for transfers: a session that has ended meanwhile is not an error.</summary>
-internal static class TransferLinkExtensions
+internal static class SessionLinkExtensions
 {
     /// <summary>Sends a control message; does nothing when the session is over (it reports why itself).</summary>
-    public static async Task TrySendAsync(this ITransferLink link, MessageType type, byte[] body)
+    public static async Task TrySendAsync(this ISessionLink link, MessageType type, byte[] body)
     {
         try
         {
@@ -19,6 +20,6 @@ internal static class TransferLinkExtensions
     }
 
     /// <summary>Sends FILE_CANCEL for <paramref name="id"/>, best effort.</summary>
-    public static Task TryCancelAsync(this ITransferLink link, uint id, string reason) =>
-        link.TrySendAsync(MessageType.FileCancel, FileMessages.Encode(new FileCancel(id, reason)));
+    public static Task TryCancelAsync(this ISessionLink link, uint id, string reason) =>
+        link.TrySendAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)));
 }

@@ -1,0 +1,43 @@
+using SecureChat.Framing;
+
+namespace SecureChat.Session;
+
+/// <summary>
+/// Seals frames into a buffer for <see cref="ISessionLink.SendFramesAsync"/>: returns their total
+/// length, or -1 to send nothing.
+/// </summary>
+internal delegate int SealedFramesBuilder<TState>(NoiseTransport transport, Span<byte> buffer, TState state);
+
+/// <summary>What a feature (an <see cref="IMessageHandler"/>) needs from the session that carries it.</summary>
+internal interface ISessionLink
+{
+    /// <summary>True for the connecting side (file transfers number theirs 1, 3, 5, …; the listener 2, 4, 6, …).</summary>
+    bool IsInitiator { get; }
+
+    /// <summary>The session's options (the limits on incoming files).</summary>
+    SessionOptions Options { get; }
+
+    /// <summary>Sends one message (a control message, JSON body).</summary>
+    /// <exception cref="SecureChatException">The session has failed.</exception>
+    /// <exception cref="InvalidOperationException">The session was closed.</exception>
+    ValueTask SendControlAsync(MessageType type, byte[] body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues a control message to be sent without waiting (for answers the read loop owes the peer).
+    /// The queue is bounded: when it is full, this throws <see cref="ProtocolViolationException"/>,
+    /// which ends the session. Does nothing once the session is ending.
+    /// </summary>
+    void EnqueueControl(MessageType type, byte[] body);
+
+    /// <summary>
+    /// Under the send lock, lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>
+    /// bytes in all) straight into one buffer, and writes them with one call.
+    /// </summary>
+    ValueTask SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, CancellationToken cancellationToken);
+
+    /// <summary>Delivers an event to the application, waiting while it is behind.</summary>
+    ValueTask PublishAsync(SessionEvent evt);
+
+    /// <summary>Delivers an event if there is room (progress may be dropped).</summary>
+    void TryPublish(SessionEvent evt);
+}
