@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using SecureChat.Platform;
 
 namespace SecureChat.Crypto;
 
@@ -102,39 +103,22 @@ internal static class OwnerOnlyFile
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     private sealed record FileFacts(bool IsSymbolicLink, bool IsRegularFile, bool OwnedByAnotherUser, UnixFileMode Mode, ulong Device, ulong Inode)
     {
-        private const int AtFdCwd = -100;
-        private const int AtSymlinkNoFollow = 0x100;
-        private const int AtEmptyPath = 0x1000;
-        private const uint StatxBasicStats = 0x7ff;
-        private const int FileTypeMask = 0xF000;
-        private const int RegularFile = 0x8000;
-        private const int SymbolicLink = 0xA000;
         private const int Enoent = 2;
-
-        private static bool _statxMissing;
 
         /// <summary>The file at a path (a link itself, not what it points to); null when nothing is there.</summary>
         public static FileFacts? OfPath(string path)
         {
-            if (OperatingSystem.IsLinux() && !_statxMissing)
+            if (UnixFileStatus.IsAvailable)
             {
-                byte[] buffer = new byte[256];
-                try
+                if (UnixFileStatus.TryOfPath(path, out UnixFileStatus status, out int errno))
                 {
-                    if (Statx(AtFdCwd, CPath(path), AtSymlinkNoFollow, StatxBasicStats, buffer) == 0)
-                    {
-                        return FromStatx(buffer);
-                    }
+                    return From(status);
+                }
 
-                    int errno = Marshal.GetLastPInvokeError();
-                    return errno == Enoent ? null : throw new IOException($"Cannot examine {path}: {Marshal.GetPInvokeErrorMessage(errno)}.");
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    _statxMissing = true; // A C library without statx (glibc before 2.28): check what .NET can.
-                }
+                return errno == Enoent ? null : throw new IOException($"Cannot examine {path}: {Marshal.GetPInvokeErrorMessage(errno)}.");
             }
 
+            // A C library without statx (glibc before 2.28), or not Linux: check what .NET can.
             var info = new FileInfo(path);
             if (info.LinkTarget is not null)
             {
@@ -152,31 +136,11 @@ internal static class OwnerOnlyFile
         /// <summary>The file an open handle refers to.</summary>
         public static FileFacts OfHandle(SafeFileHandle handle, string path)
         {
-            if (OperatingSystem.IsLinux() && !_statxMissing)
+            if (UnixFileStatus.IsAvailable)
             {
-                byte[] buffer = new byte[256];
-                bool added = false;
-                try
-                {
-                    handle.DangerousAddRef(ref added);
-                    if (Statx((int)handle.DangerousGetHandle(), [0], AtEmptyPath, StatxBasicStats, buffer) == 0)
-                    {
-                        return FromStatx(buffer);
-                    }
-
-                    throw new IOException($"Cannot examine {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.");
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    _statxMissing = true;
-                }
-                finally
-                {
-                    if (added)
-                    {
-                        handle.DangerousRelease();
-                    }
-                }
+                return UnixFileStatus.TryOfHandle(handle, out UnixFileStatus status, out int errno)
+                    ? From(status)
+                    : throw new IOException($"Cannot examine {path}: {Marshal.GetPInvokeErrorMessage(errno)}.");
             }
 
             return new FileFacts(false, IsRegularFile: true, false, File.GetUnixFileMode(handle), 0, 0);
@@ -184,33 +148,12 @@ internal static class OwnerOnlyFile
 
         public bool SameFileAs(FileFacts other) => Device == other.Device && Inode == other.Inode;
 
-        /// <summary>struct statx (linux/stat.h): uid at 20, mode at 28, ino at 32, dev major/minor at 136/140.</summary>
-        private static FileFacts FromStatx(ReadOnlySpan<byte> statx)
-        {
-            // Native byte order, as the kernel wrote it.
-            uint uid = MemoryMarshal.Read<uint>(statx[20..]);
-            int mode = MemoryMarshal.Read<ushort>(statx[28..]);
-            ulong inode = MemoryMarshal.Read<ulong>(statx[32..]);
-            ulong device = ((ulong)MemoryMarshal.Read<uint>(statx[136..]) << 32) | MemoryMarshal.Read<uint>(statx[140..]);
-            return new FileFacts(
-                IsSymbolicLink: (mode & FileTypeMask) == SymbolicLink,
-                IsRegularFile: (mode & FileTypeMask) == RegularFile,
-                OwnedByAnotherUser: uid != GetEffectiveUserId(),
-                Mode: (UnixFileMode)(mode & 0xFFF),
-                device,
-                inode);
-        }
-
-#pragma warning disable SYSLIB1054 // DllImport, not LibraryImport: the generated stubs would need unsafe code, which this library keeps off.
-        [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        private static extern int Statx(int directoryFd, byte[] nulTerminatedPath, int flags, uint mask, byte[] buffer);
-
-        private static byte[] CPath(string path) => [.. System.Text.Encoding.UTF8.GetBytes(path), 0];
-
-        [DllImport("libc", EntryPoint = "geteuid")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        private static extern uint GetEffectiveUserId();
-#pragma warning restore SYSLIB1054
+        private static FileFacts From(UnixFileStatus status) => new(
+            IsSymbolicLink: status.IsSymbolicLink,
+            IsRegularFile: status.IsRegularFile,
+            OwnedByAnotherUser: !status.IsOwnedByMe,
+            Mode: status.Permissions,
+            status.Device,
+            status.Inode);
     }
 }

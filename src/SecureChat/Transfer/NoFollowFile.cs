@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using SecureChat.Platform;
 
 namespace SecureChat.Transfer;
 
@@ -34,11 +35,6 @@ internal static class NoFollowFile
     private const int ONonBlock = 0x800; // a planted FIFO must not block the open
     private const int OCloExec = 0x80000;
 
-    private const int AtEmptyPath = 0x1000;
-    private const uint StatxBasicMask = 0x1 | 0x2 | 0x4 | 0x8 | 0x200; // TYPE | MODE | NLINK | UID | SIZE
-    private const int StatxBufferSize = 256;
-    private const ushort SIfMt = 0xF000;
-    private const ushort SIfReg = 0x8000;
 
     private const int ENoEnt = 2;
     private const int EExist = 17;
@@ -145,32 +141,13 @@ internal static class NoFollowFile
     /// <summary>statx(2) on the descriptor: a regular file, owned by our effective uid, one link.</summary>
     private static bool IsOwnRegularFile(SafeFileHandle handle, string path, out long length)
     {
-        // struct statx is the same on every Linux architecture: stx_nlink u32 at 16, stx_uid u32 at 20,
-        // stx_mode u16 at 28, stx_size u64 at 40.
-        byte[] buffer = new byte[StatxBufferSize];
-        length = 0;
-        bool added = false;
-        try
+        if (!UnixFileStatus.TryOfHandle(handle, out UnixFileStatus status, out int errno))
         {
-            handle.DangerousAddRef(ref added);
-            if (Native.Statx((int)handle.DangerousGetHandle(), [0], AtEmptyPath, StatxBasicMask, buffer) != 0)
-            {
-                throw Error(Marshal.GetLastPInvokeError(), path);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            throw Error(errno, path);
         }
 
-        uint nlink = BitConverter.ToUInt32(buffer, 16);
-        uint uid = BitConverter.ToUInt32(buffer, 20);
-        ushort mode = BitConverter.ToUInt16(buffer, 28);
-        length = (long)Math.Min(BitConverter.ToUInt64(buffer, 40), long.MaxValue);
-        return (mode & SIfMt) == SIfReg && uid == Native.GetEuid() && nlink == 1;
+        length = status.Size;
+        return status.IsRegularFile && status.IsOwnedByMe && status.LinkCount == 1;
     }
 
     /// <summary>
@@ -222,36 +199,20 @@ internal static class NoFollowFile
     /// <summary>The libc functions used (Linux only).</summary>
     private static class Native
     {
-        private const string LibC = "libc";
-
-        /// <summary>False when this libc has no statx (glibc before 2.28): the managed fallback is used.</summary>
-        public static readonly bool Available = HasStatx();
+        /// <summary>False without statx (glibc before 2.28) or open: the managed fallback is used.</summary>
+        public static readonly bool Available = UnixFileStatus.IsAvailable && HasOpen();
 
 #pragma warning disable SYSLIB1054 // DllImport, not LibraryImport: see the class comment.
-        [DllImport(LibC, EntryPoint = "open", SetLastError = true)]
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int Open(byte[] path, int flags, uint mode);
-
-        [DllImport(LibC, EntryPoint = "statx", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Statx(int dirfd, byte[] path, int flags, uint mask, byte[] buffer);
-
-        [DllImport(LibC, EntryPoint = "geteuid")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern uint GetEuid();
 #pragma warning restore SYSLIB1054
 
-        private static bool HasStatx()
+        private static bool HasOpen()
         {
-            if (!OperatingSystem.IsLinux())
-            {
-                return false;
-            }
-
             try
             {
-                return NativeLibrary.TryLoad(LibC, typeof(NoFollowFile).Assembly, DllImportSearchPath.SafeDirectories, out IntPtr lib)
-                    && NativeLibrary.TryGetExport(lib, "statx", out _)
+                return NativeLibrary.TryLoad("libc", typeof(NoFollowFile).Assembly, DllImportSearchPath.SafeDirectories, out IntPtr lib)
                     && NativeLibrary.TryGetExport(lib, "open", out _);
             }
             catch (DllNotFoundException)
