@@ -1,0 +1,69 @@
+using System.Runtime.InteropServices;
+
+namespace SecureChat.Crypto.Sodium;
+
+/// <summary>
+/// The libsodium functions SecureChat calls, and only those (libsodium 1.0.22, from the official
+/// <c>libsodium</c> NuGet package). Raw pointers and lengths exactly as the C headers declare them;
+/// <see cref="Sodium"/> wraps each in a span-taking method that checks the lengths first.
+/// <c>unsigned long long</c> is <see cref="ulong"/>, <c>size_t</c> is <see cref="nuint"/>.
+/// </summary>
+internal static unsafe partial class SodiumNative
+{
+    private const string Library = "libsodium";
+
+    [LibraryImport(Library, EntryPoint = "sodium_init")]
+    internal static partial int Init();
+
+    // crypto_aead_aes256gcm.h
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_is_available")]
+    internal static partial int Aes256GcmIsAvailable();
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_encrypt_detached")]
+    internal static partial int Aes256GcmEncryptDetached(
+        byte* c, byte* mac, ulong* maclen, byte* m, ulong mlen, byte* ad, ulong adlen, byte* nsec, byte* npub, byte* k);
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_decrypt_detached")]
+    internal static partial int Aes256GcmDecryptDetached(
+        byte* m, byte* nsec, byte* c, ulong clen, byte* mac, byte* ad, ulong adlen, byte* npub, byte* k);
+
+    // crypto_scalarmult_curve25519.h
+
+    [LibraryImport(Library, EntryPoint = "crypto_scalarmult_curve25519")]
+    internal static partial int X25519(byte* q, byte* n, byte* p);
+
+    [LibraryImport(Library, EntryPoint = "crypto_scalarmult_curve25519_base")]
+    internal static partial int X25519Base(byte* q, byte* n);
+
+    // crypto_kem_mlkem768.h
+
+    [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_keypair")]
+    internal static partial int MlKem768KeyPair(byte* pk, byte* sk);
+
+    [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_seed_keypair")]
+    internal static partial int MlKem768SeedKeyPair(byte* pk, byte* sk, byte* seed);
+
+    [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_enc")]
+    internal static partial int MlKem768Enc(byte* ct, byte* ss, byte* pk);
+
+    [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_enc_deterministic")]
+    internal static partial int MlKem768EncDeterministic(byte* ct, byte* ss, byte* pk, byte* seed);
+
+    [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_dec")]
+    internal static partial int MlKem768Dec(byte* ss, byte* ct, byte* sk);
+
+    // crypto_core_ristretto255.h, crypto_scalarmult_ristretto255.h
+
+    [LibraryImport(Library, EntryPoint = "crypto_core_ristretto255_from_hash")]
+    internal static partial int Ristretto255FromHash(byte* p, byte* r);
+
+    [LibraryImport(Library, EntryPoint = "crypto_core_ristretto255_is_valid_point")]
+    internal static partial int Ristretto255IsValidPoint(byte* p);
+
+    [LibraryImport(Library, EntryPoint = "crypto_core_ristretto255_scalar_random")]
+    internal static partial void Ristretto255ScalarRandom(byte* r);
+
+    [LibraryImport(Library, EntryPoint = "crypto_scalarmult_ristretto255")]
+    internal static partial int Ristretto255ScalarMult(byte* q, byte* n, byte* p);
+}
