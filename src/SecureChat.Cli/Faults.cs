@@ -39,7 +39,7 @@ internal sealed record Fault(ErrorCode Kind, int ExitCode, string Message)
     /// <param name="compat">The compatibility mode, or null for the SecureChat protocol.</param>
     public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator, string? compat = null) => error switch
     {
-        SecureChatException e => Faults.Describe(e.Fault, Faults.Detail(e), new FaultFacts(peer, duringHandshake, initiator, compat, e)),
+        SecureChatException e => Faults.WithAttempt(Faults.Describe(e.Fault, Faults.Detail(e), new FaultFacts(peer, duringHandshake, initiator, compat, e)), e, initiator),
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new(ErrorCode.Io, ExitCodes.Connection, $"Nothing is listening at {peer}: start 'securechat listen' there first, or check the address and port."),
         SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => new(ErrorCode.Io, ExitCodes.Connection, $"The host name in {peer} could not be resolved: check the spelling, or use an IP address."),
         SocketException { SocketErrorCode: SocketError.TimedOut } => new(ErrorCode.Timeout, ExitCodes.Connection, $"Connecting to {peer} timed out: check the address and that no firewall is in the way."),
@@ -100,11 +100,13 @@ internal static class Faults
         string? peerReason = (at.Error as PeerRejectedException)?.PeerReason;
         return (fault, detail) switch
         {
-            // On the connecting side these come from a refusal frame, which is not authenticated
-            // (docs/PROTOCOL.md §2): say what the server claims, never advise weakening a setting.
+            // On the connecting side these come from a REFUSE frame, which is not authenticated
+            // (docs/PROTOCOL.md §5): say what the server claims, never advise weakening a setting.
             (SessionFault.Authentication, AuthenticationFailure.WrongPassphrase) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
-                ? "The server says the passphrases do not match (this refusal is not authenticated). Check the passphrase with your peer and try again."
-                : "Authentication failed: the passphrases do not match. Check the passphrase with your peer and try again."),
+                ? "Authentication failed: the server says the passphrases do not match (this refusal is not authenticated). Check the passphrase with your peer."
+                : "Authentication failed: the peer's passphrase does not match this side's (or someone on the path guessed). Check the passphrase with your peer."),
+            (SessionFault.Authentication, AuthenticationFailure.CommitmentMismatch) => new(ErrorCode.AuthFailed, ExitCodes.Authentication,
+                "Authentication failed: the peer's last handshake message does not match the session-code commitment of its first. Someone on the path tampered with the handshake; nothing was trusted."),
             (SessionFault.Authentication, AuthenticationFailure.PassphraseRequired) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
                 ? "The server says it requires a passphrase (this refusal is not authenticated). Use --psk only with a passphrase you agreed on with the server's owner."
                 : "The peer connected without a passphrase, but this side uses --psk; it was refused."),
@@ -114,10 +116,10 @@ internal static class Faults
 
             // Trust decided inside the handshake (docs/PROTOCOL.md §8): by this side's policy, or by the peer's.
             (SessionFault.Authentication, PeerRejection.KeyMismatch) => new(ErrorCode.KeyMismatch, ExitCodes.Authentication, byPeer
-                ? $"The peer at {peer} refused the conversation: {TerminalText.Sanitize(peerReason ?? "")}."
+                ? $"The peer at {peer} says (unauthenticated) it remembers a different key for this side, and refused the conversation. Its words: {TerminalText.Sanitize(peerReason ?? "")}"
                 : $"The server's key for {peer} changed; nothing was sent. See the warning above."),
             (SessionFault.Authentication, PeerRejection.NotAuthorized) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, byPeer
-                ? $"The server at {peer} does not authorize your identity. Send your fingerprint ('securechat id') to its owner and ask to be added to its authorized peers."
+                ? $"The server at {peer} says (unauthenticated) it does not authorize your identity. Send your fingerprint ('securechat id') to its owner and ask to be added to its authorized peers. Its words: {TerminalText.Sanitize(peerReason ?? "")}"
                 : $"Refused {peer}: it is not authorized."),
 
             (SessionFault.Integrity, null) => at.DuringHandshake
@@ -132,13 +134,26 @@ internal static class Faults
 
             (SessionFault.Refused, RefusalCode.Busy) => new(ErrorCode.Handshake, ExitCodes.Other,
                 $"The server at {peer} says it is busy with another conversation (this refusal is not authenticated). Try again later."),
-            (SessionFault.Refused, RefusalCode.UnsupportedVersion or RefusalCode.PassphraseRequired or RefusalCode.NoPassphraseExpected or RefusalCode.AuthenticationFailed) =>
+            (SessionFault.Refused, RefusalCode.UnsupportedVersion or RefusalCode.PassphraseRequired or RefusalCode.NoPassphraseExpected or RefusalCode.AuthenticationFailed or RefusalCode.NotAuthorized or RefusalCode.KeyMismatch) =>
                 new(ErrorCode.Protocol, ExitCodes.Integrity, at.Error.Message),
             (SessionFault.Refused, RefusalCode code) when !Enum.IsDefined(code) => new(ErrorCode.Protocol, ExitCodes.Integrity, at.Error.Message), // a code from a newer peer
 
             _ => throw new ArgumentOutOfRangeException(nameof(detail), $"No mapping for {fault} / {detail?.GetType().Name}.{detail}."),
         };
     }
+
+    /// <summary>
+    /// Adds what docs/PROTOCOL.md §8 requires the user be told once a passphrase attempt was put to
+    /// the test: it is used up, whatever went wrong, and SecureChat does not retry it by itself.
+    /// </summary>
+    public static Fault WithAttempt(Fault fault, SecureChatException error, bool initiator) => !error.PassphraseAttemptSpent
+        ? fault
+        : fault with
+        {
+            Message = fault.Message + (initiator
+                ? " This passphrase attempt is used up: SecureChat does not retry it by itself; connect again only once you have checked the passphrase with your peer."
+                : " That attempt at the passphrase is used up."),
+        };
 
     /// <summary>Unreadable data in a compatibility mode: reported, but the chat goes on.</summary>
     public static Fault Unreadable(string reason) => new(ErrorCode.Integrity, ExitCodes.Integrity,

@@ -32,6 +32,9 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private readonly PeerVerificationCallback? _verifyPeer = authorized is null ? null : new AuthorizedPeersPolicy(authorized).Verify;
     private int _inFlight;
 
+    /// <summary>Set for a passphrase listener: its handshakes run one at a time, with a growing pause after failures.</summary>
+    private readonly PskBackoff? _backoff = setup.Passphrase is null ? null : new PskBackoff(output);
+
     /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
     public async Task<(SecureChatSession Session, string Peer)?> RunAsync(WaitingInput input, CancellationToken stop)
     {
@@ -179,10 +182,17 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     {
         string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "a peer";
         SecureChatSession session;
+        IDisposable? turn = null;
         try
         {
             socket.NoDelay = true;
+            if (_backoff is not null)
+            {
+                turn = await _backoff.TakeTurnAsync(round).ConfigureAwait(false);
+            }
+
             session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(_verifyPeer), round).ConfigureAwait(false);
+            _backoff?.Succeeded();
         }
         catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })
         {
@@ -195,12 +205,23 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         }
         catch (Exception e) when (e is SecureChatException or IOException or SocketException or OperationCanceledException)
         {
+            socket.Dispose(); // closed already unless the wait for a passphrase turn was stopped
+            if (e is SecureChatException { PassphraseAttemptSpent: true })
+            {
+                _backoff?.Failed();
+            }
+
             if (!round.IsCancellationRequested)
             {
                 output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
             }
 
             return false;
+        }
+
+        finally
+        {
+            turn?.Dispose();
         }
 
         if (winner.TrySetResult((session, peer)))

@@ -14,7 +14,7 @@ public sealed class AuthenticationFailedException : SecureChatException
     public AuthenticationFailure Reason { get; }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new AuthenticationFailedException(Reason, Message, InnerException);
+    private protected override SecureChatException CopyCore() => new AuthenticationFailedException(Reason, Message, InnerException);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Authentication;
@@ -26,9 +26,12 @@ public enum AuthenticationFailure
     /// <summary>The passphrases differ (or the last handshake message was tampered with).</summary>
     WrongPassphrase,
 
-    /// <summary>The responder requires a passphrase and the initiator offered none (SCERR 2).</summary>
+    /// <summary>The responder requires a passphrase and the initiator offered none (REFUSE 2).</summary>
     PassphraseRequired,
 
-    /// <summary>The initiator offered a passphrase the responder does not expect (SCERR 3).</summary>
+    /// <summary>The initiator offered a passphrase the responder does not expect (REFUSE 3).</summary>
     PassphraseNotExpected,
+
+    /// <summary>The initiator's message 3 revealed a nonce that does not match the commitment of its message 1 (docs/PROTOCOL.md §3).</summary>
+    CommitmentMismatch,
 }

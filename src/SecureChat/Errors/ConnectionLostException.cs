@@ -13,7 +13,7 @@ public sealed class ConnectionLostException : SecureChatException
     }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new ConnectionLostException(Message, InnerException);
+    private protected override SecureChatException CopyCore() => new ConnectionLostException(Message, InnerException);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.ConnectionLost;

@@ -13,7 +13,7 @@ public sealed class IntegrityException : SecureChatException
     }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new IntegrityException(Message, InnerException);
+    private protected override SecureChatException CopyCore() => new IntegrityException(Message, InnerException);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Integrity;

@@ -18,7 +18,7 @@ public sealed class PeerRefusedException : SecureChatException
     public string PeerReason { get; }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new PeerRefusedException(Code, Message, PeerReason);
+    private protected override SecureChatException CopyCore() => new PeerRefusedException(Code, Message, PeerReason);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Refused;
@@ -30,15 +30,21 @@ public enum RefusalCode : byte
     /// <summary>The responder does not speak this protocol version or pattern.</summary>
     UnsupportedVersion = 1,
 
-    /// <summary>The responder wants XXpsk3 and got XX.</summary>
+    /// <summary>The responder wants the PSK mode and got XX.</summary>
     PassphraseRequired = 2,
 
-    /// <summary>The responder got XXpsk3 and expects no passphrase.</summary>
+    /// <summary>The responder got the PSK mode and expects no passphrase.</summary>
     NoPassphraseExpected = 3,
 
     /// <summary>The responder is serving another conversation.</summary>
     Busy = 4,
 
-    /// <summary>The handshake's last message failed: the passphrases differ.</summary>
+    /// <summary>Message 3 failed: the passphrases or codes differ (or the session-code commitment did not match).</summary>
     AuthenticationFailed = 5,
+
+    /// <summary>The responder's policy rejected the initiator's identity (sent after message 3).</summary>
+    NotAuthorized = 6,
+
+    /// <summary>The initiator's policy rejected the responder's identity (sent after message 2, instead of message 3).</summary>
+    KeyMismatch = 7,
 }

@@ -32,7 +32,7 @@ public sealed class PeerRejectedException : SecureChatException
     public string? PeerReason { get; }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new PeerRejectedException(Reason, ByPeer, Message, Peer, PeerReason);
+    private protected override SecureChatException CopyCore() => new PeerRejectedException(Reason, ByPeer, Message, Peer, PeerReason);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Authentication;

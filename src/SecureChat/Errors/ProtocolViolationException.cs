@@ -10,7 +10,7 @@ public sealed class ProtocolViolationException : SecureChatException
     }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new ProtocolViolationException(Message, InnerException);
+    private protected override SecureChatException CopyCore() => new ProtocolViolationException(Message, InnerException);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Protocol;

@@ -17,11 +17,22 @@ public abstract class SecureChatException : Exception
     public abstract SessionFault Fault { get; }
 
     /// <summary>
-    /// A fresh exception of the same type, message, inner exception and details, for a later caller
-    /// of a session that has failed. Throwing one stored exception object again and again would
-    /// let its stack trace grow with every rethrow (and race between threads).
+    /// True when this failure came after a passphrase or code was put to the test (the initiator
+    /// sent message 3, or the responder received it; docs/PROTOCOL.md §8): that attempt is used up
+    /// whatever the failure was, and must not be retried automatically with the same secret.
     /// </summary>
-    internal abstract SecureChatException Copy();
+    public bool PassphraseAttemptSpent { get; internal set; }
+
+    /// <summary>A new exception of the same type, message and details, for a later caller of a failed session (a stored exception is never rethrown: its stack trace would grow).</summary>
+    internal SecureChatException Copy()
+    {
+        SecureChatException copy = CopyCore();
+        copy.PassphraseAttemptSpent = PassphraseAttemptSpent;
+        return copy;
+    }
+
+    /// <summary>The type-specific part of <see cref="Copy"/>.</summary>
+    private protected abstract SecureChatException CopyCore();
 }
 
 /// <summary>The kinds of peer fault.</summary>

@@ -10,7 +10,7 @@ public sealed class SessionTimeoutException : SecureChatException
     }
 
     /// <inheritdoc/>
-    internal override SecureChatException Copy() => new SessionTimeoutException(Message, InnerException);
+    private protected override SecureChatException CopyCore() => new SessionTimeoutException(Message, InnerException);
 
     /// <inheritdoc/>
     public override SessionFault Fault => SessionFault.Timeout;

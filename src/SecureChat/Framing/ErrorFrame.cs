@@ -3,9 +3,10 @@ using System.Text;
 namespace SecureChat.Framing;
 
 /// <summary>
-/// The plaintext refusal frame (docs/PROTOCOL.md §2): ASCII "SCERR", a 1-byte code, a UTF-8 reason.
-/// It can only appear where a handshake message or the first transport frame is expected; a Noise
-/// message 2 starts with 0x04 (an uncompressed point), so the two cannot be confused.
+/// Protocol v1's plaintext refusal (docs/PROTOCOL.md, "Talking to a v1 client"): a v1 frame whose
+/// body is ASCII "SCERR", a 1-byte code, a UTF-8 reason. v2 sends it only to answer a v1 hello
+/// (code 1), and recognises it when a v1 server answers a v2 hello, so that both users are told the
+/// other side runs the older version.
 /// </summary>
 internal static class ErrorFrame
 {

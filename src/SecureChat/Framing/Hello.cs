@@ -1,32 +1,37 @@
 namespace SecureChat.Framing;
 
 /// <summary>
-/// The hello frame (docs/PROTOCOL.md §2): exactly 7 bytes, ASCII "SCHAT", version 0x01, pattern
-/// 0x01 (XX) or 0x02 (XXpsk3). It is also the Noise prologue, so a tampered hello fails the handshake.
+/// The HELLO payload (docs/PROTOCOL.md §2): ASCII "SCHAT", the version (0x02) and the mode (0x01 XX
+/// with identities, 0x02 PSK with a passphrase or code). These 7 bytes are also the Noise prologue.
+/// A v1 client's first frame has no kind byte: its body is "SCHAT" 0x01 pattern.
 /// </summary>
 internal static class Hello
 {
     public const int Length = 7;
-    public const byte Version1 = 0x01;
-    public const byte PatternXX = 0x01;
-    public const byte PatternXXpsk3 = 0x02;
+    public const byte Version2 = 0x02;
+    public const byte ModeXX = 0x01;
+    public const byte ModePsk = 0x02;
 
     private static ReadOnlySpan<byte> Magic => "SCHAT"u8;
 
-    public static byte[] Create(byte pattern) => [.. Magic, Version1, pattern];
+    public static byte[] Create(byte mode) => [.. Magic, Version2, mode];
 
-    /// <summary>Parses a hello frame's payload. False when it is not a hello at all (wrong length or magic).</summary>
-    public static bool TryParse(ReadOnlySpan<byte> payload, out byte version, out byte pattern)
+    /// <summary>Parses a HELLO payload; false when it is not 7 bytes starting with "SCHAT".</summary>
+    public static bool TryParse(ReadOnlySpan<byte> payload, out byte version, out byte mode)
     {
         version = 0;
-        pattern = 0;
+        mode = 0;
         if (payload.Length != Length || !payload[..5].SequenceEqual(Magic))
         {
             return false;
         }
 
         version = payload[5];
-        pattern = payload[6];
+        mode = payload[6];
         return true;
     }
+
+    /// <summary>True for a v1 client's hello: a frame body (no kind byte) that starts "SCHAT" 0x01.</summary>
+    public static bool IsVersion1(ReadOnlySpan<byte> frameBody) =>
+        frameBody.Length >= 6 && frameBody[..5].SequenceEqual(Magic) && frameBody[5] == 0x01;
 }

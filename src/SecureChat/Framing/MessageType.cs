@@ -12,6 +12,9 @@ internal enum MessageType : byte
     Close = 0x02,
     Ping = 0x03,
     Pong = 0x04,
+
+    /// <summary>The responder's first transport message, empty: it has accepted the initiator (docs/PROTOCOL.md §6).</summary>
+    Ready = 0x05,
 }
 
 /// <summary>Sizes of transport messages.</summary>

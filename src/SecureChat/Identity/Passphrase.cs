@@ -7,14 +7,12 @@ using SecureChat.Crypto;
 namespace SecureChat.Identity;
 
 /// <summary>
-/// A passphrase for XXpsk3, owned as pinned UTF-8 bytes after Unicode NFC normalisation (so that
-/// "é" typed as one code point or as e + U+0301 gives the same key). Never a string.
+/// A passphrase or code for the PSK mode, owned as pinned UTF-8 bytes after Unicode NFC normalisation
+/// (so that "é" typed as one code point or as e + U+0301 gives the same key): CPace's PRS
+/// (docs/PROTOCOL.md §4). Never a string.
 /// </summary>
 public sealed class Passphrase : IDisposable
 {
-    /// <summary>PBKDF2 iterations of docs/PROTOCOL.md §3 (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
-    public const int Iterations = 600_000;
-
     /// <summary>The longest passphrase accepted, in UTF-8 bytes after normalisation.</summary>
     public const int MaxBytes = 1024;
 
@@ -156,19 +154,6 @@ public sealed class Passphrase : IDisposable
     {
         ArgumentNullException.ThrowIfNull(other);
         return CryptographicOperations.FixedTimeEquals(Utf8, other.Utf8);
-    }
-
-    /// <summary>
-    /// psk = PBKDF2-HMAC-SHA256(passphrase, "SecureChat PSK v1" ‖ initiator e ‖ responder e, iterations, 32 bytes).
-    /// </summary>
-    internal void DerivePsk(ReadOnlySpan<byte> initiatorEphemeral, ReadOnlySpan<byte> responderEphemeral, Span<byte> psk, int iterations = Iterations)
-    {
-        ReadOnlySpan<byte> label = "SecureChat PSK v1"u8;
-        Span<byte> salt = stackalloc byte[label.Length + initiatorEphemeral.Length + responderEphemeral.Length];
-        label.CopyTo(salt);
-        initiatorEphemeral.CopyTo(salt[label.Length..]);
-        responderEphemeral.CopyTo(salt[(label.Length + initiatorEphemeral.Length)..]);
-        Rfc2898DeriveBytes.Pbkdf2(Utf8, salt, psk, iterations, HashAlgorithmName.SHA256);
     }
 
     /// <summary>Wipes the passphrase.</summary>

@@ -23,7 +23,7 @@ internal sealed class FrameReader : IDisposable
 
     public FrameReader(Stream stream) => _stream = stream;
 
-    /// <summary>The next frame's payload, or null when the stream ended cleanly between frames.</summary>
+    /// <summary>The next frame's body (N bytes: kind ‖ payload; see <see cref="ReceivedFrame.Of"/>), or null when the stream ended cleanly between frames.</summary>
     /// <exception cref="ProtocolViolationException">A zero-length frame, or the stream ended inside a frame.</exception>
     public async ValueTask<Memory<byte>?> ReadFrameAsync(CancellationToken cancellationToken)
     {
@@ -33,8 +33,8 @@ internal sealed class FrameReader : IDisposable
             FrameStatus status = Frame.TryParse(buffer.AsSpan(_start, _end - _start), out int length);
             if (status == FrameStatus.Complete)
             {
-                var payload = buffer.AsMemory(_start + Frame.HeaderSize, length);
-                _start += Frame.HeaderSize + length;
+                var payload = buffer.AsMemory(_start + Frame.LengthSize, length);
+                _start += Frame.LengthSize + length;
                 return payload;
             }
 
@@ -44,7 +44,7 @@ internal sealed class FrameReader : IDisposable
             }
 
             int unread = _end - _start;
-            int needed = unread >= Frame.HeaderSize ? Frame.HeaderSize + BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(_start)) : Frame.HeaderSize;
+            int needed = unread >= Frame.LengthSize ? Frame.LengthSize + BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(_start)) : Frame.LengthSize;
             if (needed > buffer.Length)
             {
                 // A frame larger than the small buffer: move to the large one, for good.

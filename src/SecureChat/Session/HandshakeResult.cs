@@ -12,4 +12,5 @@ internal sealed record HandshakeResult(
     byte[] PeerStaticPublicKey,
     JsonElement PeerPayload,
     PeerInfo Peer,
-    PeerVerdict Verdict);
+    PeerVerdict Verdict,
+    string SessionCode);

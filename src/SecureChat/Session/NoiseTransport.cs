@@ -35,7 +35,7 @@ internal sealed class NoiseTransport(CipherState send, CipherState receive) : ID
         }
 
         int frameLength = plaintextLength + TransportLimits.TagSize;
-        Frame.WriteHeader(buffer, frameLength);
+        Frame.WriteHeader(buffer, FrameKind.Transport, frameLength);
         Span<byte> message = buffer.Slice(Frame.HeaderSize, frameLength);
         _send.EncryptWithAd([], message[..plaintextLength], message);
         _send.Rekey();

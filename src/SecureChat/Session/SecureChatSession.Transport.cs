@@ -154,30 +154,24 @@ public sealed partial class SecureChatSession
     }
 
     /// <summary>Decrypts one frame in place, rekeys, and interprets it. Wipes the plaintext before returning.</summary>
-    private SessionEvent? Open(Memory<byte> frame)
+    private SessionEvent? Open(Memory<byte> body)
     {
-        Span<byte> span = frame.Span;
-        byte[]? ciphertext = _options.CaptureCiphertext ? span.ToArray() : null;
+        // After the handshake only TRANSPORT frames are allowed (docs/PROTOCOL.md §1): a REFUSE
+        // here comes after READY, where it is no longer valid, so it ends the session too.
+        ReceivedFrame frame = ReceivedFrame.Of(body);
+        if (frame.Kind != FrameKind.Transport)
+        {
+            throw new ProtocolViolationException(frame.Kind == FrameKind.Refuse
+                ? "The peer sent a REFUSE frame after the session was established; a refusal is only valid during the handshake."
+                : $"The peer sent a frame of kind {(byte)frame.Kind} during the conversation; only TRANSPORT frames are allowed.");
+        }
 
-        // The responder may reject msg3 (SCERR 5, wrong passphrase) after the initiator has
-        // finished; such a frame is plaintext. Keep a copy, as decryption wipes the buffer.
-        byte[]? refusal = !_anyFrameDecrypted && IsInitiator && _isPsk && ErrorFrame.IsErrorFrame(span)
-            && ErrorFrame.Parse(span).Code == (byte)RefusalCode.AuthenticationFailed ? span.ToArray() : null;
+        Span<byte> span = frame.Payload.Span;
+        byte[]? ciphertext = _options.CaptureCiphertext ? span.ToArray() : null;
         int length = _transport.Open(span);
         if (length < 0)
         {
-            if (refusal is not null)
-            {
-                throw HandshakeDriver.RefusalToException(refusal);
-            }
-
             throw new IntegrityException("A message from the peer failed authentication: it was tampered with, replayed or reordered, or one before it was dropped. The conversation was ended.");
-        }
-
-        if (!_anyFrameDecrypted)
-        {
-            _anyFrameDecrypted = true;
-            _keyConfirmed.TrySetResult();
         }
 
         try
@@ -191,17 +185,13 @@ public sealed partial class SecureChatSession
             switch (type)
             {
                 case MessageType.Text:
-                    _anyTextReceived = true;
                     return new TextReceived(DecodeText(body), DateTimeOffset.Now, ciphertext);
                 case MessageType.Close:
                     string? reason = body.IsEmpty ? null : Encoding.UTF8.GetString(body[..Math.Min(body.Length, 4096)]);
-                    if (!_anyTextReceived && RefusalClose.TryParse(reason, out PeerRejection rejection))
-                    {
-                        // The peer's trust decision (docs/PROTOCOL.md §8), authenticated like any CLOSE.
-                        throw new PeerRejectedException(rejection, byPeer: true, rejection == PeerRejection.NotAuthorized ? "The peer does not authorize this side's identity." : "The peer remembers a different key for this side.", peerReason: reason);
-                    }
-
                     return new SessionClosed(ByPeer: true, Reason: reason);
+                case MessageType.Ready:
+                    // READY is the responder's first message and is consumed by the handshake.
+                    throw new ProtocolViolationException("The peer sent READY a second time.");
                 case MessageType.Ping:
                     _keepAlive.OnPing(body);
                     return null;

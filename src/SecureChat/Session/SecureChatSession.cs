@@ -14,8 +14,9 @@ using SecureChat.Noise;
 namespace SecureChat.Session;
 
 /// <summary>
-/// An authenticated, encrypted conversation with one peer (docs/PROTOCOL.md): Noise XX or XXpsk3
-/// over P-256, AES-256-GCM and SHA-256, one Noise transport message per frame, and a rekey after
+/// An authenticated, encrypted conversation with one peer (docs/PROTOCOL.md, protocol v2): Noise
+/// XXhfs or XXhfs+psk3 over X25519 and ML-KEM-768 (the psk from CPace), AES-256-GCM and SHA-256, one
+/// Noise transport message per TRANSPORT frame, and a rekey after
 /// every message in each direction, so each message has a key of its own that is erased after it.
 /// One reader loop decrypts incoming frames in order; writes are serialised. The first fault ends
 /// the session, erases its keys and is thrown again from every later call.
@@ -46,9 +47,6 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     private Task _keepAliveLoop = Task.CompletedTask;
     private SessionClosed? _closed;
     private readonly SessionLifecycle _lifecycle = new();
-    private bool _anyFrameDecrypted;
-    private bool _anyTextReceived;
-    private readonly bool _isPsk;
 
     private SecureChatSession(
         Stream stream,
@@ -73,12 +71,11 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         IsInitiator = isInitiator;
         _handlers = SessionFeatures.Create(this);
         ProtocolName = handshake.ProtocolName;
-        _isPsk = handshake.ProtocolName == HandshakePattern.XXpsk3.ProtocolName;
         HandshakeHash = handshake.HandshakeHash;
         PeerStaticPublicKey = handshake.PeerStaticPublicKey;
         PeerFingerprint = Fingerprint.Of(handshake.PeerStaticPublicKey);
         LocalFingerprint = identity.Fingerprint;
-        SessionCode = Identity.SessionCode.FromHandshakeHash(handshake.HandshakeHash);
+        SessionCode = handshake.SessionCode;
         PeerHandshakePayload = handshake.PeerPayload;
         PeerInfo = handshake.Peer;
         PeerTrust = handshake.Verdict.Trust;
@@ -88,7 +85,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     /// <summary>True for the connecting side.</summary>
     public bool IsInitiator { get; }
 
-    /// <summary>The Noise protocol name, e.g. Noise_XX_P256_AESGCM_SHA256.</summary>
+    /// <summary>The Noise protocol name, e.g. Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256.</summary>
     public string ProtocolName { get; }
 
     /// <summary>This side's identity fingerprint.</summary>
@@ -97,7 +94,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     /// <summary>The peer's identity fingerprint (SHA256:…), authenticated by the handshake.</summary>
     public string PeerFingerprint { get; }
 
-    /// <summary>The peer's 65-byte static public key.</summary>
+    /// <summary>The peer's 32-byte X25519 static public key.</summary>
     public ReadOnlyMemory<byte> PeerStaticPublicKey { get; }
 
     /// <summary>The session code both people compare to rule out a man in the middle: "dddd dddd dddd".</summary>
@@ -158,7 +155,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         HandshakeAsync(stream, options, initiator: false, cancellationToken);
 
     /// <summary>
-    /// Refuses a connection with an SCERR frame (for example <see cref="RefusalCode.Busy"/>) and closes it.
+    /// Refuses a connection with a REFUSE frame (for example <see cref="RefusalCode.Busy"/>) and closes it.
     /// It first reads the peer's hello, so that closing does not reset the connection before the refusal arrives.
     /// </summary>
     public static async ValueTask RefuseAsync(Stream stream, RefusalCode code, string reason, CancellationToken cancellationToken = default)
@@ -220,10 +217,11 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
         HandshakeResult? result = null;
+        HandshakeDriver? driver = null;
         SecureChatSession session;
         try
         {
-            var driver = new HandshakeDriver(stream, reader, options, identity.KeyPair, keyLog);
+            driver = new HandshakeDriver(stream, reader, options, identity.KeyPair, keyLog);
             result = initiator
                 ? await driver.RunInitiatorAsync(timeout.Token).ConfigureAwait(false)
                 : await driver.RunResponderAsync(timeout.Token).ConfigureAwait(false);
@@ -245,14 +243,13 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
                 IOException or ObjectDisposedException => new ConnectionLostException("The connection was lost during the handshake.", e),
                 _ => e,
             };
+            if (mapped is SecureChatException fault && driver is { AttemptSpent: true })
+            {
+                fault.PassphraseAttemptSpent = true;
+            }
+
             ExceptionDispatchInfo.Throw(mapped);
             throw;
-        }
-
-        if (initiator && session._isPsk)
-        {
-            // The session owns everything now: on failure this closes it and erases its keys.
-            await session.AwaitKeyConfirmationAsync(options.HandshakeTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
         }
 
         return session;

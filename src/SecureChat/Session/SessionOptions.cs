@@ -16,6 +16,20 @@ public sealed class SessionOptions
     /// <summary>Non-null selects passphrase mode (Noise XXpsk3). Stays owned by the caller.</summary>
     public Passphrase? Passphrase { get; init; }
 
+    /// <summary>
+    /// The v1 (P-256) identity key, while identity.p256.key exists (docs/PROTOCOL.md §7): the
+    /// handshake then cross-signs this side's new X25519 key with it, so peers that pinned the v1
+    /// key can upgrade their pin. Owned by the caller.
+    /// </summary>
+    public System.Security.Cryptography.ECDsa? Version1Key { get; init; }
+
+    /// <summary>
+    /// The CPace channel of a passphrase or code session (docs/PROTOCOL.md §4): null or empty for a
+    /// direct connection, the relay nameplate (1-6 ASCII digits) for a relayed one. Both sides must
+    /// use the same channel.
+    /// </summary>
+    public string? PakeChannel { get; init; }
+
     /// <summary>The whole handshake must finish within this time (default 10 s).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -77,6 +91,11 @@ public sealed class SessionOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PingInterval, TimeSpan.Zero, nameof(PingInterval));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxActiveIncomingTransfers, 1, nameof(MaxActiveIncomingTransfers));
+        if (!string.IsNullOrEmpty(PakeChannel) && (PakeChannel.Length > 6 || !PakeChannel.All(char.IsAsciiDigit)))
+        {
+            throw new ArgumentException("The CPace channel is a relay nameplate: 1 to 6 ASCII digits.", nameof(PakeChannel));
+        }
+
         if (MaxIncomingFileSize is long maxSize)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(maxSize, nameof(MaxIncomingFileSize));
@@ -92,10 +111,4 @@ internal sealed class SessionTestHooks
 
     /// <summary>Remembers every secret buffer the session allocates.</summary>
     public SecretRegistry? Registry { get; init; }
-
-    /// <summary>PBKDF2 iterations (the protocol's 600,000 unless a test needs speed).</summary>
-    public int PbkdfIterations { get; init; } = Identity.Passphrase.Iterations;
-
-    /// <summary>Sees every passphrase derivation of the session.</summary>
-    public PskDerivationProbe? PskDerivations { get; init; }
 }

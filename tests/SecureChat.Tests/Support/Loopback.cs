@@ -60,12 +60,12 @@ internal static class Loopback
         }
     }
 
-    /// <summary>Options with a fast PBKDF2 for tests that are not about the passphrase cost.</summary>
+    /// <summary>Options for a test session: no key log, an optional passphrase and secret registry.</summary>
     internal static SessionOptions Options(Identity.Passphrase? passphrase = null, Crypto.SecretRegistry? registry = null) => new()
     {
         Passphrase = passphrase,
         KeyLogFile = null,
-        TestHooks = new SessionTestHooks { Registry = registry, PbkdfIterations = passphrase is null ? Identity.Passphrase.Iterations : 1000 },
+        TestHooks = new SessionTestHooks { Registry = registry },
     };
 
     public static async Task<T> NextAsync<T>(this SecureChatSession session)
