@@ -6,7 +6,7 @@ namespace SecureChat.Tests.Interop;
 /// <summary>
 /// The independent Python v2 peer (Interop/v2_peer.py) checks its own Noise core against the cacophony
 /// vectors (XX, XXpsk3 over 25519) and the two hybrid vectors, and its CPace against the draft's
-/// ristretto255 vectors, before the interop tests rely on it.
+/// ristretto255 vectors, and its X25519 rules against Wycheproof, before the interop tests rely on it.
 /// </summary>
 public class V2PeerSelfTest
 {
@@ -43,9 +43,13 @@ public class V2PeerSelfTest
         Assert.Equal(0, counts.GetProperty("failures").GetArrayLength());
         Assert.Equal(4, counts.GetProperty("noise_vectors").GetInt32());        // 2 cacophony + 2 hybrid
         Assert.Equal(2, counts.GetProperty("hybrid_vectors").GetInt32());
+        Assert.Equal(2, counts.GetProperty("kem_encaps_checks").GetInt32());    // Encaps(ek, resp_kem_encaps_seed) reproduced
         Assert.Equal(24, counts.GetProperty("noise_messages").GetInt32());      // 6 messages each
         Assert.Equal(7, counts.GetProperty("cpace_checks").GetInt32());         // g, Ya, Yb, K twice, ISK_IR, valid point
         Assert.Equal(2, counts.GetProperty("cpace_invalid_rejected").GetInt32());
+        Assert.Equal(474, counts.GetProperty("x25519_matches").GetInt32());     // Wycheproof x25519_test.json (518 cases)
+        Assert.Equal(15, counts.GetProperty("x25519_zero_rejected").GetInt32());
+        Assert.Equal(29, counts.GetProperty("x25519_noncanonical_rejected").GetInt32());
         Assert.True(counts.GetProperty("rule_checks").GetInt32() >= 12, line);
     }
 }
