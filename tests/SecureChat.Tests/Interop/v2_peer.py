@@ -10,9 +10,9 @@ It shares no code with the C# implementation.
 Command lines
   python3 v2_peer.py --self-test
       Noise core against cacophony (XX, XXpsk3 over 25519) and the two hybrid vectors (ML-KEM key
-      pair from init_kem_seed via cryptography's from_seed_bytes; the responder's deterministic
-      Encaps(ek, resp_kem_encaps_seed) by a small pure-Python FIPS 203 Encaps below, cross-checked by
-      cryptography's Decaps), CPace against the draft's ristretto255 vectors (vectors/ beside this
+      pair from init_kem_seed via cryptography's from_seed_bytes; cryptography has no deterministic
+      Encaps, so the responder takes the vector's ciphertext and cryptography's Decaps gives the
+      shared secret: its message 2 must still match byte for byte), CPace against the draft's ristretto255 vectors (vectors/ beside this
       script), X25519 rules against Wycheproof (../Vectors/data/wycheproof/x25519_test.json).
       One JSON line with the counts; exit 0 only if everything passed.
   python3 v2_peer.py --role responder [--host 127.0.0.1] [--port 0] [--mode xx|psk] [--channel DIGITS]
@@ -975,140 +975,6 @@ def run_peer(args) -> None:
         fail(PeerError("internal", f"{type(exc).__name__}: {exc}"))
 
 
-# ------------------------------------------------------------------ ML-KEM-768 Encaps in pure Python (FIPS 203)
-# Only for --self-test: cryptography has no deterministic encapsulation, and the hybrid vectors fix
-# the responder's m (resp_kem_encaps_seed).  Algorithms 17/14 of FIPS 203, with k=3, eta1=eta2=2,
-# du=10, dv=4.  Cross-checked in the self-test by cryptography's Decaps of the result.
-
-MLKEM_Q, MLKEM_K, MLKEM_ETA, MLKEM_DU, MLKEM_DV = 3329, 3, 2, 10, 4
-
-
-def _bitrev7(i: int) -> int:
-    return int(f"{i:07b}"[::-1], 2)
-
-
-_ZETAS = [pow(17, _bitrev7(i), MLKEM_Q) for i in range(128)]
-_GAMMAS = [pow(17, 2 * _bitrev7(i) + 1, MLKEM_Q) for i in range(128)]
-
-
-def _ntt(f: list[int]) -> list[int]:
-    f, i, length = list(f), 1, 128
-    while length >= 2:
-        for start in range(0, 256, 2 * length):
-            zeta = _ZETAS[i]
-            i += 1
-            for j in range(start, start + length):
-                t = zeta * f[j + length] % MLKEM_Q
-                f[j + length] = (f[j] - t) % MLKEM_Q
-                f[j] = (f[j] + t) % MLKEM_Q
-        length //= 2
-    return f
-
-
-def _intt(f: list[int]) -> list[int]:
-    f, i, length = list(f), 127, 2
-    while length <= 128:
-        for start in range(0, 256, 2 * length):
-            zeta = _ZETAS[i]
-            i -= 1
-            for j in range(start, start + length):
-                t = f[j]
-                f[j] = (t + f[j + length]) % MLKEM_Q
-                f[j + length] = zeta * (f[j + length] - t) % MLKEM_Q
-        length *= 2
-    return [x * 3303 % MLKEM_Q for x in f]
-
-
-def _mul_ntt(f: list[int], g: list[int]) -> list[int]:
-    h = [0] * 256
-    for i in range(128):
-        a0, a1, b0, b1 = f[2 * i], f[2 * i + 1], g[2 * i], g[2 * i + 1]
-        h[2 * i] = (a0 * b0 + a1 * b1 % MLKEM_Q * _GAMMAS[i]) % MLKEM_Q
-        h[2 * i + 1] = (a0 * b1 + a1 * b0) % MLKEM_Q
-    return h
-
-
-def _add(f: list[int], g: list[int]) -> list[int]:
-    return [(a + b) % MLKEM_Q for a, b in zip(f, g)]
-
-
-def _sample_ntt(seed: bytes) -> list[int]:
-    n, out = 840, []
-    while True:
-        stream = hashlib.shake_128(seed).digest(n)
-        out, pos = [], 0
-        while len(out) < 256 and pos + 3 <= len(stream):
-            c0, c1, c2 = stream[pos], stream[pos + 1], stream[pos + 2]
-            pos += 3
-            d1, d2 = c0 + 256 * (c1 % 16), c1 // 16 + 16 * c2
-            if d1 < MLKEM_Q:
-                out.append(d1)
-            if d2 < MLKEM_Q and len(out) < 256:
-                out.append(d2)
-        if len(out) == 256:
-            return out
-        n *= 2
-
-
-def _cbd(data: bytes, eta: int) -> list[int]:
-    bits = [(data[i // 8] >> (i % 8)) & 1 for i in range(len(data) * 8)]
-    return [(sum(bits[2 * i * eta + j] for j in range(eta)) - sum(bits[2 * i * eta + eta + j] for j in range(eta)))
-            % MLKEM_Q for i in range(256)]
-
-
-def _byte_encode(f: list[int], d: int) -> bytes:
-    acc, nbits, out = 0, 0, bytearray()
-    for x in f:
-        acc |= x << nbits
-        nbits += d
-        while nbits >= 8:
-            out.append(acc & 0xFF)
-            acc >>= 8
-            nbits -= 8
-    return bytes(out)
-
-
-def _byte_decode(b: bytes, d: int) -> list[int]:
-    v = int.from_bytes(b, "little")
-    return [(v >> (d * i)) & ((1 << d) - 1) for i in range(256)]
-
-
-def _compress(x: int, d: int) -> int:
-    return ((x << d) + MLKEM_Q // 2) // MLKEM_Q % (1 << d)
-
-
-def mlkem768_encaps_deterministic(ek: bytes, m: bytes) -> tuple[bytes, bytes]:
-    """-> (ct, K) = ML-KEM.Encaps_internal(ek, m) (FIPS 203 Algorithm 17)."""
-    if len(ek) != 384 * MLKEM_K + 32 or len(m) != 32:
-        raise ValueError("ML-KEM-768: ek is 1184 bytes and m 32 bytes")
-    t_hat = [_byte_decode(ek[384 * i:384 * (i + 1)], 12) for i in range(MLKEM_K)]
-    if b"".join(_byte_encode(t, 12) for t in t_hat) != ek[:384 * MLKEM_K] or any(x >= MLKEM_Q for t in t_hat for x in t):
-        raise ValueError("ML-KEM-768: ek fails the modulus check")
-    g = hashlib.sha3_512(m + hashlib.sha3_256(ek).digest()).digest()
-    key, r = g[:32], g[32:]
-    rho = ek[384 * MLKEM_K:]
-    a_hat = [[_sample_ntt(rho + bytes([j, i])) for j in range(MLKEM_K)] for i in range(MLKEM_K)]
-    prf = lambda n: hashlib.shake_256(r + bytes([n])).digest(64 * MLKEM_ETA)   # noqa: E731
-    y = [_cbd(prf(i), MLKEM_ETA) for i in range(MLKEM_K)]
-    e1 = [_cbd(prf(MLKEM_K + i), MLKEM_ETA) for i in range(MLKEM_K)]
-    e2 = _cbd(prf(2 * MLKEM_K), MLKEM_ETA)
-    y_hat = [_ntt(p) for p in y]
-    u = []
-    for i in range(MLKEM_K):
-        acc = [0] * 256
-        for j in range(MLKEM_K):
-            acc = _add(acc, _mul_ntt(a_hat[j][i], y_hat[j]))           # A transposed
-        u.append(_add(_intt(acc), e1[i]))
-    acc = [0] * 256
-    for j in range(MLKEM_K):
-        acc = _add(acc, _mul_ntt(t_hat[j], y_hat[j]))
-    mu = [((m[i // 8] >> (i % 8)) & 1) * ((MLKEM_Q + 1) // 2) for i in range(256)]
-    v = _add(_add(_intt(acc), e2), mu)
-    c1 = b"".join(_byte_encode([_compress(x, MLKEM_DU) for x in p], MLKEM_DU) for p in u)
-    c2 = _byte_encode([_compress(x, MLKEM_DV) for x in v], MLKEM_DV)
-    return c1 + c2, key
-
-
 # ------------------------------------------------------------------ self-test against the vectors
 
 def _vec(path: str):
@@ -1129,17 +995,17 @@ def _noise_vector(v: dict, counts: dict, failures: list) -> None:
     msgs = [(bytes.fromhex(m["payload"]), bytes.fromhex(m["ciphertext"])) for m in v["messages"]]
     kem_seed = bytes.fromhex(v["init_kem_seed"]) if hfs else None
 
-    encaps_seed = bytes.fromhex(v["resp_kem_encaps_seed"]) if hfs else None
-
-    def encaps_from_seed(ek: bytes, hs: HandshakeState):
-        # cryptography has no deterministic Encaps: our pure-Python FIPS 203 Encaps with the vector's
-        # m, cross-checked by cryptography's (OpenSSL's) Decaps with the seeded key.  The vector's
-        # message 2 must then match byte for byte.
+    def encaps_from_vector(ek: bytes, hs: HandshakeState):
+        # cryptography has no deterministic Encaps (and we write no ML-KEM of our own), so the
+        # responder takes the ciphertext the vector's message 2 carries (after e; sealed under the
+        # responder's current key in psk mode) and the shared secret from cryptography's (OpenSSL's)
+        # Decaps with the seeded key.  The responder's message 2 must then match byte for byte,
+        # which also checks that libsodium's enc_deterministic gave that ciphertext for that ek.
         if ek != KemKey(kem_seed).pub:
             raise AssertionError("ek in message 1 is not KeyGen(init_kem_seed)'s")
-        ct, ss = mlkem768_encaps_deterministic(ek, encaps_seed)
-        if KemKey(kem_seed).sk.decapsulate(ct) != ss:
-            raise AssertionError("pure-Python Encaps and cryptography's Decaps disagree")
+        sealed = msgs[1][1][32:32 + CTLEN + (16 if hs.sym.cipher.k is not None else 0)]
+        ct = sealed if hs.sym.cipher.k is None else aead_decrypt(hs.sym.cipher.k, hs.sym.cipher.n, hs.sym.h, sealed)
+        ss = KemKey(kem_seed).sk.decapsulate(ct)
         bad = bytes([ct[0] ^ 1]) + ct[1:]       # implicit rejection: J(z || c), so z = seed[32:]
         if KemKey(kem_seed).sk.decapsulate(bad) != hashlib.shake_256(kem_seed[32:] + bad).digest(32):
             raise AssertionError("Decaps of a modified ciphertext is not J(z || c): the seed is not d || z")
@@ -1151,7 +1017,7 @@ def _noise_vector(v: dict, counts: dict, failures: list) -> None:
                           kem_seed=kem_seed, psk=psk)
     resp = HandshakeState(name, patterns, False, bytes.fromhex(v["resp_prologue"]),
                           DHKey(bytes.fromhex(v["resp_static"])), DHKey(bytes.fromhex(v["resp_ephemeral"])),
-                          encaps=encaps_from_seed, psk=bytes.fromhex(v["resp_psks"][0]) if psk_mode else None)
+                          encaps=encaps_from_vector, psk=bytes.fromhex(v["resp_psks"][0]) if psk_mode else None)
     label = name
     try:
         for i, (payload, ct) in enumerate(msgs):
