@@ -35,11 +35,11 @@ internal static class IdCommand
             {
                 if (asJson)
                 {
-                    Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "identity", fingerprint = identity.Fingerprint }));
+                    Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "identity", fingerprint = identity.Fingerprint, key_type = identity.KeyType }));
                 }
                 else
                 {
-                    Console.Out.WriteLine($"Your identity: {identity.Fingerprint}");
+                    Console.Out.WriteLine($"Your identity: {identity.Fingerprint} ({identity.KeyType})");
                     Console.Out.WriteLine($"  (private key in {store.IdentityPath}; give the fingerprint, never the key, to people who want to check it's you)");
                 }
             }

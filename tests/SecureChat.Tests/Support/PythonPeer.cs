@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace SecureChat.Tests.Support;
 
 /// <summary>
-/// Drives Interop/noise_peer.py, the independent Python implementation of the protocol: one JSON
+/// Drives Interop/v2_peer.py, the independent Python implementation of protocol v2: one JSON
 /// event per line on its stdout, one JSON command per line on its stdin (kept open for the session).
 /// </summary>
 internal sealed class PythonPeer : IDisposable
@@ -14,9 +14,10 @@ internal sealed class PythonPeer : IDisposable
 
     private PythonPeer(Process process) => _process = process;
 
-    public static PythonPeer Start(string role, int? port = null, string? passphrase = null)
+    /// <summary>Starts v2_peer.py in <paramref name="role"/>; extra flags (hostile behaviours) go after the common ones.</summary>
+    public static PythonPeer Start(string role, int? port = null, string? passphrase = null, params string[] extra)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "noise_peer.py");
+        string script = Path.Combine(AppContext.BaseDirectory, "Interop", "v2_peer.py");
         var info = new ProcessStartInfo("python3")
         {
             RedirectStandardInput = true,
@@ -33,8 +34,14 @@ internal sealed class PythonPeer : IDisposable
         info.ArgumentList.Add((port ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (passphrase is not null)
         {
-            info.ArgumentList.Add("--psk");
+            info.ArgumentList.Add("--mode");
+            info.ArgumentList.Add("psk");
             info.Environment["SECURECHAT_PASSPHRASE"] = passphrase;
+        }
+
+        foreach (string flag in extra)
+        {
+            info.ArgumentList.Add(flag);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start");
@@ -63,11 +70,11 @@ internal sealed class PythonPeer : IDisposable
         return evt;
     }
 
-    public Task SendAsync(string text) => CommandAsync(new JsonObject { ["send"] = text });
+    public Task SendAsync(string text) => CommandAsync(new JsonObject { ["cmd"] = "send", ["text"] = text });
 
-    public Task SendTypeAsync(int type, byte[] body) => CommandAsync(new JsonObject { ["send_type"] = type, ["body_hex"] = Convert.ToHexString(body) });
+    public Task SendTypeAsync(int type, byte[] body) => CommandAsync(new JsonObject { ["cmd"] = "send_type", ["type"] = type, ["body_hex"] = Convert.ToHexString(body) });
 
-    public Task CloseAsync(string reason) => CommandAsync(new JsonObject { ["close"] = reason });
+    public Task CloseAsync(string reason) => CommandAsync(new JsonObject { ["cmd"] = "close", ["reason"] = reason });
 
     private Task CommandAsync(JsonObject command) => _process.StandardInput.WriteLineAsync(command.ToJsonString());
 
