@@ -4,6 +4,7 @@ using SecureChat.Crypto;
 using SecureChat.Framing;
 using SecureChat.Identity;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Session;
 
@@ -40,9 +41,9 @@ internal sealed class HandshakeDriver
     public async ValueTask<HandshakeResult> RunInitiatorAsync(CancellationToken cancellationToken)
     {
         bool psk = _options.Passphrase is not null;
-        HandshakePattern pattern = psk ? HandshakePattern.XXpsk3 : HandshakePattern.XX;
+        P256HandshakePattern pattern = psk ? P256HandshakePattern.XXpsk3 : P256HandshakePattern.XX;
         byte[] hello = Hello.Create(psk ? Hello.PatternXXpsk3 : Hello.PatternXX);
-        using HandshakeState state = NewState(pattern, initiator: true, hello);
+        using P256HandshakeState state = NewState(pattern, initiator: true, hello);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize + Frame.HeaderSize + Hello.Length);
         try
         {
@@ -120,8 +121,8 @@ internal sealed class HandshakeDriver
             throw new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The peer connected with a passphrase, but this side expects none; it was refused.");
         }
 
-        HandshakePattern pattern = wantPsk ? HandshakePattern.XXpsk3 : HandshakePattern.XX;
-        using HandshakeState state = NewState(pattern, initiator: false, hello);
+        P256HandshakePattern pattern = wantPsk ? P256HandshakePattern.XXpsk3 : P256HandshakePattern.XX;
+        using P256HandshakeState state = NewState(pattern, initiator: false, hello);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
         byte[] payload = new byte[Frame.MaxPayloadLength];
         try
@@ -168,7 +169,7 @@ internal sealed class HandshakeDriver
     /// or garbage connection costs none. SetPsk changes neither h nor ck, so the transcript is the
     /// one of a one-shot ReadMessage.
     /// </summary>
-    private async ValueTask<int> ReadPskMessageAsync(HandshakeState state, Memory<byte> msg3, byte[] payload, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadPskMessageAsync(P256HandshakeState state, Memory<byte> msg3, byte[] payload, CancellationToken cancellationToken)
     {
         state.ReadMessageUntilPsk(msg3.Span);
         await DerivePskAsync(state, cancellationToken).ConfigureAwait(false);
@@ -239,18 +240,18 @@ internal sealed class HandshakeDriver
         }
     }
 
-    private HandshakeState NewState(HandshakePattern pattern, bool initiator, ReadOnlySpan<byte> prologue)
+    private P256HandshakeState NewState(P256HandshakePattern pattern, bool initiator, ReadOnlySpan<byte> prologue)
     {
         byte[]? fixedScalar = _options.TestHooks?.FixedEphemeralScalar;
         P256KeyPair? ephemeral = fixedScalar is null ? null : P256KeyPair.FromPrivateScalar(fixedScalar);
-        return new HandshakeState(pattern, initiator, prologue, _staticKey, _registry, _keyLog, ephemeral);
+        return new P256HandshakeState(pattern, initiator, prologue, _staticKey, _registry, _keyLog, ephemeral);
     }
 
     /// <summary>Derives the psk from both ephemeral keys (docs/PROTOCOL.md §3) within the process-wide <see cref="PskDerivationLimit"/>.</summary>
-    private ValueTask DerivePskAsync(HandshakeState state, CancellationToken cancellationToken) =>
+    private ValueTask DerivePskAsync(P256HandshakeState state, CancellationToken cancellationToken) =>
         PskDerivationLimit.RunAsync(() => DerivePsk(state), cancellationToken);
 
-    private void DerivePsk(HandshakeState state)
+    private void DerivePsk(P256HandshakeState state)
     {
         ReadOnlySpan<byte> initiatorEphemeral = state.IsInitiator ? state.LocalEphemeralPublicKey : state.RemoteEphemeralPublicKey;
         ReadOnlySpan<byte> responderEphemeral = state.IsInitiator ? state.RemoteEphemeralPublicKey : state.LocalEphemeralPublicKey;
@@ -275,7 +276,7 @@ internal sealed class HandshakeDriver
         return frame ?? throw new ConnectionLostException($"The peer closed the connection before {what}.");
     }
 
-    private static HandshakeResult Finish(HandshakeState state, HandshakePattern pattern, System.Text.Json.JsonElement peerPayload, PeerInfo peer, PeerVerdict verdict)
+    private static HandshakeResult Finish(P256HandshakeState state, P256HandshakePattern pattern, System.Text.Json.JsonElement peerPayload, PeerInfo peer, PeerVerdict verdict)
     {
         (CipherState i2r, CipherState r2i) = state.TakeTransportCiphers();
         return new HandshakeResult(

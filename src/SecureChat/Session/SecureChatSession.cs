@@ -10,6 +10,7 @@ using SecureChat.Crypto;
 using SecureChat.Framing;
 using SecureChat.Identity;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Session;
 
@@ -73,7 +74,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         IsInitiator = isInitiator;
         _handlers = SessionFeatures.Create(this);
         ProtocolName = handshake.ProtocolName;
-        _isPsk = handshake.ProtocolName == HandshakePattern.XXpsk3.ProtocolName;
+        _isPsk = handshake.ProtocolName == P256HandshakePattern.XXpsk3.ProtocolName;
         HandshakeHash = handshake.HandshakeHash;
         PeerStaticPublicKey = handshake.PeerStaticPublicKey;
         PeerFingerprint = Fingerprint.Of(handshake.PeerStaticPublicKey);

@@ -3,6 +3,7 @@ using SecureChat.Crypto;
 using SecureChat.Framing;
 using SecureChat.Identity;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
 
@@ -41,7 +42,7 @@ public class PskDerivationTests
         using var reader = new FrameReader(stream);
         byte[] hello = Hello.Create(Hello.PatternXXpsk3);
         using var s = P256KeyPair.Generate();
-        using var state = new HandshakeState(HandshakePattern.XXpsk3, initiator: true, hello, s);
+        using var state = new P256HandshakeState(P256HandshakePattern.XXpsk3, initiator: true, hello, s);
         byte[] buffer = new byte[Frame.MaxPayloadLength];
         int msg1 = state.WriteMessage([], buffer);
         await stream.WriteAsync(Framed(hello).Concat(Framed(buffer.AsSpan(0, msg1))).ToArray());

@@ -1,22 +1,23 @@
 using System.Security.Cryptography;
 using SecureChat.Crypto;
+using SecureChat.Noise;
 
-namespace SecureChat.Noise;
+namespace SecureChat.Noise.Legacy;
 
 /// <summary>
-/// HandshakeState of Noise §5.3 for the patterns in <see cref="HandshakePattern"/> (no pre-messages),
+/// The v1 HandshakeState of Noise §5.3 (P-256; kept until the v2 session lands) for the patterns in <see cref="P256HandshakePattern"/> (no pre-messages),
 /// with DH = P-256 (§12.1 analogue: 65-byte uncompressed public keys, 32-byte X-coordinate output).
 /// After the last message it calls Split() itself, erases ck, the handshake key, the ephemeral key
 /// and the psk, and keeps only the two transport CipherStates for <see cref="TakeTransportCiphers"/>.
 /// A message with a psk token can be read in two phases (<see cref="ReadMessageUntilPsk"/>), so
 /// that the psk is supplied only once the tokens before it have been authenticated.
 /// </summary>
-internal sealed class HandshakeState : IDisposable
+internal sealed class P256HandshakeState : IDisposable
 {
     /// <summary>Noise §3: every handshake and transport message is at most 65535 bytes.</summary>
     public const int MaxMessageLength = 65535;
 
-    private readonly HandshakePattern _pattern;
+    private readonly P256HandshakePattern _pattern;
     private readonly bool _initiator;
     private readonly SymmetricState _symmetric;
     private readonly P256KeyPair _s;
@@ -35,8 +36,8 @@ internal sealed class HandshakeState : IDisposable
     private CipherState? _c2;
 
     /// <summary>Initialize() of §5.3. <paramref name="s"/> stays owned by the caller; <paramref name="fixedEphemeral"/>, if given, is taken over (test vectors only).</summary>
-    public HandshakeState(
-        HandshakePattern pattern,
+    public P256HandshakeState(
+        P256HandshakePattern pattern,
         bool initiator,
         ReadOnlySpan<byte> prologue,
         P256KeyPair s,

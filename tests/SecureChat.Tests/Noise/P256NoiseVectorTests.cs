@@ -2,6 +2,7 @@ using System.Text.Json;
 using SecureChat.Crypto;
 using SecureChat.Identity;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Tests.Noise;
 
@@ -11,7 +12,7 @@ namespace SecureChat.Tests.Noise;
 /// machine must reproduce every byte of every message, the handshake hash, the session code, the
 /// fingerprints, the passphrase-derived psk and the rekeyed transport messages.
 /// </summary>
-public class NoiseVectorTests
+public class P256NoiseVectorTests
 {
     private static readonly JsonElement Cases = LoadCases();
 
@@ -32,7 +33,7 @@ public class NoiseVectorTests
     public void Handshake_and_transport_reproduce_the_python_vectors_byte_for_byte(string name)
     {
         JsonElement c = Cases.EnumerateArray().Single(x => x.GetProperty("name").GetString() == name);
-        HandshakePattern pattern = name == "XX" ? HandshakePattern.XX : HandshakePattern.XXpsk3;
+        P256HandshakePattern pattern = name == "XX" ? P256HandshakePattern.XX : P256HandshakePattern.XXpsk3;
         Assert.Equal(c.GetProperty("protocol_name").GetString(), pattern.ProtocolName);
         byte[] prologue = Hex(c, "prologue");
 
@@ -43,8 +44,8 @@ public class NoiseVectorTests
         Assert.Equal(c.GetProperty("init_fingerprint").GetString(), Fingerprint.Of(si.PublicKey));
         Assert.Equal(c.GetProperty("resp_fingerprint").GetString(), Fingerprint.Of(sr.PublicKey));
 
-        using var initiator = new HandshakeState(pattern, true, prologue, si, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "init_ephemeral")));
-        using var responder = new HandshakeState(pattern, false, prologue, sr, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "resp_ephemeral")));
+        using var initiator = new P256HandshakeState(pattern, true, prologue, si, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "init_ephemeral")));
+        using var responder = new P256HandshakeState(pattern, false, prologue, sr, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "resp_ephemeral")));
         byte[][] expected = [.. c.GetProperty("messages").EnumerateArray().Select(m => Convert.FromHexString(m.GetString()!))];
         byte[][] payloads = [[], Hex(c, "msg2_payload"), Hex(c, "msg3_payload")];
         byte[] buffer = new byte[65535];
@@ -52,8 +53,8 @@ public class NoiseVectorTests
 
         for (int i = 0; i < 3; i++)
         {
-            HandshakeState writer = i % 2 == 0 ? initiator : responder;
-            HandshakeState reader = i % 2 == 0 ? responder : initiator;
+            P256HandshakeState writer = i % 2 == 0 ? initiator : responder;
+            P256HandshakeState reader = i % 2 == 0 ? responder : initiator;
             if (i == 2 && pattern.IsPsk)
             {
                 byte[] psk = DerivePsk(c, initiator.LocalEphemeralPublicKey.ToArray(), responder.LocalEphemeralPublicKey.ToArray());

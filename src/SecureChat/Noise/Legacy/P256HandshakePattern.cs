@@ -1,34 +1,24 @@
-namespace SecureChat.Noise;
+using SecureChat.Noise;
 
-/// <summary>The tokens of a Noise message pattern (§7.1) and the psk modifier token (§9.1).</summary>
-internal enum Token
-{
-    E,
-    S,
-    EE,
-    ES,
-    SE,
-    SS,
-    Psk,
-}
+namespace SecureChat.Noise.Legacy;
 
 /// <summary>
 /// A handshake pattern without pre-messages. Only the two this protocol uses are defined:
 /// XX (§7.5) and XXpsk3 (§9.4: the psk token appended to the third message).
 /// </summary>
-internal sealed class HandshakePattern
+internal sealed class P256HandshakePattern
 {
     /// <summary>XX: -> e; &lt;- e, ee, s, es; -> s, se.</summary>
-    public static readonly HandshakePattern XX = new(
+    public static readonly P256HandshakePattern XX = new(
         "XX",
         [[Token.E], [Token.E, Token.EE, Token.S, Token.ES], [Token.S, Token.SE]]);
 
     /// <summary>XXpsk3: -> e; &lt;- e, ee, s, es; -> s, se, psk.</summary>
-    public static readonly HandshakePattern XXpsk3 = new(
+    public static readonly P256HandshakePattern XXpsk3 = new(
         "XXpsk3",
         [[Token.E], [Token.E, Token.EE, Token.S, Token.ES], [Token.S, Token.SE, Token.Psk]]);
 
-    private HandshakePattern(string name, Token[][] messages)
+    private P256HandshakePattern(string name, Token[][] messages)
     {
         Name = name;
         Messages = messages;

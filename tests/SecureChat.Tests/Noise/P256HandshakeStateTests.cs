@@ -1,34 +1,35 @@
 using System.Text;
 using SecureChat.Crypto;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Tests.Noise;
 
-public class HandshakeStateTests
+public class P256HandshakeStateTests
 {
     private static readonly byte[] Prologue = "SCHAT\u0001\u0001"u8.ToArray();
     private static readonly byte[] Psk = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
 
     public static TheoryData<string> Patterns => ["XX", "XXpsk3"];
 
-    private static HandshakePattern PatternNamed(string name) => name == "XX" ? HandshakePattern.XX : HandshakePattern.XXpsk3;
+    private static P256HandshakePattern PatternNamed(string name) => name == "XX" ? P256HandshakePattern.XX : P256HandshakePattern.XXpsk3;
 
     /// <summary>Runs the three messages in memory; <paramref name="mutate"/> may alter each message in flight.</summary>
-    private static (HandshakeState Initiator, HandshakeState Responder, List<byte[]> Messages) Run(
-        HandshakePattern pattern, Func<int, byte[], byte[]>? mutate = null, byte[]? responderPsk = null)
+    private static (P256HandshakeState Initiator, P256HandshakeState Responder, List<byte[]> Messages) Run(
+        P256HandshakePattern pattern, Func<int, byte[], byte[]>? mutate = null, byte[]? responderPsk = null)
     {
         var si = P256KeyPair.Generate();
         var sr = P256KeyPair.Generate();
-        var initiator = new HandshakeState(pattern, initiator: true, Prologue, si);
-        var responder = new HandshakeState(pattern, initiator: false, Prologue, sr);
+        var initiator = new P256HandshakeState(pattern, initiator: true, Prologue, si);
+        var responder = new P256HandshakeState(pattern, initiator: false, Prologue, sr);
         var messages = new List<byte[]>();
         byte[] buffer = new byte[65535];
         byte[] payload = new byte[65535];
-        HandshakeState[] order = [initiator, responder, initiator];
+        P256HandshakeState[] order = [initiator, responder, initiator];
         for (int i = 0; i < 3; i++)
         {
-            HandshakeState writer = order[i];
-            HandshakeState reader = writer == initiator ? responder : initiator;
+            P256HandshakeState writer = order[i];
+            P256HandshakeState reader = writer == initiator ? responder : initiator;
             if (pattern.IsPsk && i == 2)
             {
                 initiator.SetPsk(Psk);
@@ -82,7 +83,7 @@ public class HandshakeStateTests
     [MemberData(nameof(Patterns))]
     public void Changing_any_byte_of_any_handshake_message_fails_the_handshake(string name)
     {
-        HandshakePattern pattern = PatternNamed(name);
+        P256HandshakePattern pattern = PatternNamed(name);
         var (_, _, messages) = Run(pattern);
         for (int message = 0; message < 3; message++)
         {
@@ -111,7 +112,7 @@ public class HandshakeStateTests
     {
         byte[] other = (byte[])Psk.Clone();
         other[0] ^= 1;
-        var error = Assert.Throws<IntegrityException>(() => Run(HandshakePattern.XXpsk3, responderPsk: other));
+        var error = Assert.Throws<IntegrityException>(() => Run(P256HandshakePattern.XXpsk3, responderPsk: other));
         Assert.Contains("payload", error.Message, StringComparison.Ordinal);
     }
 
@@ -119,11 +120,11 @@ public class HandshakeStateTests
     public void Messages_too_short_or_with_invalid_points_are_protocol_errors()
     {
         using var s = P256KeyPair.Generate();
-        using var responder = new HandshakeState(HandshakePattern.XX, initiator: false, Prologue, s);
+        using var responder = new P256HandshakeState(P256HandshakePattern.XX, initiator: false, Prologue, s);
         byte[] payload = new byte[100];
         Assert.Throws<ProtocolViolationException>(() => responder.ReadMessage(new byte[64], payload));
 
-        using var responder2 = new HandshakeState(HandshakePattern.XX, initiator: false, Prologue, s);
+        using var responder2 = new P256HandshakeState(P256HandshakePattern.XX, initiator: false, Prologue, s);
         byte[] offCurve = new byte[65];
         offCurve[0] = 0x04;
         offCurve[64] = 1; // (0, 1) is not on P-256
@@ -133,8 +134,8 @@ public class HandshakeStateTests
     [Fact]
     public void Protocol_names_are_padded_into_the_initial_hash()
     {
-        Assert.Equal("Noise_XX_P256_AESGCM_SHA256", HandshakePattern.XX.ProtocolName);
-        Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", HandshakePattern.XXpsk3.ProtocolName);
+        Assert.Equal("Noise_XX_P256_AESGCM_SHA256", P256HandshakePattern.XX.ProtocolName);
+        Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", P256HandshakePattern.XXpsk3.ProtocolName);
         using var state = new SymmetricState("Noise_XX_P256_AESGCM_SHA256", null, null);
         byte[] expected = new byte[32];
         Encoding.ASCII.GetBytes("Noise_XX_P256_AESGCM_SHA256").CopyTo(expected, 0);
