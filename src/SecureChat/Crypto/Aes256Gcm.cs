@@ -40,14 +40,7 @@ internal static class Aes256Gcm
             return;
         }
 
-        if (plaintext.Overlaps(destination, out int offset) && offset != 0)
-        {
-            // libsodium handles source = destination exactly; a shifted overlap is made exact first
-            // (CopyTo is a memmove).
-            plaintext.CopyTo(destination);
-            plaintext = destination[..plaintext.Length];
-        }
-
+        plaintext = MakeOverlapExact(plaintext, destination);
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
         Sodium.Sodium.Aes256GcmEncrypt(key, nonce, ad, plaintext, destination[..plaintext.Length], destination[plaintext.Length..]);
@@ -57,6 +50,7 @@ internal static class Aes256Gcm
     public static void Encrypt(AesGcm aes, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         CheckSealLength(plaintext, destination);
+        plaintext = MakeOverlapExact(plaintext, destination);
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
         aes.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination[plaintext.Length..], ad);
@@ -79,13 +73,7 @@ internal static class Aes256Gcm
         int bodyLength = ciphertext.Length - TagSize;
         Span<byte> tag = stackalloc byte[TagSize];
         ciphertext[bodyLength..].CopyTo(tag);
-        ReadOnlySpan<byte> body = ciphertext[..bodyLength];
-        if (body.Overlaps(destination, out int offset) && offset != 0)
-        {
-            body.CopyTo(destination);
-            body = destination;
-        }
-
+        ReadOnlySpan<byte> body = MakeOverlapExact(ciphertext[..bodyLength], destination);
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
         return Sodium.Sodium.Aes256GcmDecrypt(key, nonce, ad, body, tag, destination);
@@ -102,9 +90,12 @@ internal static class Aes256Gcm
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
         int bodyLength = ciphertext.Length - TagSize;
+        Span<byte> tag = stackalloc byte[TagSize];
+        ciphertext[bodyLength..].CopyTo(tag);
+        ReadOnlySpan<byte> body = MakeOverlapExact(ciphertext[..bodyLength], destination);
         try
         {
-            aes.Decrypt(nonce, ciphertext[..bodyLength], ciphertext[bodyLength..], destination, ad);
+            aes.Decrypt(nonce, body, tag, destination, ad);
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -156,6 +147,22 @@ internal static class Aes256Gcm
         {
             CryptographicOperations.ZeroMemory(block);
         }
+    }
+
+    /// <summary>
+    /// Both implementations accept input and output at the same address but not shifted against
+    /// each other (a frame header in front of the data); a shifted overlap is first made exact by
+    /// moving the input onto the output (CopyTo is a memmove). Tags are copied out before this.
+    /// </summary>
+    private static ReadOnlySpan<byte> MakeOverlapExact(ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        if (!input.Overlaps(output, out int offset) || offset == 0)
+        {
+            return input;
+        }
+
+        input.CopyTo(output);
+        return output[..input.Length];
     }
 
     private static void CheckSealLength(ReadOnlySpan<byte> plaintext, Span<byte> destination)
