@@ -69,6 +69,17 @@ internal sealed class X25519KeyPair : IDisposable
     }
 
     /// <summary>
+    /// Tests only: a key pair whose public key is another encoding than X25519(private, 9) gives,
+    /// e.g. with bit 255 set, to play a peer that sends a non-canonical static key.
+    /// </summary>
+    internal static X25519KeyPair WithPublicKeyEncodingForTests(ReadOnlySpan<byte> key32, ReadOnlySpan<byte> publicKeyEncoding)
+    {
+        X25519KeyPair pair = FromPrivateKey(key32);
+        publicKeyEncoding.CopyTo(pair._public);
+        return pair;
+    }
+
+    /// <summary>
     /// DH(key pair, public key) of Noise §4.1: X25519(private, peer) into <paramref name="shared32"/>.
     /// </summary>
     /// <exception cref="ProtocolViolationException">
