@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using SecureChat.Crypto;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Benchmarks;
 
@@ -25,8 +26,8 @@ public class HandshakeBenchmarks : IDisposable
     [Benchmark]
     public int FullXXHandshake()
     {
-        using var initiator = new HandshakeState(HandshakePattern.XX, initiator: true, Prologue, _initiatorStatic);
-        using var responder = new HandshakeState(HandshakePattern.XX, initiator: false, Prologue, _responderStatic);
+        using var initiator = new P256HandshakeState(P256HandshakePattern.XX, initiator: true, Prologue, _initiatorStatic);
+        using var responder = new P256HandshakeState(P256HandshakePattern.XX, initiator: false, Prologue, _responderStatic);
         int total = 0;
         byte[] body = "{\"software\":\"securechat\"}"u8.ToArray();
         int length = initiator.WriteMessage([], _message);

@@ -7,6 +7,8 @@ namespace SecureChat.Noise;
 /// CipherState of Noise §5.1: a 32-byte key k (owned, pinned, erased on dispose), a flag for
 /// "k is empty", and a 64-bit nonce n. Cipher functions AESGCM of §12.3. The nonce 2^64-1 is
 /// reserved for Rekey(), so n may never reach it (§5.1: "signal an error").
+/// On the libsodium path (<see cref="Aes256Gcm.UsesSodium"/>) k is passed to every call and nothing
+/// else holds it; on the .NET fallback path an <see cref="AesGcm"/> made from k is cached.
 /// </summary>
 internal sealed class CipherState : IDisposable
 {
@@ -17,8 +19,9 @@ internal sealed class CipherState : IDisposable
     private ulong _n;
 
     /// <summary>
-    /// k set up for AES-GCM, made on first use and dropped whenever k changes: a message and the
-    /// Rekey() that follows it share one key schedule. Disposing it frees OpenSSL's copy of k.
+    /// The .NET fallback path only: k set up for AES-GCM, made on first use and dropped whenever k
+    /// changes, so a message and the Rekey() that follows it share one key schedule. Disposing it
+    /// frees OpenSSL's copy of k. Never made on the libsodium path.
     /// </summary>
     private AesGcm? _aead;
 
@@ -76,7 +79,15 @@ internal sealed class CipherState : IDisposable
 
         ThrowIfNonceExhausted();
         int length = plaintext.Length + Aes256Gcm.TagSize;
-        Aes256Gcm.Encrypt(Aead, _n, ad, plaintext, destination[..length]);
+        if (Aes256Gcm.UsesSodium)
+        {
+            Aes256Gcm.Encrypt(_k.Span, _n, ad, plaintext, destination[..length]);
+        }
+        else
+        {
+            Aes256Gcm.Encrypt(Aead, _n, ad, plaintext, destination[..length]);
+        }
+
         _n++;
         return length;
     }
@@ -100,7 +111,10 @@ internal sealed class CipherState : IDisposable
 
         ThrowIfNonceExhausted();
         int length = ciphertext.Length - Aes256Gcm.TagSize;
-        if (!Aes256Gcm.TryDecrypt(Aead, _n, ad, ciphertext, destination[..length]))
+        bool opened = Aes256Gcm.UsesSodium
+            ? Aes256Gcm.TryDecrypt(_k.Span, _n, ad, ciphertext, destination[..length])
+            : Aes256Gcm.TryDecrypt(Aead, _n, ad, ciphertext, destination[..length]);
+        if (!opened)
         {
             return -1;
         }
@@ -112,16 +126,25 @@ internal sealed class CipherState : IDisposable
     /// <summary>Rekey() of §5.1 / §11.3: k = REKEY(k); n is unchanged. The old key is overwritten in place.</summary>
     public void Rekey()
     {
-        Span<byte> next = stackalloc byte[Aes256Gcm.KeySize];
-        try
+        if (Aes256Gcm.UsesSodium)
         {
-            Aes256Gcm.Rekey(Aead, next);
+            // The new key is computed into a stack block and then written over the old one.
             DropAead();
-            next.CopyTo(_k.Span);
+            Aes256Gcm.Rekey(_k.Span, _k.Span);
         }
-        finally
+        else
         {
-            CryptographicOperations.ZeroMemory(next);
+            Span<byte> next = stackalloc byte[Aes256Gcm.KeySize];
+            try
+            {
+                Aes256Gcm.Rekey(Aead, next);
+                DropAead();
+                next.CopyTo(_k.Span);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(next);
+            }
         }
 
         _keyLog?.Write(_keyLogLabel, _k.Span);

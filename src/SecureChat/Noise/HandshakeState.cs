@@ -4,52 +4,71 @@ using SecureChat.Crypto;
 namespace SecureChat.Noise;
 
 /// <summary>
-/// HandshakeState of Noise §5.3 for the patterns in <see cref="HandshakePattern"/> (no pre-messages),
-/// with DH = P-256 (§12.1 analogue: 65-byte uncompressed public keys, 32-byte X-coordinate output).
-/// After the last message it calls Split() itself, erases ck, the handshake key, the ephemeral key
-/// and the psk, and keeps only the two transport CipherStates for <see cref="TakeTransportCiphers"/>.
-/// A message with a psk token can be read in two phases (<see cref="ReadMessageUntilPsk"/>), so
-/// that the psk is supplied only once the tokens before it have been authenticated.
+/// HandshakeState of Noise rev 34 §5.3 for the patterns of <see cref="HandshakePattern"/> (no
+/// pre-messages): DH = 25519 (§12.1, X25519 of RFC 7748, 32-byte keys), cipher AESGCM (§12.3), hash
+/// SHA256 (§12.5), the psk modifier (§9) and the hfs modifier with KEM = ML-KEM-768 (Noise extension
+/// "Hybrid Forward Secrecy": tokens f and ff). Message sizes: XXhfs msg1 = 32 + 1,184 (+16 once a
+/// key is set) + payload, msg2 = 32 + 1,088 (+16) + 48 + payload + 16, msg3 = 48 + payload + 16;
+/// every message at most 65,535 bytes (§3).
+/// X25519 public keys that are not canonical (bit 255 set, or u ≥ 2^255 − 19) are refused, and so is
+/// an all-zero DH result. After the last message it calls Split() itself (§5.3), erases ck, the
+/// handshake key, e, the ML-KEM secret key, the KEM shared secret and the psk, and keeps only the two
+/// transport CipherStates for <see cref="TakeTransportCiphers"/>. Every secret it allocates is in a
+/// pinned <see cref="SecretBuffer"/> tracked by the optional <see cref="SecretRegistry"/>, and every
+/// temporary secret is on the stack and wiped.
 /// </summary>
 internal sealed class HandshakeState : IDisposable
 {
     /// <summary>Noise §3: every handshake and transport message is at most 65535 bytes.</summary>
     public const int MaxMessageLength = 65535;
 
+    private const int DhLength = X25519KeyPair.KeySize;
+    private const int PskLength = 32;
+
     private readonly HandshakePattern _pattern;
     private readonly bool _initiator;
     private readonly SymmetricState _symmetric;
-    private readonly P256KeyPair _s;
+    private readonly X25519KeyPair _s;
     private readonly SecretRegistry? _registry;
     private readonly KeyLog? _keyLog;
-    private P256KeyPair? _e;
-    private P256PublicKey? _re;
-    private P256PublicKey? _rs;
+    private readonly FixedHandshakeKeys? _fixedKeys;
+    private readonly byte[] _payloadHash = new byte[SymmetricState.HashLen];
+    private X25519KeyPair? _e;
+    private byte[]? _re;
+    private byte[]? _rs;
+    private MlKem768KeyPair? _kem;
+    private byte[]? _remoteKemPublicKey;
+    private SecretBuffer? _kemSharedSecret;
     private SecretBuffer? _psk;
     private int _messageIndex;
-    private int _pausedAtToken = -1;
-    private int _pausedPosition;
-    private int _pausedLength;
+    private int _pendingTokensLength = -1;
+    private bool _hasPayloadHash;
     private byte[]? _handshakeHash;
     private CipherState? _c1;
     private CipherState? _c2;
+    private bool _disposed;
 
-    /// <summary>Initialize() of §5.3. <paramref name="s"/> stays owned by the caller; <paramref name="fixedEphemeral"/>, if given, is taken over (test vectors only).</summary>
+    /// <summary>
+    /// Initialize() of §5.3: InitializeSymmetric(protocol name), MixHash(prologue).
+    /// <paramref name="s"/> stays owned by the caller. <paramref name="fixedKeys"/> is for test vectors only.
+    /// </summary>
     public HandshakeState(
         HandshakePattern pattern,
         bool initiator,
         ReadOnlySpan<byte> prologue,
-        P256KeyPair s,
+        X25519KeyPair s,
         SecretRegistry? registry = null,
         KeyLog? keyLog = null,
-        P256KeyPair? fixedEphemeral = null)
+        FixedHandshakeKeys? fixedKeys = null)
     {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(s);
         _pattern = pattern;
         _initiator = initiator;
         _s = s;
         _registry = registry;
         _keyLog = keyLog;
-        _e = fixedEphemeral;
+        _fixedKeys = fixedKeys;
         _symmetric = new SymmetricState(pattern.ProtocolName, registry, keyLog);
         _symmetric.MixHash(prologue);
     }
@@ -64,42 +83,78 @@ internal sealed class HandshakeState : IDisposable
     /// <summary>How many handshake messages have been written or read.</summary>
     public int MessageIndex => _messageIndex;
 
-    /// <summary>True once the psk token has been processed (a later failure points at the passphrase).</summary>
+    /// <summary>True once the psk token has been processed (a later failure points at the psk).</summary>
     public bool PskMixed { get; private set; }
+
+    /// <summary>h right now. Between <see cref="WriteTokens"/> and <see cref="WritePayload"/> it is the AD the payload will be sealed under.</summary>
+    public ReadOnlySpan<byte> CurrentHash => _symmetric.HandshakeHash;
+
+    /// <summary>The h that was the AD of the last payload written or read (kept after the message; empty before the first).</summary>
+    public ReadOnlySpan<byte> PayloadHash => _hasPayloadHash ? _payloadHash : default;
 
     /// <summary>Our ephemeral public key (after our "e" token).</summary>
     public ReadOnlySpan<byte> LocalEphemeralPublicKey => _e is null ? default : _e.PublicKey;
 
     /// <summary>The peer's ephemeral public key (after its "e" token).</summary>
-    public ReadOnlySpan<byte> RemoteEphemeralPublicKey => _re is null ? default : _re.Encoded;
+    public ReadOnlySpan<byte> RemoteEphemeralPublicKey => _re;
 
     /// <summary>The peer's static public key (after its "s" token).</summary>
-    public ReadOnlySpan<byte> RemoteStaticPublicKey => _rs is null ? default : _rs.Encoded;
+    public ReadOnlySpan<byte> RemoteStaticPublicKey => _rs;
 
-    /// <summary>h after the last message: the channel binding for the session code.</summary>
+    /// <summary>h after the last message: the channel binding of the session.</summary>
+    /// <exception cref="InvalidOperationException">The handshake is not complete.</exception>
     public ReadOnlySpan<byte> HandshakeHash =>
         _handshakeHash ?? throw new InvalidOperationException("The handshake is not complete.");
 
-    /// <summary>Supplies the psk (§9): before the psk token is processed (before the message that holds it, or between the two phases of its read).</summary>
-    public void SetPsk(ReadOnlySpan<byte> psk)
+    /// <summary>Supplies the 32-byte psk (§9.1), before the message that holds the psk token is written or read.</summary>
+    /// <exception cref="ArgumentException"><paramref name="psk32"/> is not 32 bytes.</exception>
+    /// <exception cref="InvalidOperationException">The pattern has no psk token, or the psk was already mixed.</exception>
+    public void SetPsk(ReadOnlySpan<byte> psk32)
     {
-        if (psk.Length != 32)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (psk32.Length != PskLength)
         {
-            throw new ArgumentException("A Noise psk is 32 bytes (§9.1).", nameof(psk));
+            throw new ArgumentException("A Noise psk is 32 bytes (§9.1).", nameof(psk32));
         }
 
-        _psk?.Dispose();
-        _psk = new SecretBuffer(32, _registry);
-        psk.CopyTo(_psk.Span);
+        if (!_pattern.IsPsk || PskMixed)
+        {
+            throw new InvalidOperationException("This handshake takes no psk now.");
+        }
+
+        _psk ??= new SecretBuffer(PskLength, _registry);
+        psk32.CopyTo(_psk.Span);
         _keyLog?.Write(KeyLogLabels.Psk, _psk.Span);
     }
 
-    /// <summary>WriteMessage(payload, message_buffer) of §5.3. Returns the message length.</summary>
+    /// <summary>WriteMessage(payload, message_buffer) of §5.3: <see cref="WriteTokens"/> then <see cref="WritePayload"/>. Returns the message length.</summary>
+    /// <exception cref="InvalidOperationException">Not this side's turn to write.</exception>
+    /// <exception cref="ArgumentException">The message does not fit in <paramref name="message"/> or in 65535 bytes.</exception>
     public int WriteMessage(ReadOnlySpan<byte> payload, Span<byte> message)
     {
-        if (!IsMyTurn)
+        int tokensLength = WriteTokens(message);
+        return WritePayload(payload, message, tokensLength);
+    }
+
+    /// <summary>
+    /// The first half of WriteMessage (§5.3): processes this message's tokens, writing their bytes to
+    /// the start of <paramref name="message"/>. Returns how many. Then <see cref="CurrentHash"/> is
+    /// the AD of the payload, and <see cref="WritePayload"/> must follow.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not this side's turn to write, or tokens already written.</exception>
+    /// <exception cref="ArgumentException"><paramref name="message"/> is too small.</exception>
+    /// <exception cref="ProtocolViolationException">The peer's keys (read earlier) give an all-zero DH result or an invalid ML-KEM key.</exception>
+    public int WriteTokens(Span<byte> message)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsMyTurn || _pendingTokensLength >= 0)
         {
             throw new InvalidOperationException("It is not this side's turn to write a handshake message.");
+        }
+
+        if (message.Length > MaxMessageLength)
+        {
+            message = message[..MaxMessageLength];
         }
 
         int pos = 0;
@@ -108,106 +163,62 @@ internal sealed class HandshakeState : IDisposable
             switch (token)
             {
                 case Token.E:
-                    _e ??= P256KeyPair.Generate();
-                    _e.PublicKey.CopyTo(message[pos..]);
-                    _symmetric.MixHash(_e.PublicKey);
-                    if (_pattern.IsPsk)
-                    {
-                        _symmetric.MixKey(_e.PublicKey);
-                    }
-
-                    pos += P256PublicKey.Size;
+                    pos += WriteEphemeral(message, pos);
+                    break;
+                case Token.F:
+                    pos += _initiator ? WriteKemPublicKey(message, pos) : WriteKemCiphertext(message, pos);
                     break;
                 case Token.S:
+                    RequireSpace(message, pos, _symmetric.EncryptedLength(X25519KeyPair.KeySize));
                     pos += _symmetric.EncryptAndHash(_s.PublicKey, message[pos..]);
                     break;
-                case Token.Psk:
-                    MixPsk();
-                    break;
                 default:
-                    MixDh(token);
+                    MixToken(token);
                     break;
             }
         }
 
-        int payloadLength = _symmetric.EncryptedLength(payload.Length);
-        if (pos + payloadLength > Math.Min(message.Length, MaxMessageLength))
-        {
-            throw new ArgumentException("The handshake payload does not fit in one Noise message.", nameof(payload));
-        }
-
-        pos += _symmetric.EncryptAndHash(payload, message[pos..]);
-        Advance();
+        _pendingTokensLength = pos;
         return pos;
     }
 
     /// <summary>
-    /// ReadMessage(message, payload_buffer) of §5.3. Returns the payload length. A message with a
-    /// psk token needs <see cref="SetPsk"/> first, or the two-phase read below.
+    /// The second half of WriteMessage: EncryptAndHash(payload) after the <paramref name="tokensLength"/>
+    /// bytes that <see cref="WriteTokens"/> wrote, then the next message (and Split() after the last).
+    /// Returns the total message length.
     /// </summary>
-    /// <exception cref="ProtocolViolationException">The message is too short, or holds a public key that is not a P-256 point.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="WriteTokens"/> was not called first, or with another length.</exception>
+    /// <exception cref="ArgumentException">The payload does not fit in <paramref name="message"/> or in 65535 bytes.</exception>
+    public int WritePayload(ReadOnlySpan<byte> payload, Span<byte> message, int tokensLength)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_pendingTokensLength < 0 || tokensLength != _pendingTokensLength)
+        {
+            throw new InvalidOperationException("WritePayload must follow WriteTokens, with the length it returned.");
+        }
+
+        int payloadLength = _symmetric.EncryptedLength(payload.Length);
+        if (tokensLength + payloadLength > Math.Min(message.Length, MaxMessageLength))
+        {
+            throw new ArgumentException("The handshake payload does not fit in one Noise message.", nameof(payload));
+        }
+
+        _pendingTokensLength = -1;
+        RememberPayloadHash();
+        int pos = tokensLength + _symmetric.EncryptAndHash(payload, message[tokensLength..]);
+        Advance();
+        return pos;
+    }
+
+    /// <summary>ReadMessage(message, payload_buffer) of §5.3. Returns the payload length. A message with a psk token needs <see cref="SetPsk"/> first.</summary>
+    /// <exception cref="InvalidOperationException">Not this side's turn to read, or the psk was not set.</exception>
+    /// <exception cref="ArgumentException"><paramref name="payload"/> is too small for the payload.</exception>
+    /// <exception cref="ProtocolViolationException">The message is too short or too long, holds a non-canonical X25519 key or an invalid ML-KEM key, or a DH result is all zero.</exception>
     /// <exception cref="IntegrityException">An encrypted part failed authentication.</exception>
     public int ReadMessage(ReadOnlySpan<byte> message, Span<byte> payload)
     {
-        BeginRead(message);
-        Token[] tokens = _pattern.Messages[_messageIndex];
-        int pos = ReadTokens(message, tokens, 0, tokens.Length, 0);
-        return ReadPayload(message, pos, payload);
-    }
-
-    /// <summary>
-    /// The first half of a two-phase ReadMessage (§5.3) for a message that holds the psk token
-    /// (§9.1): processes the tokens before psk, in order, and stops there. In XXpsk3's third
-    /// message (s, se, psk) this decrypts and authenticates the peer's static key (DecryptAndHash
-    /// under the key from ee and es) before any psk is needed, so the caller can put off an
-    /// expensive psk derivation until the peer has shown it follows the protocol. Then
-    /// <see cref="SetPsk"/> (if not done yet) and <see cref="ReadMessageAfterPsk"/> with the same
-    /// message. The operations and their order are exactly those of a one-shot ReadMessage, so the
-    /// transcript (h, ck) is the same.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">Not this side's turn to read, or the message has no psk token.</exception>
-    /// <exception cref="ProtocolViolationException">As <see cref="ReadMessage"/>.</exception>
-    /// <exception cref="IntegrityException">As <see cref="ReadMessage"/>.</exception>
-    public void ReadMessageUntilPsk(ReadOnlySpan<byte> message)
-    {
-        BeginRead(message);
-        Token[] tokens = _pattern.Messages[_messageIndex];
-        int pskIndex = Array.IndexOf(tokens, Token.Psk);
-        if (pskIndex < 0)
-        {
-            throw new InvalidOperationException("This handshake message has no psk token; use ReadMessage.");
-        }
-
-        _pausedPosition = ReadTokens(message, tokens, 0, pskIndex, 0);
-        _pausedAtToken = pskIndex;
-        _pausedLength = message.Length;
-    }
-
-    /// <summary>
-    /// The second half of a two-phase ReadMessage: the psk token (MixKeyAndHash, §9.2), the tokens
-    /// after it and the payload. <paramref name="message"/> is the one given to <see cref="ReadMessageUntilPsk"/>.
-    /// Returns the payload length.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">No message is waiting at its psk token, or the psk was not set.</exception>
-    /// <exception cref="ProtocolViolationException">As <see cref="ReadMessage"/>.</exception>
-    /// <exception cref="IntegrityException">As <see cref="ReadMessage"/>.</exception>
-    public int ReadMessageAfterPsk(ReadOnlySpan<byte> message, Span<byte> payload)
-    {
-        if (_pausedAtToken < 0 || message.Length != _pausedLength)
-        {
-            throw new InvalidOperationException("No handshake message is waiting at its psk token (call ReadMessageUntilPsk with this message first).");
-        }
-
-        int first = _pausedAtToken;
-        _pausedAtToken = -1;
-        Token[] tokens = _pattern.Messages[_messageIndex];
-        int pos = ReadTokens(message, tokens, first, tokens.Length, _pausedPosition);
-        return ReadPayload(message, pos, payload);
-    }
-
-    private void BeginRead(ReadOnlySpan<byte> message)
-    {
-        if (IsComplete || IsMyTurn || _pausedAtToken >= 0)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsComplete || IsMyTurn || _pendingTokensLength >= 0)
         {
             throw new InvalidOperationException("It is not this side's turn to read a handshake message.");
         }
@@ -216,52 +227,156 @@ internal sealed class HandshakeState : IDisposable
         {
             throw new ProtocolViolationException("A handshake message is longer than 65535 bytes.");
         }
-    }
 
-    /// <summary>The tokens [first, end) of one message pattern, from byte <paramref name="pos"/>; returns the position after them.</summary>
-    private int ReadTokens(ReadOnlySpan<byte> message, Token[] tokens, int first, int end, int pos)
-    {
-        for (int i = first; i < end; i++)
+        int pos = 0;
+        foreach (Token token in _pattern.Messages[_messageIndex])
         {
-            switch (tokens[i])
+            switch (token)
             {
                 case Token.E:
-                    RequireBytes(message, pos, P256PublicKey.Size);
-                    _re = ParsePublicKey(message.Slice(pos, P256PublicKey.Size), "ephemeral");
-                    _symmetric.MixHash(_re.Encoded);
-                    if (_pattern.IsPsk)
-                    {
-                        _symmetric.MixKey(_re.Encoded);
-                    }
-
-                    pos += P256PublicKey.Size;
+                    pos += ReadEphemeral(message, pos);
+                    break;
+                case Token.F:
+                    pos += _initiator ? ReadKemCiphertext(message, pos) : ReadKemPublicKey(message, pos);
                     break;
                 case Token.S:
                     pos += ReadStatic(message, pos);
                     break;
-                case Token.Psk:
-                    MixPsk();
-                    break;
                 default:
-                    MixDh(tokens[i]);
+                    MixToken(token);
                     break;
             }
         }
 
-        return pos;
+        return ReadPayload(message, pos, payload);
+    }
+
+    /// <summary>Hands over the transport CipherStates (initiator→responder, responder→initiator). Once.</summary>
+    /// <exception cref="InvalidOperationException">The handshake is not complete, or the ciphers were already taken.</exception>
+    public (CipherState InitiatorToResponder, CipherState ResponderToInitiator) TakeTransportCiphers()
+    {
+        if (_c1 is null || _c2 is null)
+        {
+            throw new InvalidOperationException("The handshake is not complete, or the ciphers were already taken.");
+        }
+
+        var result = (_c1, _c2);
+        _c1 = null;
+        _c2 = null;
+        return result;
+    }
+
+    // "e" (§5.3): a fresh ephemeral key pair, its public key in clear, MixHash(e.public_key); in a
+    // psk handshake also MixKey(e.public_key) (§9.2), so that everything after it is encrypted.
+    private int WriteEphemeral(Span<byte> message, int pos)
+    {
+        RequireSpace(message, pos, DhLength);
+        _e ??= _fixedKeys?.EphemeralPrivateKey is { } fixedKey
+            ? X25519KeyPair.FromPrivateKey(fixedKey, _registry)
+            : X25519KeyPair.Generate(_registry);
+        _e.PublicKey.CopyTo(message[pos..]);
+        _symmetric.MixHash(_e.PublicKey);
+        if (_pattern.IsPsk)
+        {
+            _symmetric.MixKey(_e.PublicKey);
+        }
+
+        return DhLength;
+    }
+
+    private int ReadEphemeral(ReadOnlySpan<byte> message, int pos)
+    {
+        RequireBytes(message, pos, DhLength);
+        ReadOnlySpan<byte> re = message.Slice(pos, DhLength);
+        RequireCanonical(re, "ephemeral");
+        _re = re.ToArray();
+        _symmetric.MixHash(_re);
+        if (_pattern.IsPsk)
+        {
+            _symmetric.MixKey(_re);
+        }
+
+        return DhLength;
+    }
+
+    // "f" written by the initiator (hfs): a fresh KEM key pair, EncryptAndHash(pk). Encrypted only if
+    // a key is set (in a psk handshake the e token's MixKey has set one).
+    private int WriteKemPublicKey(Span<byte> message, int pos)
+    {
+        RequireSpace(message, pos, _symmetric.EncryptedLength(MlKem768KeyPair.PublicKeySize));
+        _kem ??= _fixedKeys?.KemSeed is { } seed
+            ? MlKem768KeyPair.FromSeed(seed, _registry)
+            : MlKem768KeyPair.Generate(_registry);
+        return _symmetric.EncryptAndHash(_kem.PublicKey, message[pos..]);
+    }
+
+    // "f" read by the responder: DecryptAndHash(pk); the key itself is checked by the encapsulation.
+    private int ReadKemPublicKey(ReadOnlySpan<byte> message, int pos)
+    {
+        int length = _symmetric.EncryptedLength(MlKem768KeyPair.PublicKeySize);
+        RequireBytes(message, pos, length);
+        _remoteKemPublicKey = new byte[MlKem768KeyPair.PublicKeySize];
+        if (_symmetric.DecryptAndHash(message.Slice(pos, length), _remoteKemPublicKey) < 0)
+        {
+            throw new IntegrityException("The peer's KEM public key failed authentication during the handshake.");
+        }
+
+        return length;
+    }
+
+    // "f" written by the responder (hfs): (ct, ss) = Encaps(peer pk), EncryptAndHash(ct); ss waits for "ff".
+    private int WriteKemCiphertext(Span<byte> message, int pos)
+    {
+        if (_remoteKemPublicKey is null)
+        {
+            throw new InvalidOperationException("The f token came before the peer's KEM public key.");
+        }
+
+        RequireSpace(message, pos, _symmetric.EncryptedLength(MlKem768KeyPair.CiphertextSize));
+        Span<byte> ct = message.Slice(pos, MlKem768KeyPair.CiphertextSize);
+        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry);
+        MlKem768KeyPair.Encapsulate(_remoteKemPublicKey, ct, _kemSharedSecret.Span, _fixedKeys?.KemEncapsulationSeed);
+
+        // In place: the ciphertext is encrypted where it was written.
+        return _symmetric.EncryptAndHash(ct, message[pos..]);
+    }
+
+    // "f" read by the initiator: DecryptAndHash(ct), ss = Decaps(ct, sk); ss waits for "ff".
+    private int ReadKemCiphertext(ReadOnlySpan<byte> message, int pos)
+    {
+        if (_kem is null)
+        {
+            throw new InvalidOperationException("The f token came before our KEM key pair.");
+        }
+
+        int length = _symmetric.EncryptedLength(MlKem768KeyPair.CiphertextSize);
+        RequireBytes(message, pos, length);
+        byte[] ct = new byte[MlKem768KeyPair.CiphertextSize];
+        if (_symmetric.DecryptAndHash(message.Slice(pos, length), ct) < 0)
+        {
+            throw new IntegrityException("The peer's KEM ciphertext failed authentication during the handshake.");
+        }
+
+        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry);
+        _kem.Decapsulate(ct, _kemSharedSecret.Span);
+
+        // The KEM secret key has done its only job.
+        _kem.Dispose();
+        return length;
     }
 
     private int ReadStatic(ReadOnlySpan<byte> message, int pos)
     {
-        int length = _symmetric.EncryptedLength(P256PublicKey.Size);
+        int length = _symmetric.EncryptedLength(X25519KeyPair.KeySize);
         RequireBytes(message, pos, length);
-        Span<byte> rs = stackalloc byte[P256PublicKey.Size];
+        Span<byte> rs = stackalloc byte[X25519KeyPair.KeySize];
         if (_symmetric.DecryptAndHash(message.Slice(pos, length), rs) < 0)
         {
             throw new IntegrityException("The peer's static key failed authentication during the handshake.");
         }
 
-        _rs = ParsePublicKey(rs, "static");
+        RequireCanonical(rs, "static");
+        _rs = rs.ToArray();
         return length;
     }
 
@@ -279,6 +394,7 @@ internal sealed class HandshakeState : IDisposable
             throw new ArgumentException("The payload buffer is too small.", nameof(payload));
         }
 
+        RememberPayloadHash();
         int written = _symmetric.DecryptAndHash(encryptedPayload, payload[..expected]);
         if (written < 0)
         {
@@ -289,40 +405,57 @@ internal sealed class HandshakeState : IDisposable
         return written;
     }
 
-    /// <summary>Hands over the transport CipherStates (initiator→responder, responder→initiator). Once.</summary>
-    public (CipherState InitiatorToResponder, CipherState ResponderToInitiator) TakeTransportCiphers()
+    private void MixToken(Token token)
     {
-        if (_c1 is null || _c2 is null)
+        switch (token)
         {
-            throw new InvalidOperationException("The handshake is not complete, or the ciphers were already taken.");
-        }
+            case Token.FF:
+                // hfs "ff": MixKey(KEM shared secret), then the secret is erased.
+                if (_kemSharedSecret is null || _kemSharedSecret.IsDisposed)
+                {
+                    throw new InvalidOperationException("The ff token came before the KEM exchange.");
+                }
 
-        var result = (_c1, _c2);
-        _c1 = null;
-        _c2 = null;
-        return result;
+                _symmetric.MixKey(_kemSharedSecret.Span);
+                _kemSharedSecret.Dispose();
+                break;
+            case Token.Psk:
+                // §9.2: MixKeyAndHash(psk).
+                if (_psk is null)
+                {
+                    throw new InvalidOperationException("The psk token was reached before SetPsk().");
+                }
+
+                _symmetric.MixKeyAndHash(_psk.Span);
+                _psk.Dispose();
+                PskMixed = true;
+                break;
+            default:
+                MixDh(token);
+                break;
+        }
     }
 
     private void MixDh(Token token)
     {
         // §5.3: for "es" the initiator uses DH(e, rs), the responder DH(s, re); "se" is the mirror.
-        (P256KeyPair? local, P256PublicKey? remote) = token switch
+        (X25519KeyPair? local, byte[]? remote) = token switch
         {
             Token.EE => (_e, _re),
-            Token.ES => _initiator ? (_e, _rs) : ((P256KeyPair?)_s, _re),
+            Token.ES => _initiator ? (_e, _rs) : (_s, _re),
             Token.SE => _initiator ? (_s, _re) : (_e, _rs),
             Token.SS => (_s, _rs),
-            _ => throw new InvalidOperationException("Not a DH token."),
+            _ => throw new InvalidOperationException($"Unknown token {token}."),
         };
         if (local is null || remote is null)
         {
             throw new InvalidOperationException("A DH token came before the keys it needs.");
         }
 
-        Span<byte> shared = stackalloc byte[P256KeyPair.DhLength];
+        Span<byte> shared = stackalloc byte[DhLength];
         try
         {
-            local.DeriveSharedSecret(remote, shared);
+            local.Agree(remote, shared);
             _symmetric.MixKey(shared);
         }
         finally
@@ -331,15 +464,10 @@ internal sealed class HandshakeState : IDisposable
         }
     }
 
-    private void MixPsk()
+    private void RememberPayloadHash()
     {
-        if (_psk is null)
-        {
-            throw new InvalidOperationException("The psk token was reached before SetPsk().");
-        }
-
-        _symmetric.MixKeyAndHash(_psk.Span);
-        PskMixed = true;
+        _symmetric.HandshakeHash.CopyTo(_payloadHash);
+        _hasPayloadHash = true;
     }
 
     private void Advance()
@@ -360,6 +488,8 @@ internal sealed class HandshakeState : IDisposable
     {
         _symmetric.Dispose();
         _e?.Dispose();
+        _kem?.Dispose();
+        _kemSharedSecret?.Dispose();
         _psk?.Dispose();
     }
 
@@ -371,17 +501,35 @@ internal sealed class HandshakeState : IDisposable
         }
     }
 
-    private static P256PublicKey ParsePublicKey(ReadOnlySpan<byte> encoded, string which) =>
-        P256PublicKey.TryParse(encoded, out P256PublicKey? key)
-            ? key
-            : throw new ProtocolViolationException($"The peer's {which} public key is not a valid P-256 point.");
+    private static void RequireSpace(Span<byte> message, int pos, int count)
+    {
+        if (message.Length - pos < count)
+        {
+            throw new ArgumentException("The handshake message does not fit in the buffer or in 65535 bytes.", nameof(message));
+        }
+    }
 
+    private static void RequireCanonical(ReadOnlySpan<byte> key, string which)
+    {
+        if (!X25519PublicKey.IsCanonical(key))
+        {
+            throw new ProtocolViolationException($"The peer's {which} X25519 public key is not canonical (bit 255 set or u >= 2^255-19).");
+        }
+    }
+
+    /// <summary>Erases every handshake secret and the transport keys not yet taken. The static key stays the caller's.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         EraseHandshakeSecrets();
-        _re?.Dispose();
-        _rs?.Dispose();
         _c1?.Dispose();
         _c2?.Dispose();
+        _c1 = null;
+        _c2 = null;
     }
 }

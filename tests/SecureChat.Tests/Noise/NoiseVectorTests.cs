@@ -1,76 +1,109 @@
 using System.Text.Json;
 using SecureChat.Crypto;
-using SecureChat.Identity;
 using SecureChat.Noise;
 
 namespace SecureChat.Tests.Noise;
 
 /// <summary>
-/// Deterministic handshakes from fixed keys, produced by the independent Python implementation
-/// (Interop/make_vectors.py, data in Vectors/data/securechat_noise_vectors.json). The C# state
-/// machine must reproduce every byte of every message, the handshake hash, the session code, the
-/// fingerprints, the passphrase-derived psk and the rekeyed transport messages.
+/// The v2 Noise state machine against published and project vectors (Vectors/data/noise): the
+/// cacophony vectors for Noise_XX(psk3)_25519_AESGCM_SHA256 (the state machine without hfs) and
+/// securechat-v2-hfs.json for the two hybrid names (every transport message followed by Rekey of
+/// its direction). Every message must be reproduced byte for byte by its writer and decrypt to the
+/// payload at its reader, and both sides must end with the vector's handshake hash.
 /// </summary>
 public class NoiseVectorTests
 {
-    private static readonly JsonElement Cases = LoadCases();
-
-    private static JsonElement LoadCases()
+    private static IEnumerable<JsonElement> Vectors(string file)
     {
-        string path = Path.Combine(AppContext.BaseDirectory, "Vectors", "data", "securechat_noise_vectors.json");
+        string path = Path.Combine(AppContext.BaseDirectory, "Vectors", "data", "noise", file);
         using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(path));
-        return document.RootElement.GetProperty("cases").Clone();
+        return [.. document.RootElement.GetProperty("vectors").EnumerateArray().Select(v => v.Clone())];
     }
 
-    public static TheoryData<string> CaseNames =>
-        [.. Cases.EnumerateArray().Select(c => c.GetProperty("name").GetString()!)];
+    private static JsonElement Vector(string file, string protocolName) =>
+        Vectors(file).Single(v => v.GetProperty("protocol_name").GetString() == protocolName);
 
-    private static byte[] Hex(JsonElement c, string field) => Convert.FromHexString(c.GetProperty(field).GetString()!);
+    private static byte[] Hex(JsonElement v, string field) => Convert.FromHexString(v.GetProperty(field).GetString()!);
+
+    private static byte[]? OptionalHex(JsonElement v, string field) =>
+        v.TryGetProperty(field, out JsonElement value) ? Convert.FromHexString(value.GetString()!) : null;
+
+    private static HandshakePattern PatternNamed(string protocolName) =>
+        new[] { HandshakePattern.XX, HandshakePattern.XXpsk3, HandshakePattern.XXhfs, HandshakePattern.XXhfsPsk3 }
+            .Single(p => p.ProtocolName == protocolName);
 
     [Theory]
-    [MemberData(nameof(CaseNames))]
-    public void Handshake_and_transport_reproduce_the_python_vectors_byte_for_byte(string name)
+    [InlineData("Noise_XX_25519_AESGCM_SHA256")]
+    [InlineData("Noise_XXpsk3_25519_AESGCM_SHA256")]
+    public void Cacophony_vectors_are_reproduced_byte_for_byte(string protocolName) =>
+        Run(Vector("cacophony-25519-aesgcm-sha256.json", protocolName), hybridLayout: false);
+
+    [Theory]
+    [InlineData("Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256")]
+    [InlineData("Noise_XXhfs+psk3_25519+MLKEM768_AESGCM_SHA256")]
+    public void Hybrid_vectors_are_reproduced_byte_for_byte_with_rekey_after_each_transport_message(string protocolName) =>
+        Run(Vector("securechat-v2-hfs.json", protocolName), hybridLayout: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Hybrid_vector_is_reproduced_on_the_dotnet_AesGcm_path_too(bool psk)
     {
-        JsonElement c = Cases.EnumerateArray().Single(x => x.GetProperty("name").GetString() == name);
-        HandshakePattern pattern = name == "XX" ? HandshakePattern.XX : HandshakePattern.XXpsk3;
-        Assert.Equal(c.GetProperty("protocol_name").GetString(), pattern.ProtocolName);
-        byte[] prologue = Hex(c, "prologue");
+        bool before = Aes256Gcm.ForceManagedImplementation;
+        Aes256Gcm.ForceManagedImplementation = true;
+        try
+        {
+            string name = psk ? HandshakePattern.XXhfsPsk3.ProtocolName : HandshakePattern.XXhfs.ProtocolName;
+            Run(Vector("securechat-v2-hfs.json", name), hybridLayout: true);
+        }
+        finally
+        {
+            Aes256Gcm.ForceManagedImplementation = before;
+        }
+    }
 
-        using var si = P256KeyPair.FromPrivateScalar(Hex(c, "init_static"));
-        using var sr = P256KeyPair.FromPrivateScalar(Hex(c, "resp_static"));
-        Assert.Equal(Hex(c, "init_static_public"), si.PublicKey.ToArray());
-        Assert.Equal(Hex(c, "resp_static_public"), sr.PublicKey.ToArray());
-        Assert.Equal(c.GetProperty("init_fingerprint").GetString(), Fingerprint.Of(si.PublicKey));
-        Assert.Equal(c.GetProperty("resp_fingerprint").GetString(), Fingerprint.Of(sr.PublicKey));
+    /// <param name="hybridLayout">
+    /// False for cacophony: all messages alternate from the initiator on, so the first transport
+    /// message after XX's three is the responder's, and there is no rekey. True for
+    /// securechat-v2-hfs.json: its transport messages start again with the initiator's (the payloads
+    /// say so: "transport 1 from initiator", "transport 2 from responder", ...), and each is
+    /// followed by Rekey() of its direction.
+    /// </param>
+    private static void Run(JsonElement v, bool hybridLayout)
+    {
+        HandshakePattern pattern = PatternNamed(v.GetProperty("protocol_name").GetString()!);
+        using var si = X25519KeyPair.FromPrivateKey(Hex(v, "init_static"));
+        using var sr = X25519KeyPair.FromPrivateKey(Hex(v, "resp_static"));
+        var initiatorKeys = new FixedHandshakeKeys(Hex(v, "init_ephemeral"), OptionalHex(v, "init_kem_seed"), null);
+        var responderKeys = new FixedHandshakeKeys(Hex(v, "resp_ephemeral"), null, OptionalHex(v, "resp_kem_encaps_seed"));
+        using var initiator = new HandshakeState(pattern, true, Hex(v, "init_prologue"), si, fixedKeys: initiatorKeys);
+        using var responder = new HandshakeState(pattern, false, Hex(v, "resp_prologue"), sr, fixedKeys: responderKeys);
+        if (pattern.IsPsk)
+        {
+            initiator.SetPsk(Convert.FromHexString(v.GetProperty("init_psks")[0].GetString()!));
+            responder.SetPsk(Convert.FromHexString(v.GetProperty("resp_psks")[0].GetString()!));
+        }
 
-        using var initiator = new HandshakeState(pattern, true, prologue, si, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "init_ephemeral")));
-        using var responder = new HandshakeState(pattern, false, prologue, sr, fixedEphemeral: P256KeyPair.FromPrivateScalar(Hex(c, "resp_ephemeral")));
-        byte[][] expected = [.. c.GetProperty("messages").EnumerateArray().Select(m => Convert.FromHexString(m.GetString()!))];
-        byte[][] payloads = [[], Hex(c, "msg2_payload"), Hex(c, "msg3_payload")];
-        byte[] buffer = new byte[65535];
-        byte[] payload = new byte[65535];
-
-        for (int i = 0; i < 3; i++)
+        var messages = v.GetProperty("messages").EnumerateArray().Select(m => (Payload: Hex(m, "payload"), Ciphertext: Hex(m, "ciphertext"))).ToList();
+        byte[] buffer = new byte[HandshakeState.MaxMessageLength];
+        byte[] payload = new byte[HandshakeState.MaxMessageLength];
+        int handshakeMessages = pattern.Messages.Count;
+        for (int i = 0; i < handshakeMessages; i++)
         {
             HandshakeState writer = i % 2 == 0 ? initiator : responder;
             HandshakeState reader = i % 2 == 0 ? responder : initiator;
-            if (i == 2 && pattern.IsPsk)
-            {
-                byte[] psk = DerivePsk(c, initiator.LocalEphemeralPublicKey.ToArray(), responder.LocalEphemeralPublicKey.ToArray());
-                Assert.Equal(Hex(c, "psk"), psk);
-                initiator.SetPsk(psk);
-                responder.SetPsk(psk);
-            }
-
-            int length = writer.WriteMessage(payloads[i], buffer);
-            Assert.Equal(Convert.ToHexString(expected[i]), Convert.ToHexString(buffer, 0, length));
-            int payloadLength = reader.ReadMessage(expected[i], payload);
-            Assert.Equal(payloads[i], payload.AsSpan(0, payloadLength).ToArray());
+            int length = writer.WriteMessage(messages[i].Payload, buffer);
+            Assert.Equal(Convert.ToHexStringLower(messages[i].Ciphertext), Convert.ToHexStringLower(buffer.AsSpan(0, length)));
+            int payloadLength = reader.ReadMessage(messages[i].Ciphertext, payload);
+            Assert.Equal(messages[i].Payload, payload.AsSpan(0, payloadLength).ToArray());
+            Assert.Equal(writer.PayloadHash.ToArray(), reader.PayloadHash.ToArray());
         }
 
-        Assert.Equal(Hex(c, "handshake_hash"), initiator.HandshakeHash.ToArray());
-        Assert.Equal(Hex(c, "handshake_hash"), responder.HandshakeHash.ToArray());
-        Assert.Equal(c.GetProperty("sas").GetString(), SessionCode.FromHandshakeHash(initiator.HandshakeHash));
+        Assert.True(initiator.IsComplete && responder.IsComplete);
+        Assert.Equal(Hex(v, "handshake_hash"), initiator.HandshakeHash.ToArray());
+        Assert.Equal(Hex(v, "handshake_hash"), responder.HandshakeHash.ToArray());
+        Assert.Equal(initiator.RemoteStaticPublicKey.ToArray(), sr.PublicKey.ToArray());
+        Assert.Equal(responder.RemoteStaticPublicKey.ToArray(), si.PublicKey.ToArray());
 
         var (i2r, r2i) = initiator.TakeTransportCiphers();
         var (ri2r, rr2i) = responder.TakeTransportCiphers();
@@ -79,33 +112,24 @@ public class NoiseVectorTests
         using (ri2r)
         using (rr2i)
         {
-            int count = 0;
-            foreach (JsonElement message in c.GetProperty("transport").EnumerateArray())
+            for (int i = handshakeMessages; i < messages.Count; i++)
             {
-                bool fromInitiator = message.GetProperty("sender").GetString() == "initiator";
+                bool fromInitiator = hybridLayout ? (i - handshakeMessages) % 2 == 0 : i % 2 == 0;
                 CipherState send = fromInitiator ? i2r : rr2i;
                 CipherState receive = fromInitiator ? ri2r : r2i;
-                byte[] plaintext = Hex(message, "plaintext");
-                byte[] ciphertext = new byte[plaintext.Length + 16];
+                byte[] plaintext = messages[i].Payload;
+                byte[] ciphertext = new byte[plaintext.Length + Aes256Gcm.TagSize];
                 send.EncryptWithAd([], plaintext, ciphertext);
-                send.Rekey();
-                Assert.Equal(message.GetProperty("ciphertext").GetString(), Convert.ToHexString(ciphertext).ToLowerInvariant());
+                Assert.Equal(Convert.ToHexStringLower(messages[i].Ciphertext), Convert.ToHexStringLower(ciphertext));
                 byte[] opened = new byte[plaintext.Length];
-                Assert.Equal(plaintext.Length, receive.DecryptWithAd([], ciphertext, opened));
-                receive.Rekey();
+                Assert.Equal(plaintext.Length, receive.DecryptWithAd([], messages[i].Ciphertext, opened));
                 Assert.Equal(plaintext, opened);
-                count++;
+                if (hybridLayout)
+                {
+                    send.Rekey();
+                    receive.Rekey();
+                }
             }
-
-            Assert.True(count >= 6);
         }
-    }
-
-    private static byte[] DerivePsk(JsonElement c, byte[] initiatorEphemeral, byte[] responderEphemeral)
-    {
-        using Passphrase passphrase = Passphrase.FromUtf8(Hex(c, "passphrase_utf8_hex"));
-        byte[] psk = new byte[32];
-        passphrase.DerivePsk(initiatorEphemeral, responderEphemeral, psk);
-        return psk;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using SecureChat.Crypto;
+using SecureChat.Crypto.Sodium;
 using Xunit.Abstractions;
 
 namespace SecureChat.Tests.Vectors;
@@ -8,7 +9,9 @@ namespace SecureChat.Tests.Vectors;
 /// <summary>
 /// AES-GCM (Wycheproof aes_gcm_test.json) for the only parameters the protocol uses: a 256-bit key,
 /// a 96-bit nonce and a 128-bit tag. Checked with the BCL's <see cref="AesGcm"/> and, where the
-/// vector's nonce has the Noise form 00000000 ‖ n, with our <see cref="Aes256Gcm"/>.
+/// vector's nonce has the Noise form 00000000 ‖ n, with our <see cref="Aes256Gcm"/> on both of its
+/// paths (libsodium and .NET <see cref="AesGcm"/>); every vector also through the libsodium binding
+/// itself, which takes any nonce.
 /// </summary>
 public class WycheproofAesGcmTests(ITestOutputHelper output)
 {
@@ -88,9 +91,12 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
         failures.AssertNone();
     }
 
-    [Fact]
-    public void Aes256Gcm_matches_the_vectors_whose_nonce_is_four_zero_bytes_and_a_counter()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Aes256Gcm_matches_the_vectors_whose_nonce_is_four_zero_bytes_and_a_counter(bool managedPath)
     {
+        using var path = AesGcmPath.Use(managedPath);
         var vectors = LoadOurParameters(out _).Where(v => v.Bytes("iv").AsSpan(0, 4).IndexOfAnyExcept((byte)0) < 0).ToList();
         var failures = new VectorFailures();
         foreach (WycheproofCase v in vectors)
@@ -131,9 +137,12 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
         failures.AssertNone();
     }
 
-    [Fact]
-    public void Aes256Gcm_round_trips_and_puts_the_tag_after_the_ciphertext()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Aes256Gcm_round_trips_and_puts_the_tag_after_the_ciphertext(bool managedPath)
     {
+        using var path = AesGcmPath.Use(managedPath);
         byte[] key = RandomNumberGenerator.GetBytes(Aes256Gcm.KeySize);
         byte[] ad = "header"u8.ToArray();
         byte[] plaintext = "a message for the round trip"u8.ToArray();
@@ -161,9 +170,12 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
         Assert.False(Aes256Gcm.TryDecrypt(key, n, "other"u8, sealedMessage, opened));
     }
 
-    [Fact]
-    public void Aes256Gcm_TryDecrypt_with_one_tag_bit_flipped_returns_false_and_wipes_the_destination()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Aes256Gcm_TryDecrypt_with_one_tag_bit_flipped_returns_false_and_wipes_the_destination(bool managedPath)
     {
+        using var path = AesGcmPath.Use(managedPath);
         byte[] key = RandomNumberGenerator.GetBytes(Aes256Gcm.KeySize);
         byte[] plaintext = RandomNumberGenerator.GetBytes(40);
         byte[] sealedMessage = new byte[plaintext.Length + Aes256Gcm.TagSize];
@@ -180,9 +192,12 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void Aes256Gcm_Rekey_is_the_first_32_bytes_of_encrypting_32_zero_bytes_at_nonce_2_to_the_64_minus_1()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Aes256Gcm_Rekey_is_the_first_32_bytes_of_encrypting_32_zero_bytes_at_nonce_2_to_the_64_minus_1(bool managedPath)
     {
+        using var path = AesGcmPath.Use(managedPath);
         var keys = LoadOurParameters(out _).Select(v => v.Bytes("key")).Take(5).Append(new byte[32]).ToList();
         byte[] nonce = [0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
         foreach (byte[] key in keys)
@@ -201,6 +216,86 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
             byte[] inPlace = (byte[])key.Clone();
             Aes256Gcm.Rekey(inPlace, inPlace);
             Assert.Equal(expected, inPlace);
+        }
+    }
+
+    [Fact]
+    public void Libsodium_aes256gcm_detached_passes_every_256_96_128_vector_out_of_place_and_in_place()
+    {
+        if (!Sodium.IsAes256GcmAvailable)
+        {
+            output.WriteLine("libsodium's AES-256-GCM needs AES-NI and PCLMUL, which this CPU lacks: nothing to check.");
+            return;
+        }
+
+        var vectors = LoadOurParameters(out _);
+        var failures = new VectorFailures();
+        foreach (WycheproofCase v in vectors)
+        {
+            failures.Check(v, () =>
+            {
+                byte[] key = v.Bytes("key");
+                byte[] iv = v.Bytes("iv");
+                byte[] aad = v.Bytes("aad");
+                byte[] ct = v.Bytes("ct");
+                byte[] tag = v.Bytes("tag");
+                byte[] opened = new byte[ct.Length];
+                bool ok = Sodium.Aes256GcmDecrypt(key, iv, aad, ct, tag, opened);
+                byte[] inPlace = (byte[])ct.Clone();
+                bool okInPlace = Sodium.Aes256GcmDecrypt(key, iv, aad, inPlace, tag, inPlace);
+                if (!v.IsValid)
+                {
+                    if (ok || okInPlace || opened.AsSpan().ContainsAnyExcept((byte)0) || inPlace.AsSpan().ContainsAnyExcept((byte)0))
+                    {
+                        failures.Add(v, "an invalid ciphertext was accepted or plaintext was left behind");
+                    }
+
+                    return;
+                }
+
+                byte[] msg = v.Bytes("msg");
+                if (!ok || !okInPlace || !opened.AsSpan().SequenceEqual(msg) || !inPlace.AsSpan().SequenceEqual(msg))
+                {
+                    failures.Add(v, "decryption did not give msg back");
+                }
+
+                byte[] myCt = (byte[])msg.Clone();
+                byte[] myTag = new byte[16];
+                Sodium.Aes256GcmEncrypt(key, iv, aad, myCt, myCt, myTag);
+                if (!myCt.AsSpan().SequenceEqual(ct) || !myTag.AsSpan().SequenceEqual(tag))
+                {
+                    failures.Add(v, "in-place encryption gave other bytes");
+                }
+            });
+        }
+
+        Assert.Equal(66, vectors.Count);
+        failures.AssertNone();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Aes256Gcm_in_place_and_shifted_overlaps_give_the_same_bytes_as_separate_buffers(bool managedPath)
+    {
+        using var path = AesGcmPath.Use(managedPath);
+        byte[] key = RandomNumberGenerator.GetBytes(Aes256Gcm.KeySize);
+        byte[] plaintext = RandomNumberGenerator.GetBytes(100);
+        byte[] expected = new byte[plaintext.Length + Aes256Gcm.TagSize];
+        Aes256Gcm.Encrypt(key, 3, "ad"u8, plaintext, expected);
+
+        foreach (int shift in new[] { 0, 5, 16 })
+        {
+            // The plaintext starts `shift` bytes after the destination (a frame header in front of it).
+            byte[] buffer = new byte[shift + plaintext.Length + Aes256Gcm.TagSize];
+            plaintext.CopyTo(buffer, shift);
+            Aes256Gcm.Encrypt(key, 3, "ad"u8, buffer.AsSpan(shift, plaintext.Length), buffer.AsSpan(0, expected.Length));
+            Assert.Equal(expected, buffer.AsSpan(0, expected.Length).ToArray());
+
+            byte[] sealedBuffer = new byte[shift + expected.Length];
+            expected.CopyTo(sealedBuffer, shift);
+            Assert.True(Aes256Gcm.TryDecrypt(key, 3, "ad"u8, sealedBuffer.AsSpan(shift), sealedBuffer.AsSpan(0, plaintext.Length)));
+            Assert.Equal(plaintext, sealedBuffer.AsSpan(0, plaintext.Length).ToArray());
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using SecureChat.Crypto;
 using SecureChat.Noise;
+using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Tests.Noise;
 
@@ -8,16 +9,16 @@ namespace SecureChat.Tests.Noise;
 /// XXpsk3's third message read in two phases (up to the psk token, then the rest), so that the
 /// psk is needed only after the peer's static key has been authenticated (Noise §5.3, §9).
 /// </summary>
-public class TwoPhaseReadTests
+public class P256TwoPhaseReadTests
 {
     private static readonly byte[] Prologue = "SCHAT\u0001\u0002"u8.ToArray();
     private static readonly byte[] Psk = Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray();
 
     /// <summary>Messages 1 and 2 in memory; returns msg3 as the initiator wrote it (psk set).</summary>
-    private static (HandshakeState Initiator, HandshakeState Responder, byte[] Msg3) UpToMsg3(P256KeyPair si, P256KeyPair sr, P256KeyPair ei, P256KeyPair er)
+    private static (P256HandshakeState Initiator, P256HandshakeState Responder, byte[] Msg3) UpToMsg3(P256KeyPair si, P256KeyPair sr, P256KeyPair ei, P256KeyPair er)
     {
-        var initiator = new HandshakeState(HandshakePattern.XXpsk3, initiator: true, Prologue, si, fixedEphemeral: ei);
-        var responder = new HandshakeState(HandshakePattern.XXpsk3, initiator: false, Prologue, sr, fixedEphemeral: er);
+        var initiator = new P256HandshakeState(P256HandshakePattern.XXpsk3, initiator: true, Prologue, si, fixedEphemeral: ei);
+        var responder = new P256HandshakeState(P256HandshakePattern.XXpsk3, initiator: false, Prologue, sr, fixedEphemeral: er);
         byte[] buffer = new byte[65535];
         byte[] payload = new byte[65535];
         int length = initiator.WriteMessage([], buffer);
