@@ -14,14 +14,21 @@ public sealed class PeerInfo
 {
     private const int MaxSoftwareLength = 256;
 
-    private PeerInfo(byte[] staticPublicKey, bool isEphemeral, string? software, EndPoint? remoteEndPoint)
+    private PeerInfo(byte[] staticPublicKey, bool isEphemeral, string? software, EndPoint? remoteEndPoint, string? v1Fingerprint)
     {
+        V1Fingerprint = v1Fingerprint;
         StaticPublicKey = staticPublicKey;
         Fingerprint = Identity.Fingerprint.Of(staticPublicKey);
         IsEphemeral = isEphemeral;
         Software = software;
         RemoteEndPoint = remoteEndPoint;
     }
+
+    /// <summary>
+    /// The peer's v1 (P-256) identity fingerprint, when it proved in this handshake that it also
+    /// holds that key (a valid v1→v2 cross-signature, docs/PROTOCOL.md §5); null otherwise.
+    /// </summary>
+    public string? V1Fingerprint { get; }
 
     /// <summary>The peer's identity fingerprint (SHA256:…).</summary>
     public string Fingerprint { get; }
@@ -38,7 +45,7 @@ public sealed class PeerInfo
     /// <summary>The peer's address, when the session runs over a socket.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
-    internal static PeerInfo From(ReadOnlySpan<byte> staticPublicKey, JsonElement payload, EndPoint? remoteEndPoint)
+    internal static PeerInfo From(ReadOnlySpan<byte> staticPublicKey, JsonElement payload, EndPoint? remoteEndPoint, string? v1Fingerprint = null)
     {
         bool ephemeral = payload.TryGetProperty("ephemeral", out JsonElement flag) && flag.ValueKind == JsonValueKind.True;
         string? software = payload.TryGetProperty("software", out JsonElement name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
@@ -47,6 +54,6 @@ public sealed class PeerInfo
             software = software[..MaxSoftwareLength];
         }
 
-        return new PeerInfo(staticPublicKey.ToArray(), ephemeral, software, remoteEndPoint);
+        return new PeerInfo(staticPublicKey.ToArray(), ephemeral, software, remoteEndPoint, v1Fingerprint);
     }
 }

@@ -154,11 +154,11 @@ public sealed partial class SecureChatSession
     }
 
     /// <summary>Decrypts one frame in place, rekeys, and interprets it. Wipes the plaintext before returning.</summary>
-    private SessionEvent? Open(Memory<byte> body)
+    private SessionEvent? Open(Memory<byte> frameBody)
     {
         // After the handshake only TRANSPORT frames are allowed (docs/PROTOCOL.md §1): a REFUSE
         // here comes after READY, where it is no longer valid, so it ends the session too.
-        ReceivedFrame frame = ReceivedFrame.Of(body);
+        ReceivedFrame frame = ReceivedFrame.Of(frameBody);
         if (frame.Kind != FrameKind.Transport)
         {
             throw new ProtocolViolationException(frame.Kind == FrameKind.Refuse
@@ -321,7 +321,6 @@ public sealed partial class SecureChatSession
                 handler.OnSessionEnded(faulted: _lifecycle.Fault is not null);
             }
             _outbox.Writer.TryComplete();
-            _keyConfirmed.TrySetCanceled();
             _events.Writer.TryComplete();
             _lifecycle.End();
             _shutdownDone.TrySetResult();
