@@ -127,6 +127,16 @@ internal static class ConnectCommand
         {
             output.Warning($"The server at {address.Key} used one-time identities before, and now presents a persistent key that has never been verified. Someone may be impersonating it. Compare the session code with the server's owner (by voice or another channel you trust) before you send anything.");
         }
+        else if (session.PeerTrust == PeerTrust.OlderVersionUnconfirmed)
+        {
+            output.Warning(OlderVersionWarning(address, policy.Check!.Remembered!, session.PeerFingerprint));
+        }
+        else if (policy.Check!.Status == PeerStatus.Upgradable)
+        {
+            output.Info(remembered
+                ? $"The server at {address.Key} proved that it still holds the key an older version remembered for it ({policy.Check.Remembered}); its new key {session.PeerFingerprint} is remembered in its place."
+                : $"The server at {address.Key} proved that it still holds the key an older version remembered for it ({policy.Check.Remembered}).");
+        }
 
         output.Handshake(session, remembered);
         using IChatInput input = SessionSetup.CreateInput(setup.Settings.Json, output);
@@ -149,6 +159,12 @@ internal static class ConnectCommand
           securechat peers forget {address.Key}
         (it is stored in {knownPeersPath}) and connect again.
         """;
+
+    /// <summary>The warning for a server whose only pin is a v1 key it did not prove it holds; it contains <see cref="HumanOutput.OlderVersionUnconfirmed"/>.</summary>
+    internal static string OlderVersionWarning(PeerAddress address, string remembered, string presented) =>
+        $"The key remembered for {address.Key} ({remembered}) was {HumanOutput.OlderVersionUnconfirmed} with the server's owner (by voice or another channel you trust) before you send anything. "
+        + $"The server presents a new key ({presented}) and did not prove that it still holds the old one, so nothing was remembered. "
+        + $"If the codes match, run 'securechat peers forget {address.Key}' and connect again to remember the new key (and compare the code once more then).";
 
     internal static string Format(IPEndPoint endPoint)
     {

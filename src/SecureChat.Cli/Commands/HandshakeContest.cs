@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using SecureChat.Cli.Output;
 using SecureChat.Session;
 using SecureChat.Trust;
@@ -29,11 +30,31 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private const string BusyReason = "busy: too many connections are being set up; try again in a few seconds";
 
     private readonly Dictionary<UInt128, int> _perSource = [];
-    private readonly PeerVerificationCallback? _verifyPeer = authorized is null ? null : new AuthorizedPeersPolicy(authorized).Verify;
+    private readonly AuthorizedPeersPolicy? _policy = authorized is null ? null : new AuthorizedPeersPolicy(authorized);
+    private readonly ConditionalWeakTable<PeerInfo, string> _notices = [];
     private int _inFlight;
 
     /// <summary>Set for a passphrase listener: its handshakes run one at a time, with a growing pause after failures.</summary>
     private readonly PskBackoff? _backoff = setup.Passphrase is null ? null : new PskBackoff(output);
+
+    /// <summary>
+    /// What the policy asked to tell the user about an accepted peer (e.g. "add its new fingerprint
+    /// to the authorized peers file"), looked up by the session's <see cref="SecureChatSession.PeerInfo"/>; null when nothing.
+    /// </summary>
+    public string? NoticeFor(PeerInfo peer) => _notices.TryGetValue(peer, out string? notice) ? notice : null;
+
+    private PeerVerificationCallback? VerifyPeer => _policy is null ? null : Verify;
+
+    private PeerVerdict Verify(PeerInfo peer)
+    {
+        PeerVerdict verdict = _policy!.Verify(peer);
+        if (verdict.Notice is { } notice)
+        {
+            _notices.AddOrUpdate(peer, notice);
+        }
+
+        return verdict;
+    }
 
     /// <summary>The authenticated session and its peer's address; null when the user stopped.</summary>
     public async Task<(SecureChatSession Session, string Peer)?> RunAsync(WaitingInput input, CancellationToken stop)
@@ -191,7 +212,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 turn = await _backoff.TakeTurnAsync(round).ConfigureAwait(false);
             }
 
-            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(_verifyPeer), round).ConfigureAwait(false);
+            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(VerifyPeer), round).ConfigureAwait(false);
             _backoff?.Succeeded();
         }
         catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })

@@ -65,6 +65,11 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
         return await WhileRefusingOthersAsync(async () =>
         {
             output.Connected(peer, authenticating: false);
+            if (contest.NoticeFor(session.PeerInfo) is { } notice)
+            {
+                output.Warning(TerminalText.Sanitize(notice));
+            }
+
             output.Handshake(session, remembered: false);
             var conversation = new Conversation(session, input, output, peer, setup.Settings);
             ConversationEnd end = await conversation.RunAsync(stop).ConfigureAwait(false);

@@ -11,7 +11,7 @@ internal static class PeersCommand
     {
         var home = CommonOptions.HomeOption();
         var json = CommonOptions.JsonOption();
-        var command = new Command("peers", "List the servers you have connected to and the fingerprints remembered for them");
+        var command = new Command("peers", "List the servers you have connected to and the keys (type and fingerprint) remembered for them");
         command.Add(home);
         command.Add(json);
         command.SetAction(result => List(new IdentityStore(result.GetValue(home)?.FullName), result.GetValue(json)));
@@ -34,9 +34,16 @@ internal static class PeersCommand
         var entries = KnownPeers.Load(store.KnownPeersPath).Entries;
         if (json)
         {
-            foreach (var (address, fingerprint) in entries)
+            foreach (KnownPeer entry in entries)
             {
-                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { @event = "peer", address, fingerprint, ephemeral = fingerprint is null }));
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    @event = "peer",
+                    address = entry.Address,
+                    key_type = entry.KeyTypeName,
+                    fingerprint = entry.Fingerprint,
+                    ephemeral = entry.IsEphemeral,
+                }));
             }
 
             return ExitCodes.Ok;
@@ -50,19 +57,28 @@ internal static class PeersCommand
 
         if (!OutputFactory.UseColor)
         {
-            foreach (var (address, fingerprint) in entries)
+            // The file's own form: "address type fingerprint".
+            foreach (KnownPeer entry in entries)
             {
-                Console.Out.WriteLine($"{address} {fingerprint ?? OneTimeOnly}");
+                Console.Out.WriteLine(entry.IsEphemeral ? $"{entry.Address} {OneTimeOnly}" : $"{entry.Address} {entry.KeyTypeName} {entry.Fingerprint}");
             }
 
             return ExitCodes.Ok;
         }
 
-        var rows = entries.Select(entry => new[] { TerminalText.Sanitize(entry.Address), entry.Fingerprint ?? OneTimeOnly }).ToList();
-        TextTable.Write(Console.Out, ["Peer", "Fingerprint"], rows);
+        var rows = entries.Select(entry => new[] { TerminalText.Sanitize(entry.Address), KeyColumn(entry), entry.Fingerprint ?? OneTimeOnly }).ToList();
+        TextTable.Write(Console.Out, ["Peer", "Key", "Fingerprint"], rows);
         Console.Out.WriteLine($"\u001b[90m{TerminalText.Sanitize(store.KnownPeersPath)}\u001b[0m");
         return ExitCodes.Ok;
     }
+
+    /// <summary>The key type for people: a v1 pin says it was recorded by an older version (it is upgraded, or not trusted, on the next connection).</summary>
+    private static string KeyColumn(KnownPeer entry) => entry.KeyType switch
+    {
+        PeerKeyType.X25519 => KnownPeers.X25519Marker,
+        PeerKeyType.P256 => KnownPeers.P256Marker + " (older version)",
+        _ => "-",
+    };
 
     private static int Forget(IdentityStore store, string target)
     {

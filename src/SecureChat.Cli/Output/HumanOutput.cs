@@ -25,6 +25,9 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Anything else you type is sent as a message when you press Enter.
         """;
 
+    /// <summary>The words for <see cref="PeerTrust.OlderVersionUnconfirmed"/> (docs/PROTOCOL.md §7).</summary>
+    public const string OlderVersionUnconfirmed = "recorded by an older version, not confirmed: compare the session code";
+
     private readonly Lock _lock = new();
 
     public Action<string, int>? LineSink { get; set; }
@@ -186,6 +189,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
             PeerTrust.Known => Paint("known", "32") + " (matches the key remembered for this peer)",
             PeerTrust.Ephemeral => Paint("one-time identity", "33") + " (the peer uses a fresh key for this chat only; nothing to remember)",
             PeerTrust.Unverified => Paint("NEW, UNVERIFIED", "1;31") + " (this address used one-time identities before; compare the session code)",
+            PeerTrust.OlderVersionUnconfirmed => Paint("NOT CONFIRMED", "1;31") + $" ({OlderVersionUnconfirmed})",
             _ => Paint("NEW", "1;33") + (remembered ? " (first contact, now remembered)" : " (first contact)"),
         };
         Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");

@@ -90,8 +90,19 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteString("fingerprint", session.LocalFingerprint);
             w.WriteString("peer_fingerprint", session.PeerFingerprint);
             w.WriteString("sas", session.SessionCode);
-            w.WriteString("peer_status", session.PeerTrust.ToString().ToLowerInvariant());
+            w.WriteString("peer_status", PeerStatusName(session.PeerTrust));
         });
+
+    /// <summary>The handshake event's "peer_status" (README, "JSON events").</summary>
+    internal static string PeerStatusName(PeerTrust trust) => trust switch
+    {
+        PeerTrust.New => "new",
+        PeerTrust.Known => "known",
+        PeerTrust.Ephemeral => "ephemeral",
+        PeerTrust.Unverified => "unverified",
+        PeerTrust.OlderVersionUnconfirmed => "older-version-unconfirmed",
+        _ => throw new ArgumentOutOfRangeException(nameof(trust)),
+    };
 
     public void Sent(string text, SentText sent) =>
         Emit("sent", w =>

@@ -16,19 +16,13 @@ public sealed class PeerInfo
 
     private PeerInfo(byte[] staticPublicKey, bool isEphemeral, string? software, EndPoint? remoteEndPoint, string? v1Fingerprint)
     {
-        V1Fingerprint = v1Fingerprint;
         StaticPublicKey = staticPublicKey;
         Fingerprint = Identity.Fingerprint.Of(staticPublicKey);
         IsEphemeral = isEphemeral;
         Software = software;
         RemoteEndPoint = remoteEndPoint;
+        V1Fingerprint = v1Fingerprint;
     }
-
-    /// <summary>
-    /// The peer's v1 (P-256) identity fingerprint, when it proved in this handshake that it also
-    /// holds that key (a valid v1→v2 cross-signature, docs/PROTOCOL.md §5); null otherwise.
-    /// </summary>
-    public string? V1Fingerprint { get; }
 
     /// <summary>The peer's identity fingerprint (SHA256:…).</summary>
     public string Fingerprint { get; }
@@ -45,8 +39,26 @@ public sealed class PeerInfo
     /// <summary>The peer's address, when the session runs over a socket.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>
+    /// The peer's v1 (P-256) identity fingerprint, when it proved in this handshake that it also holds
+    /// that key (a valid v1→v2 cross-signature, docs/PROTOCOL.md §7); null otherwise. Unlike the
+    /// payload fields this is verified, not claimed: trust policies may let a v1 pin or
+    /// authorized-peers entry vouch for the new key through it.
+    /// </summary>
+    public string? V1Fingerprint { get; }
+
+    /// <param name="staticPublicKey">The peer's authenticated static public key.</param>
+    /// <param name="payload">The peer's handshake payload (a JSON object).</param>
+    /// <param name="remoteEndPoint">The peer's address, if known.</param>
+    /// <param name="v1Fingerprint">The v1 fingerprint the cross-signature proved, only after it was verified; null otherwise.</param>
+    /// <exception cref="ArgumentException"><paramref name="v1Fingerprint"/> is not a fingerprint.</exception>
     internal static PeerInfo From(ReadOnlySpan<byte> staticPublicKey, JsonElement payload, EndPoint? remoteEndPoint, string? v1Fingerprint = null)
     {
+        if (v1Fingerprint is not null && !Identity.Fingerprint.IsWellFormed(v1Fingerprint))
+        {
+            throw new ArgumentException("Not a fingerprint.", nameof(v1Fingerprint));
+        }
+
         bool ephemeral = payload.TryGetProperty("ephemeral", out JsonElement flag) && flag.ValueKind == JsonValueKind.True;
         string? software = payload.TryGetProperty("software", out JsonElement name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
         if (software is { Length: > MaxSoftwareLength })

@@ -6,17 +6,18 @@ namespace SecureChat.Session;
 /// RemoteCertificateValidationCallback: the caller never re-checks afterwards.
 /// </summary>
 /// <param name="peer">What the handshake has authenticated so far.</param>
-/// <returns><see cref="PeerVerdict.Accept"/> or <see cref="PeerVerdict.Reject"/>.</returns>
+/// <returns><see cref="PeerVerdict.Accept(PeerTrust)"/> or <see cref="PeerVerdict.Reject"/>.</returns>
 public delegate PeerVerdict PeerVerificationCallback(PeerInfo peer);
 
 /// <summary>The outcome of a <see cref="PeerVerificationCallback"/>: go on (and how far the peer is trusted), or end the handshake.</summary>
 public sealed class PeerVerdict
 {
-    private PeerVerdict(PeerTrust trust, PeerRejection? rejection, string message)
+    private PeerVerdict(PeerTrust trust, PeerRejection? rejection, string message, string? notice = null)
     {
         Trust = trust;
         Rejection = rejection;
         Message = message;
+        Notice = notice;
     }
 
     /// <summary>True unless the peer was rejected.</summary>
@@ -31,8 +32,24 @@ public sealed class PeerVerdict
     /// <summary>For a rejection, the text sent to the peer (responder) and put in the exception. Never a secret.</summary>
     public string Message { get; }
 
+    /// <summary>
+    /// For an accepted peer, something this side's user should do or know (e.g. "add the peer's new
+    /// fingerprint to the authorized peers file"); null when there is nothing. Shown locally, never
+    /// sent to the peer.
+    /// </summary>
+    public string? Notice { get; }
+
     /// <summary>Goes on with the peer.</summary>
     public static PeerVerdict Accept(PeerTrust trust) => new(trust, null, "");
+
+    /// <summary>Goes on with the peer, with a <see cref="Notice"/> for this side's user.</summary>
+    /// <param name="trust">How far the peer is trusted.</param>
+    /// <param name="notice">What the user should do or know; shown locally, never sent.</param>
+    public static PeerVerdict Accept(PeerTrust trust, string notice)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(notice);
+        return new(trust, null, "", notice);
+    }
 
     /// <summary>
     /// Ends the handshake: an initiator closes the connection before message 3 (its identity is
@@ -61,6 +78,13 @@ public enum PeerTrust
 
     /// <summary>A persistent key at an address that used only one-time identities before: never verified.</summary>
     Unverified,
+
+    /// <summary>
+    /// The key remembered for this peer was recorded by an older version (a v1, P-256 pin), and the
+    /// peer did not prove that it still holds it (docs/PROTOCOL.md §7): the new key is not confirmed
+    /// until the people compare the session code, and it is not remembered.
+    /// </summary>
+    OlderVersionUnconfirmed,
 }
 
 /// <summary>Why a peer was rejected (the refusal CLOSE reasons of docs/PROTOCOL.md §8).</summary>

@@ -5,14 +5,23 @@ namespace SecureChat.Trust;
 
 /// <summary>
 /// A listener's allow-list: "fingerprint [comment]" per line, '#' starts a comment line, blank
-/// lines are ignored. Any other line is an error that names the line, so a typo never silently
+/// lines are ignored. A fingerprint may be of a v2 (X25519) key or, from before protocol v2, of a
+/// v1 (P-256) key; the two have the same form, and <see cref="AuthorizedPeersPolicy"/> tells them
+/// apart by what the peer proves. Any other line is an error that names the line, so a typo never silently
 /// locks someone out or lets someone in.
 /// </summary>
 public sealed class AuthorizedPeers
 {
     private readonly Dictionary<string, string> _comments;
 
-    private AuthorizedPeers(Dictionary<string, string> comments) => _comments = comments;
+    private AuthorizedPeers(string path, Dictionary<string, string> comments)
+    {
+        Path = path;
+        _comments = comments;
+    }
+
+    /// <summary>The file the list was read from.</summary>
+    public string Path { get; }
 
     /// <summary>How many fingerprints are authorized.</summary>
     public int Count => _comments.Count;
@@ -44,7 +53,7 @@ public sealed class AuthorizedPeers
             comments[fingerprint] = space < 0 ? "" : line[(space + 1)..].Trim();
         }
 
-        return new AuthorizedPeers(comments);
+        return new AuthorizedPeers(path, comments);
     }
 
     /// <summary>True when the fingerprint is listed.</summary>

@@ -11,6 +11,13 @@ namespace SecureChat.Trust;
 /// persistent key at an address that used one-time identities before is
 /// <see cref="PeerTrust.Unverified"/>.
 /// <para>
+/// Where only a v1 (P-256) key is pinned, by an older version (docs/PROTOCOL.md §7): a peer that
+/// proved it still holds that key (<see cref="PeerInfo.V1Fingerprint"/>) is
+/// <see cref="PeerTrust.Known"/> and its new key replaces the pin on <see cref="Commit"/>; any
+/// other is <see cref="PeerTrust.OlderVersionUnconfirmed"/> and the old pin stays, so the new key
+/// is never trusted silently.
+/// </para>
+/// <para>
 /// Deciding and remembering are separate steps: <see cref="Verify"/> only records what to
 /// remember, and <see cref="Commit"/>, called by the application once the session is established
 /// (SecureChatSession.ConnectAsync returns only after the passphrase is confirmed in XXpsk3),
@@ -44,7 +51,7 @@ public sealed class KnownPeersPolicy
     public PeerVerdict Verify(PeerInfo peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        PeerCheck check = _store.Check(_address, peer.Fingerprint);
+        PeerCheck check = _store.Check(_address, peer.Fingerprint, peer.V1Fingerprint);
         Check = check;
         _accepted = null;
 
@@ -55,14 +62,21 @@ public sealed class KnownPeersPolicy
         }
 
         _accepted = peer;
-        return check.Status == PeerStatus.Known ? PeerVerdict.Accept(PeerTrust.Known)
-            : peer.IsEphemeral ? PeerVerdict.Accept(PeerTrust.Ephemeral)
-            : PeerVerdict.Accept(check.Status == PeerStatus.EphemeralBefore ? PeerTrust.Unverified : PeerTrust.New);
+        return check.Status switch
+        {
+            PeerStatus.Known or PeerStatus.Upgradable => PeerVerdict.Accept(PeerTrust.Known),
+            PeerStatus.OlderVersionUnconfirmed => PeerVerdict.Accept(PeerTrust.OlderVersionUnconfirmed),
+            _ when peer.IsEphemeral => PeerVerdict.Accept(PeerTrust.Ephemeral),
+            PeerStatus.EphemeralBefore => PeerVerdict.Accept(PeerTrust.Unverified),
+            _ => PeerVerdict.Accept(PeerTrust.New),
+        };
     }
 
     /// <summary>
     /// Remembers the accepted peer once its session is established: a new persistent key is pinned,
-    /// a first one-time identity is recorded as such. Returns true when a key was pinned.
+    /// a v1 pin the peer proved it holds is replaced by the new key, a first one-time identity is
+    /// recorded as such; a v1 pin the peer did not prove stays as it is. Returns true when a key was
+    /// pinned.
     /// </summary>
     /// <exception cref="InvalidOperationException">The session's peer is not the one this policy accepted.</exception>
     /// <exception cref="IOException">known_peers cannot be written.</exception>
@@ -74,13 +88,15 @@ public sealed class KnownPeersPolicy
             throw new InvalidOperationException("Commit is for the session whose peer this policy accepted.");
         }
 
-        if (!_remember || Check.Status == PeerStatus.Known)
+        // An unconfirmed key is never remembered: the old pin stays until the user decides.
+        if (!_remember || Check.Status is PeerStatus.Known or PeerStatus.OlderVersionUnconfirmed)
         {
             return false;
         }
 
         if (_accepted.IsEphemeral)
         {
+            // Upgradable too: the old key vouched for a one-time key, which is not to be pinned.
             // Nothing to pin, but a persistent key here later is then not an ordinary first contact.
             if (Check.Status == PeerStatus.New)
             {

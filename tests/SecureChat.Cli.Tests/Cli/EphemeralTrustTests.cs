@@ -49,6 +49,7 @@ public class EphemeralTrustTests
             JsonElement entry = JsonDocument.Parse(await peers.LineAsync(_ => true)).RootElement;
             Assert.Equal($"127.0.0.1:{port}", entry.GetProperty("address").GetString());
             Assert.Equal(JsonValueKind.Null, entry.GetProperty("fingerprint").ValueKind);
+            Assert.Equal(JsonValueKind.Null, entry.GetProperty("key_type").ValueKind);
             Assert.True(entry.GetProperty("ephemeral").GetBoolean());
             Assert.Equal(0, await peers.ExitCodeAsync());
         }
@@ -64,7 +65,7 @@ public class EphemeralTrustTests
             client.CloseInput();
             Assert.Equal(0, await client.ExitCodeAsync());
             string fingerprint = handshake.GetProperty("peer_fingerprint").GetString()!;
-            Assert.Equal($"127.0.0.1:{port} {fingerprint}", File.ReadAllText(knownPeers).Trim());
+            Assert.Equal($"127.0.0.1:{port} x25519 {fingerprint}", File.ReadAllText(knownPeers).Trim());
         }
 
         // From now on the pinned key wins: known, and a one-time key at the address is a key change.

@@ -26,7 +26,7 @@ public class TrustTests
         }
 
         string knownPeers = File.ReadAllText(clientHome.File("known_peers"));
-        Assert.Equal($"127.0.0.1:{port} {serverFingerprint}", knownPeers.Trim());
+        Assert.Equal($"127.0.0.1:{port} x25519 {serverFingerprint}", knownPeers.Trim());
 
         await using (CliProcess again = CliProcess.Start(serverHome.Path, null, "listen", "--json", "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
@@ -80,6 +80,69 @@ public class TrustTests
         }
 
         Assert.Equal(["other:5555 " + fingerprint], File.ReadAllLines(home.File("known_peers")));
+    }
+
+    [Fact]
+    public async Task A_key_pinned_by_an_older_version_and_not_proven_is_accepted_unconfirmed_and_never_remembered()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--keep-open");
+        await using (listener)
+        {
+            // A v1 line (no key type) for this address, of a key the server cannot prove it holds.
+            string v1Pin = $"127.0.0.1:{port} SHA256:" + Convert.ToBase64String(new byte[32]).TrimEnd('=');
+            File.WriteAllLines(clientHome.File("known_peers"), ["# from securechat 0.1", v1Pin]);
+            byte[] before = File.ReadAllBytes(clientHome.File("known_peers"));
+
+            await using (CliProcess client = Launch.Connect(clientHome.Path, port))
+            {
+                Assert.Equal("older-version-unconfirmed", (await client.EventAsync("handshake")).GetProperty("peer_status").GetString());
+                await client.StderrContainsAsync("recorded by an older version, not confirmed: compare the session code");
+                client.CloseInput();
+                Assert.Equal(0, await client.ExitCodeAsync());
+            }
+
+            Assert.Equal(before, File.ReadAllBytes(clientHome.File("known_peers")));
+
+            await using (CliProcess human = CliProcess.Start(clientHome.Path, null, "connect", $"127.0.0.1:{port}"))
+            {
+                string status = await human.LineAsync(l => l.Contains("Peer fingerprint:", StringComparison.Ordinal));
+                Assert.EndsWith("NOT CONFIRMED (recorded by an older version, not confirmed: compare the session code)", status, StringComparison.Ordinal);
+                await human.LineAsync(l => l.StartsWith("Type a message", StringComparison.Ordinal));
+                Assert.Contains($"securechat peers forget 127.0.0.1:{port}", human.Stderr, StringComparison.Ordinal);
+                human.CloseInput();
+                Assert.Equal(0, await human.ExitCodeAsync());
+            }
+
+            Assert.Equal(before, File.ReadAllBytes(clientHome.File("known_peers")));
+        }
+    }
+
+    [Fact]
+    public async Task Peers_lists_the_key_type_of_every_remembered_server()
+    {
+        using var home = new TempHome();
+        string current = "SHA256:" + Convert.ToBase64String(Enumerable.Repeat((byte)1, 32).ToArray()).TrimEnd('=');
+        string old = "SHA256:" + Convert.ToBase64String(Enumerable.Repeat((byte)2, 32).ToArray()).TrimEnd('=');
+        File.WriteAllLines(home.File("known_peers"), ["new:5555 x25519 " + current, "old:5555 " + old, "gone:5555 ephemeral"]);
+
+        await using (CliProcess list = CliProcess.Start(home.Path, null, "peers"))
+        {
+            Assert.Equal(0, await list.ExitCodeAsync());
+            Assert.Equal(
+                ["new:5555 x25519 " + current, "old:5555 p256 " + old, "gone:5555 (one-time identities only: no key remembered)"],
+                list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+
+        await using (CliProcess json = CliProcess.Start(home.Path, null, "peers", "--json"))
+        {
+            Assert.Equal(0, await json.ExitCodeAsync());
+            JsonElement[] entries = [.. json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)];
+            Assert.Equal(["x25519", "p256", null], entries.Select(e => e.GetProperty("key_type").GetString()));
+            Assert.Equal([current, old, null], entries.Select(e => e.GetProperty("fingerprint").GetString()));
+            Assert.Equal([false, false, true], entries.Select(e => e.GetProperty("ephemeral").GetBoolean()));
+        }
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class PeerVerificationTests : IDisposable
         // The responder waited for message 3 in vain: the initiator's static key never left it.
         await Assert.ThrowsAsync<ConnectionLostException>(() => accept.WaitAsync(Loopback.Timeout));
         Assert.Equal([0, 1], fromClient.ToArray()); // the hello and message 1 only
-        Assert.Equal([$"127.0.0.1:{proxy.Port} {remembered.Fingerprint}"], File.ReadAllLines(knownPeersPath));
+        Assert.Equal([$"127.0.0.1:{proxy.Port} x25519 {remembered.Fingerprint}"], File.ReadAllLines(knownPeersPath));
     }
 
     [Fact]

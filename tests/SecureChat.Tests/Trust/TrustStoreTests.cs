@@ -70,7 +70,7 @@ public sealed class TrustStoreTests : IDisposable
         string path = Path.Combine(_dir, "known_peers");
         string v4 = NewFingerprint();
         string v6 = NewFingerprint();
-        File.WriteAllLines(path, ["127.1:5555 " + v4, "[0:0::1]:5555 " + v6]);
+        File.WriteAllLines(path, ["127.1:5555 x25519 " + v4, "[0:0::1]:5555 x25519 " + v6]);
         PeerAddress.TryParse("127.0.0.1:5555", 1, out PeerAddress? dotted, out _);
         PeerAddress.TryParse("[::ffff:127.0.0.1]:5555", 1, out PeerAddress? mapped, out _);
         PeerAddress.TryParse("[::1]:5555", 1, out PeerAddress? loopback6, out _);
@@ -84,10 +84,10 @@ public sealed class TrustStoreTests : IDisposable
         // Remembering replaces the old spelling instead of adding a second entry.
         string replacement = NewFingerprint();
         store.Remember(dotted!, replacement);
-        Assert.Equal(["[0:0::1]:5555 " + v6, "127.0.0.1:5555 " + replacement], File.ReadAllLines(path));
+        Assert.Equal(["[0:0::1]:5555 x25519 " + v6, "127.0.0.1:5555 x25519 " + replacement], File.ReadAllLines(path));
 
         Assert.True(KnownPeers.Load(path).Forget(loopback6!));
-        Assert.Equal(["127.0.0.1:5555 " + replacement], File.ReadAllLines(path));
+        Assert.Equal(["127.0.0.1:5555 x25519 " + replacement], File.ReadAllLines(path));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class TrustStoreTests : IDisposable
         string path = Path.Combine(_dir, "known_peers");
         string first = NewFingerprint();
         string second = NewFingerprint();
-        File.WriteAllLines(path, ["127.0.0.1:5555 " + first, "127.1:5555 " + second]);
+        File.WriteAllLines(path, ["127.0.0.1:5555 x25519 " + first, "127.1:5555 x25519 " + second]);
         PeerAddress.TryParse("127.0.0.1:5555", 1, out PeerAddress? address, out _);
 
         var store = KnownPeers.Load(path);
@@ -164,19 +164,19 @@ public sealed class TrustStoreTests : IDisposable
     {
         string path = Path.Combine(_dir, "known_peers");
         string pinned = NewFingerprint();
-        File.WriteAllLines(path, ["# an older file", "pinned:5555 " + pinned]);
+        File.WriteAllLines(path, ["# an older file", "pinned:5555 x25519 " + pinned]);
         PeerAddress.TryParse("pinned:5555", 5555, out PeerAddress? pinnedAddress, out _);
         PeerAddress.TryParse("oneTime:5555", 5555, out PeerAddress? oneTime, out _);
 
         var store = KnownPeers.Load(path);
         store.RememberEphemeral(oneTime!);
         store.RememberEphemeral(pinnedAddress!); // a key is pinned there: nothing changes
-        Assert.Equal(["# an older file", "pinned:5555 " + pinned, "onetime:5555 ephemeral"], File.ReadAllLines(path));
+        Assert.Equal(["# an older file", "pinned:5555 x25519 " + pinned, "onetime:5555 ephemeral"], File.ReadAllLines(path));
 
         var reloaded = KnownPeers.Load(path);
         Assert.Equal(PeerStatus.EphemeralBefore, reloaded.Check(oneTime!, NewFingerprint()).Status);
         Assert.Equal(PeerStatus.Known, reloaded.Check(pinnedAddress!, pinned).Status);
-        Assert.Contains(("onetime:5555", null), reloaded.Entries);
+        Assert.Contains(new KnownPeer("onetime:5555", null, null), reloaded.Entries);
 
         // Pinning a key at the address replaces the mark; forgetting removes either.
         string later = NewFingerprint();
