@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using SecureChat.Crypto;
 using SecureChat.Identity;
 
 namespace SecureChat.Trust;
@@ -14,6 +16,9 @@ public sealed class IdentityStore
     /// <summary>The identity's file name.</summary>
     public const string IdentityFileName = "identity.key";
 
+    /// <summary>Where a v1 (P-256) identity is kept once a v2 identity replaces it (issue 12 §7).</summary>
+    public const string V1IdentityFileName = "identity.p256.key";
+
     /// <summary>Uses <paramref name="home"/>, or the default when it is null or empty.</summary>
     public IdentityStore(string? home = null)
     {
@@ -25,6 +30,13 @@ public sealed class IdentityStore
 
     /// <summary>The private key file.</summary>
     public string IdentityPath => Path.Combine(Home, IdentityFileName);
+
+    /// <summary>The v1 (P-256) private key file, once moved aside.</summary>
+    public string V1IdentityPath => Path.Combine(Home, V1IdentityFileName);
+
+    /// <summary>The one-line notice to show after <see cref="MoveV1IdentityAside"/> returned true.</summary>
+    public string V1MovedNotice =>
+        $"Moved your SecureChat v1 (P-256) identity to {V1IdentityPath}; a new X25519 identity replaces it (the old key stays to vouch for the new one to peers that pinned it).";
 
     /// <summary>The known_peers file.</summary>
     public string KnownPeersPath => Path.Combine(Home, KnownPeers.FileName);
@@ -95,5 +107,90 @@ public sealed class IdentityStore
 
         UnixFileMode mode = File.GetUnixFileMode(IdentityPath);
         return (mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0;
+    }
+
+    /// <summary>
+    /// The first step of the v2 upgrade (issue 12 §7): when <see cref="IdentityPath"/> holds a v1
+    /// P-256 key, renames it to <see cref="V1IdentityPath"/> (mode 0600) so that the caller can
+    /// create the new X25519 identity at <see cref="IdentityPath"/> and show <see cref="V1MovedNotice"/>.
+    /// Nothing happens when there is no identity yet or it is already an X25519 key.
+    /// </summary>
+    /// <returns>True when the v1 key was moved aside by this call.</returns>
+    /// <exception cref="IOException"><see cref="V1IdentityPath"/> already exists (never overwritten), or the rename failed.</exception>
+    /// <exception cref="InvalidDataException">The identity file is neither a P-256 nor an X25519 private key.</exception>
+    public bool MoveV1IdentityAside()
+    {
+        if (!File.Exists(IdentityPath) || HoldsX25519Key(IdentityPath))
+        {
+            return false;
+        }
+
+        // Throws InvalidDataException for a file that is neither kind: never move an unknown file.
+        using (IdentityKeyPair.Load(IdentityPath))
+        {
+        }
+
+        if (File.Exists(V1IdentityPath))
+        {
+            throw new IOException(
+                $"{IdentityPath} is a v1 (P-256) identity, but {V1IdentityPath} already exists: move one of them away by hand; neither is overwritten.");
+        }
+
+        // overwrite: false also refuses a file created in between (link + unlink on Unix, no clobbering).
+        File.Move(IdentityPath, V1IdentityPath, overwrite: false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(V1IdentityPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return true;
+    }
+
+    /// <summary>The v1 P-256 identity as a signing key (for the cross-signature), or null when <see cref="V1IdentityPath"/> does not exist.</summary>
+    /// <exception cref="InvalidDataException">The file is not a P-256 private key in PEM form.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public ECDsa? LoadV1Key()
+    {
+        if (!File.Exists(V1IdentityPath))
+        {
+            return null;
+        }
+
+        using IdentityKeyPair v1 = IdentityKeyPair.Load(V1IdentityPath);
+        using var der = new SecretBuffer(512);
+        if (!v1.KeyPair.Key.TryExportPkcs8PrivateKey(der.Span, out int length))
+        {
+            throw new CryptographicException("The v1 private key did not fit the export buffer.");
+        }
+
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportPkcs8PrivateKey(der.Span[..length], out _);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static bool HoldsX25519Key(string path)
+    {
+        Span<byte> key = stackalloc byte[X25519PrivateKeyPem.KeySize];
+        try
+        {
+            X25519PrivateKeyPem.Load(path, key);
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 }
