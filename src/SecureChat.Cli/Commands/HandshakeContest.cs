@@ -16,7 +16,7 @@ namespace SecureChat.Cli.Commands;
 /// goes on. Meanwhile the user's input is read too: a typed line is not sent to anyone, and
 /// Ctrl+C, Ctrl+D or the end of stdin stop the wait.
 /// </summary>
-internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output)
+internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output, bool keepOpen)
 {
     /// <summary>The most handshakes in progress at once (docs/PROTOCOL.md §8).</summary>
     public const int MaxHandshakes = 8;
@@ -33,6 +33,15 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private readonly AuthorizedPeersPolicy? _policy = authorized is null ? null : new AuthorizedPeersPolicy(authorized);
     private readonly ConditionalWeakTable<PeerInfo, string> _notices = [];
     private int _inFlight;
+
+    /// <summary>
+    /// Completed when a one-shot passphrase listener's one attempt was used up by a wrong
+    /// passphrase (docs/PROTOCOL.md §8): the listener ends with that fault (exit 3).
+    /// </summary>
+    private readonly TaskCompletionSource<Fault> _attemptUsedUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set when the last round ended because the passphrase attempt was used up (see above).</summary>
+    public Fault? EndedBy { get; private set; }
 
     /// <summary>Set for a passphrase listener: its handshakes run one at a time, with a growing pause after failures.</summary>
     private readonly PskBackoff? _backoff = setup.Passphrase is null ? null : new PskBackoff(output);
@@ -64,7 +73,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         var winner = new TaskCompletionSource<(SecureChatSession Session, string Peer)>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task accepting = AcceptAsync(winner, input, round.Token);
         Task<bool> idle = IdleInput.ReadAsync(input.Typed, output, input.Hold, round.Token);
-        await Task.WhenAny(winner.Task, idle, accepting).ConfigureAwait(false);
+        await Task.WhenAny(winner.Task, idle, accepting, _attemptUsedUp.Task).ConfigureAwait(false);
 
         // The handshakes still in progress end with the round (closed, without a report); they
         // are not awaited, so the winner's chat starts at once.
@@ -91,6 +100,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
 
         if (!winner.Task.IsCompletedSuccessfully)
         {
+            EndedBy = _attemptUsedUp.Task.IsCompleted ? _attemptUsedUp.Task.Result : null;
             return null;
         }
 
@@ -227,9 +237,20 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         catch (Exception e) when (e is SecureChatException or IOException or SocketException or OperationCanceledException)
         {
             socket.Dispose(); // closed already unless the wait for a passphrase turn was stopped
-            if (e is SecureChatException { PassphraseAttemptSpent: true })
+            if (e is SecureChatException { PassphraseAttemptSpent: true } && keepOpen)
             {
                 _backoff?.Failed();
+            }
+
+            if (!keepOpen && e is AuthenticationFailedException { Reason: AuthenticationFailure.WrongPassphrase } && !round.IsCancellationRequested)
+            {
+                // One passphrase, one attempt (docs/PROTOCOL.md §8): without --keep-open the
+                // listener ends here rather than let the next connection guess again.
+                _attemptUsedUp.TrySetResult(Fault.From(e, peer, duringHandshake: true, initiator: false) with
+                {
+                    Message = $"Authentication failed: {peer} tried a wrong passphrase, and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
+                });
+                return false;
             }
 
             if (!round.IsCancellationRequested)

@@ -21,7 +21,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     {
         // One input for the whole run: the terminal's line editor, or stdin's lines.
         using var input = new WaitingInput(SessionSetup.CreateInput(setup.Settings.Json, output), output);
-        var contest = new HandshakeContest(listener, setup, authorized, authorizedPath, output);
+        var contest = new HandshakeContest(listener, setup, authorized, authorizedPath, output, keepOpen);
         try
         {
             while (true)
@@ -59,6 +59,12 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     {
         if (await contest.RunAsync(input, stop).ConfigureAwait(false) is not var (session, peer))
         {
+            if (contest.EndedBy is { } fault)
+            {
+                output.Error(fault);
+                return (fault.ExitCode, true);
+            }
+
             return null;
         }
 

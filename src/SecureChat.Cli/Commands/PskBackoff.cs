@@ -9,6 +9,7 @@ namespace SecureChat.Cli.Commands;
 /// successful handshake resets it. Each attempt is one online guess, so this bounds how fast anyone
 /// can guess: about one a minute once they have failed seven times.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The SemaphoreSlim's wait handle is never created (AvailableWaitHandle is not used), so it holds nothing to dispose; the back-off lives as long as the listener.")]
 internal sealed class PskBackoff(IChatOutput output)
 {
     /// <summary>The first pause after a failure.</summary>

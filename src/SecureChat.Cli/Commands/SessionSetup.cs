@@ -12,12 +12,13 @@ namespace SecureChat.Cli.Commands;
 /// <summary>What listen and connect prepare alike: identity, passphrase, session options, input.</summary>
 internal sealed class SessionSetup : IDisposable
 {
-    private SessionSetup(ChatSettings settings, IdentityStore store, IdentityKeyPair? identity, Passphrase? passphrase)
+    private SessionSetup(ChatSettings settings, IdentityStore store, IdentityKeyPair? identity, Passphrase? passphrase, System.Security.Cryptography.ECDsa? version1Key)
     {
         Settings = settings;
         Store = store;
         Identity = identity;
         Passphrase = passphrase;
+        Version1Key = version1Key;
     }
 
     public ChatSettings Settings { get; }
@@ -28,6 +29,9 @@ internal sealed class SessionSetup : IDisposable
     public IdentityKeyPair? Identity { get; }
 
     public Passphrase? Passphrase { get; }
+
+    /// <summary>The v1 identity (identity.p256.key) while it exists: it vouches for the new key to peers that pinned it.</summary>
+    public System.Security.Cryptography.ECDsa? Version1Key { get; }
 
     /// <summary>Prepares, or reports why it cannot (null, with the exit code to use).</summary>
     public static SessionSetup? TryPrepare(ChatSettings settings, IChatOutput output, out int exitCode)
@@ -80,7 +84,8 @@ internal sealed class SessionSetup : IDisposable
                 output.Warning($"The seed-aes passphrase is the same as {PassphraseSource.EnvironmentVariable}. Anyone who records a seed-aes chat can test guesses of its passphrase offline, so this one is exposed for --psk too: use a different passphrase for each.");
             }
 
-            return new SessionSetup(settings, store, identity, passphrase);
+            System.Security.Cryptography.ECDsa? version1Key = identity is null ? null : LoadVersion1Key(store, output);
+            return new SessionSetup(settings, store, identity, passphrase, version1Key);
         }
         catch
         {
@@ -93,6 +98,11 @@ internal sealed class SessionSetup : IDisposable
     {
         try
         {
+            if (store.MoveV1IdentityAside())
+            {
+                output.Info(store.V1MovedNotice);
+            }
+
             IdentityKeyPair identity = store.LoadOrCreate(out bool created);
             if (created)
             {
@@ -109,6 +119,20 @@ internal sealed class SessionSetup : IDisposable
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             throw new SetupException($"Cannot use the identity in {store.Home}: {e.Message} Fix or move the file, or use --ephemeral for a one-time identity.");
+        }
+    }
+
+    /// <summary>The v1 key for the cross-signature, or null (none, or unreadable: then peers see an unconfirmed key, which is said).</summary>
+    private static System.Security.Cryptography.ECDsa? LoadVersion1Key(IdentityStore store, IChatOutput output)
+    {
+        try
+        {
+            return store.LoadV1Key();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            output.Warning($"Cannot use your old v1 identity to vouch for the new one ({e.Message}): peers that pinned it will see your key as not confirmed.");
+            return null;
         }
     }
 
@@ -188,6 +212,7 @@ internal sealed class SessionSetup : IDisposable
         VerifyPeer = verifyPeer,
         Identity = Identity,
         Passphrase = Passphrase,
+        Version1Key = Version1Key,
         HandshakeTimeout = Settings.HandshakeTimeout,
         IdleTimeout = Settings.IdleTimeout,
         PingInterval = Settings.IdleTimeout / 3,
@@ -226,6 +251,7 @@ internal sealed class SessionSetup : IDisposable
     {
         Identity?.Dispose();
         Passphrase?.Dispose();
+        Version1Key?.Dispose();
     }
 }
 

@@ -126,7 +126,7 @@ public sealed class IdentityStore
         }
 
         // Throws InvalidDataException for a file that is neither kind: never move an unknown file.
-        using (IdentityKeyPair.Load(IdentityPath))
+        using (V1IdentityKey.Load(IdentityPath))
         {
         }
 
@@ -156,24 +156,7 @@ public sealed class IdentityStore
             return null;
         }
 
-        using IdentityKeyPair v1 = IdentityKeyPair.Load(V1IdentityPath);
-        using var der = new SecretBuffer(512);
-        if (!v1.KeyPair.Key.TryExportPkcs8PrivateKey(der.Span, out int length))
-        {
-            throw new CryptographicException("The v1 private key did not fit the export buffer.");
-        }
-
-        var key = ECDsa.Create();
-        try
-        {
-            key.ImportPkcs8PrivateKey(der.Span[..length], out _);
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
+        return V1IdentityKey.Load(V1IdentityPath);
     }
 
     private static bool HoldsX25519Key(string path)
