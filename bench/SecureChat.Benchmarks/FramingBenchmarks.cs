@@ -22,7 +22,7 @@ public class FramingBenchmarks
         _frames = new byte[count * (Frame.HeaderSize + FrameSize)];
         for (int i = 0; i < count; i++)
         {
-            Frame.WriteHeader(_frames.AsSpan(i * (Frame.HeaderSize + FrameSize)), FrameSize);
+            Frame.WriteHeader(_frames.AsSpan(i * (Frame.HeaderSize + FrameSize)), FrameKind.Transport, FrameSize);
         }
 
         _offer = FileMessages.Encode(new FileOffer(1, "quarterly report.pdf", 123_456_789, new string('a', 64)));

@@ -95,8 +95,8 @@ public class PassphraseTests
     }
 
     [Theory]
-    [InlineData(Hello.PatternXXpsk3, false, RefusalCode.NoPassphraseExpected)]
-    [InlineData(Hello.PatternXX, true, RefusalCode.PassphraseRequired)]
+    [InlineData(Hello.ModePsk, false, RefusalCode.NoPassphraseExpected)]
+    [InlineData(Hello.ModeXX, true, RefusalCode.PassphraseRequired)]
     public async Task Refusal_reason_on_the_wire_states_the_fact_and_advises_no_setting(byte pattern, bool serverPsk, RefusalCode expected)
     {
         // The refusal is unauthenticated: its text must not steer the client's settings either way.
