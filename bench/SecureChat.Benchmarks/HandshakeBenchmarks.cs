@@ -1,42 +1,60 @@
 using BenchmarkDotNet.Attributes;
 using SecureChat.Crypto;
 using SecureChat.Noise;
-using SecureChat.Noise.Legacy;
 
 namespace SecureChat.Benchmarks;
 
-/// <summary>A full Noise XX handshake in memory (three messages, both sides, Split), without sockets.</summary>
+/// <summary>
+/// A full v2 Noise handshake in memory (three messages, both sides, Split), without sockets:
+/// Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256 (and its psk3 form), with the plain XX over X25519 for comparison.
+/// </summary>
 [MemoryDiagnoser]
 #pragma warning disable CA1852 // BenchmarkDotNet derives from benchmark classes
 public class HandshakeBenchmarks : IDisposable
 {
-    private static readonly byte[] Prologue = "SCHAT\u0001\u0001"u8.ToArray();
-    private P256KeyPair _initiatorStatic = null!;
-    private P256KeyPair _responderStatic = null!;
-    private readonly byte[] _message = new byte[1024];
-    private readonly byte[] _payload = new byte[1024];
+    private static readonly byte[] Psk = new byte[32];
+    private X25519KeyPair _initiatorStatic = null!;
+    private X25519KeyPair _responderStatic = null!;
+    private readonly byte[] _message = new byte[4096];
+    private readonly byte[] _payload = new byte[4096];
+    private readonly byte[] _body = "{\"software\":\"securechat/0.2.0\"}"u8.ToArray();
+
+    [Params("XXhfs", "XXhfs+psk3", "XX")]
+    public string Pattern { get; set; } = "XXhfs";
 
     [GlobalSetup]
     public void Setup()
     {
-        _initiatorStatic = P256KeyPair.Generate();
-        _responderStatic = P256KeyPair.Generate();
+        _initiatorStatic = X25519KeyPair.Generate();
+        _responderStatic = X25519KeyPair.Generate();
     }
 
     [Benchmark]
-    public int FullXXHandshake()
+    public int FullHandshake()
     {
-        using var initiator = new P256HandshakeState(P256HandshakePattern.XX, initiator: true, Prologue, _initiatorStatic);
-        using var responder = new P256HandshakeState(P256HandshakePattern.XX, initiator: false, Prologue, _responderStatic);
+        HandshakePattern pattern = Pattern switch
+        {
+            "XXhfs" => HandshakePattern.XXhfs,
+            "XXhfs+psk3" => HandshakePattern.XXhfsPsk3,
+            _ => HandshakePattern.XX,
+        };
+        byte[] prologue = [(byte)'S', (byte)'C', (byte)'H', (byte)'A', (byte)'T', 2, (byte)(pattern.IsPsk ? 2 : 1)];
+        using var initiator = new HandshakeState(pattern, initiator: true, prologue, _initiatorStatic);
+        using var responder = new HandshakeState(pattern, initiator: false, prologue, _responderStatic);
+        if (pattern.IsPsk)
+        {
+            initiator.SetPsk(Psk);
+            responder.SetPsk(Psk);
+        }
+
         int total = 0;
-        byte[] body = "{\"software\":\"securechat\"}"u8.ToArray();
-        int length = initiator.WriteMessage([], _message);
+        int length = initiator.WriteMessage(_body.AsSpan(0, 16), _message);
         responder.ReadMessage(_message.AsSpan(0, length), _payload);
         total += length;
-        length = responder.WriteMessage(body, _message);
+        length = responder.WriteMessage(_body, _message);
         initiator.ReadMessage(_message.AsSpan(0, length), _payload);
         total += length;
-        length = initiator.WriteMessage(body, _message);
+        length = initiator.WriteMessage(_body, _message);
         responder.ReadMessage(_message.AsSpan(0, length), _payload);
         total += length;
         var (i1, i2) = initiator.TakeTransportCiphers();

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using SecureChat.Crypto;
 using SecureChat.Noise;
 
 namespace SecureChat.Benchmarks;
@@ -23,9 +24,14 @@ public class TransportBenchmarks : IDisposable
     [Params(true, false)]
     public bool Rekey { get; set; }
 
+    /// <summary>"sodium": libsodium's AES-256-GCM with the key per call (v2); "dotnet": the .NET AesGcm fallback (v1's path).</summary>
+    [Params("sodium", "dotnet")]
+    public string Aead { get; set; } = "sodium";
+
     [GlobalSetup]
     public void Setup()
     {
+        Aes256Gcm.ForceManagedImplementation = Aead == "dotnet";
         byte[] key = new byte[32];
         Random.Shared.NextBytes(key);
         _send = new CipherState(null, null, "bench");
