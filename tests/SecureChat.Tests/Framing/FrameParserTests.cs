@@ -84,22 +84,24 @@ public class FrameParserTests
     }
 
     [Fact]
-    public void Header_rejects_lengths_outside_one_to_65535()
+    public void Header_counts_the_kind_byte_and_rejects_payloads_over_65534()
     {
-        byte[] buffer = new byte[2];
-        Assert.Throws<ArgumentOutOfRangeException>(() => Frame.WriteHeader(buffer, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Frame.WriteHeader(buffer, 65536));
-        Frame.WriteHeader(buffer, 65535);
-        Assert.Equal([0xFF, 0xFF], buffer);
+        byte[] buffer = new byte[3];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Frame.WriteHeader(buffer, FrameKind.Transport, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Frame.WriteHeader(buffer, FrameKind.Transport, 65535));
+        Frame.WriteHeader(buffer, FrameKind.Transport, 65534);
+        Assert.Equal([0xFF, 0xFF, 0x03], buffer);
+        Frame.WriteHeader(buffer, FrameKind.Refuse, 0);
+        Assert.Equal([0x00, 0x01, 0x04], buffer);
     }
 
     [Fact]
     public void Hello_is_seven_bytes_and_anything_else_is_not_a_hello()
     {
-        byte[] hello = Hello.Create(Hello.PatternXXpsk3);
-        Assert.Equal("534348415401" + "02", Convert.ToHexString(hello));
+        byte[] hello = Hello.Create(Hello.ModePsk);
+        Assert.Equal("534348415402" + "02", Convert.ToHexString(hello));
         Assert.True(Hello.TryParse(hello, out byte version, out byte pattern));
-        Assert.Equal((1, 2), (version, pattern));
+        Assert.Equal((2, 2), (version, pattern));
         Assert.False(Hello.TryParse(hello.AsSpan(0, 6), out _, out _));
         Assert.False(Hello.TryParse([.. hello, 0], out _, out _));
         Assert.False(Hello.TryParse("SCHAX\u0001\u0001"u8, out _, out _));

@@ -167,7 +167,7 @@ public class PythonInteropTests
         // The peer served exactly one connection and exited: a retry would have found nobody, and
         // the library has no retry path at all (ConnectAsync returns or throws once).
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() =>
-            new System.Net.Sockets.TcpClient().ConnectAsync("127.0.0.1", port).AsTask().WaitAsync(Loopback.Timeout));
+            new System.Net.Sockets.TcpClient().ConnectAsync("127.0.0.1", port).WaitAsync(Loopback.Timeout));
     }
 
     [Fact]

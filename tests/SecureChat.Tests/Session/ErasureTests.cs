@@ -129,8 +129,8 @@ public class ErasureTests
     {
         using var pa = Passphrase.FromChars("memory scan");
         using var pb = Passphrase.FromChars("memory scan");
-        var clientOptions = new SessionOptions { Passphrase = pa, KeyLogFile = log, TestHooks = new SessionTestHooks { PbkdfIterations = 1000 } };
-        var serverOptions = new SessionOptions { Passphrase = pb, KeyLogFile = log, TestHooks = new SessionTestHooks { PbkdfIterations = 1000 } };
+        var clientOptions = new SessionOptions { Passphrase = pa, KeyLogFile = log };
+        var serverOptions = new SessionOptions { Passphrase = pb, KeyLogFile = log };
         var (client, server) = await Loopback.PairAsync(clientOptions, serverOptions);
         for (int i = 0; i < 5; i++)
         {

@@ -97,7 +97,7 @@ public class PassphraseTests
     [Theory]
     [InlineData(Hello.ModePsk, false, RefusalCode.NoPassphraseExpected)]
     [InlineData(Hello.ModeXX, true, RefusalCode.PassphraseRequired)]
-    public async Task Refusal_reason_on_the_wire_states_the_fact_and_advises_no_setting(byte pattern, bool serverPsk, RefusalCode expected)
+    public async Task Refusal_reason_on_the_wire_states_the_fact_and_advises_no_setting(byte mode, bool serverPsk, RefusalCode expected)
     {
         // The refusal is unauthenticated: its text must not steer the client's settings either way.
         using var p = Passphrase.FromChars("pw");
@@ -106,15 +106,15 @@ public class PassphraseTests
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync(System.Net.IPAddress.Loopback, listener.Port());
         System.Net.Sockets.NetworkStream stream = client.GetStream();
-        byte[] message1 = new byte[65];
-        message1[0] = 0x04;
-        await stream.WriteAsync((byte[])[0, 7, .. "SCHAT"u8, Hello.Version1, pattern, 0, 65, .. message1]);
+        byte[] message1 = new byte[100];
+        await stream.WriteAsync(Frame.Create(FrameKind.Hello, Hello.Create(mode)).Concat(Frame.Create(FrameKind.Handshake, message1)).ToArray());
 
         byte[] header = new byte[2];
         await stream.ReadExactlyAsync(header).AsTask().WaitAsync(Loopback.Timeout);
-        byte[] payload = new byte[(header[0] << 8) | header[1]];
-        await stream.ReadExactlyAsync(payload).AsTask().WaitAsync(Loopback.Timeout);
-        (byte code, string reason) = ErrorFrame.Parse(payload);
+        byte[] body = new byte[(header[0] << 8) | header[1]];
+        await stream.ReadExactlyAsync(body).AsTask().WaitAsync(Loopback.Timeout);
+        Assert.Equal((byte)FrameKind.Refuse, body[0]);
+        (byte code, string reason) = Refuse.Parse(body.AsSpan(1));
 
         Assert.Equal((byte)expected, code);
         Assert.Contains("passphrase", reason, StringComparison.Ordinal);

@@ -21,7 +21,6 @@ public sealed class PeerVerificationTests : IDisposable
         KeyLogFile = null,
         VerifyPeer = verify,
         HandshakePayload = payload,
-        TestHooks = new SessionTestHooks { PbkdfIterations = 1000 },
     };
 
     private static PeerAddress Address(int port)
