@@ -79,12 +79,18 @@ internal sealed partial class HandshakeDriver
             {
                 msg3Length = state.ReadMessage(frame.Payload.Span, payload);
             }
-            catch (IntegrityException e) when (state.PskMixed)
+            catch (IntegrityException e) when (!state.RemoteStaticPublicKey.IsEmpty)
             {
-                // The static key decrypted under the keys from ee and es; the payload, the first
-                // thing under the psk, did not: the passphrases or codes differ (Noise §9.2).
+                // The static key decrypted under the keys from ee and es; the payload did not
+                // (docs/PROTOCOL.md §3.5). In PSK mode the payload is the first thing under the
+                // psk, so the passphrases or codes differ (Noise §9.2); in XX mode it was tampered with.
                 await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed", cancellationToken).ConfigureAwait(false);
-                throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer's passphrase or code does not match this side's.", e);
+                if (state.PskMixed)
+                {
+                    throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer's passphrase or code does not match this side's.", e);
+                }
+
+                throw;
             }
 
             if (msg3Length < SasCommitment.NonceLength + 2)
