@@ -146,6 +146,12 @@ internal sealed partial class HandshakeDriver
                 throw new ProtocolViolationException($"The peer sent REFUSE code {code} after message 3, where only codes 5 and 6 are valid.");
             }
 
+            if (code == (byte)RefusalCode.AuthenticationFailed && !IsPsk)
+            {
+                // No passphrase in XX mode: message 3 failed authentication on its way (§3.5).
+                throw new IntegrityException("The peer says (unauthenticated) that this side's last handshake message failed authentication: it was changed on the way.");
+            }
+
             throw RefusalToException(code, reason);
         }
 
