@@ -18,26 +18,7 @@ internal static class V1IdentityKey
     /// <exception cref="InvalidDataException">The file is not a P-256 private key in PEM form.</exception>
     public static ECDsa Load(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        if (file.Length > MaxFileSize)
-        {
-            throw new InvalidDataException($"The key file {path} is larger than {MaxFileSize} bytes: it is not a v1 identity.");
-        }
-
-        using var bytes = new SecretBuffer((int)Math.Max(1, file.Length));
-        int total = 0;
-        while (total < bytes.Length)
-        {
-            int read = file.Read(bytes.Span[total..]);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
-        }
-
+        using SecretBuffer bytes = KeyFile.Read(path, MaxFileSize, "a v1 identity", out int total);
         char[] chars = GC.AllocateArray<char>(Math.Max(1, total), pinned: true);
         ECDsa? key = ECDsa.Create();
         try

@@ -196,26 +196,7 @@ internal static class X25519PrivateKeyPem
     /// <exception cref="InvalidDataException">The file is not an X25519 private key in PKCS#8 PEM form (the message names the file).</exception>
     public static void Load(string path, Span<byte> privateKey)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        if (file.Length > MaxPemLength)
-        {
-            throw new InvalidDataException($"The key file {path} is larger than {MaxPemLength} bytes: it is not an X25519 private key.");
-        }
-
-        using var bytes = new SecretBuffer((int)Math.Max(1, file.Length));
-        int total = 0;
-        while (total < bytes.Length)
-        {
-            int read = file.Read(bytes.Span[total..]);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
-        }
-
+        using SecretBuffer bytes = KeyFile.Read(path, MaxPemLength, "an X25519 private key", out int total);
         try
         {
             Decode(bytes.Span[..total], privateKey);
