@@ -103,15 +103,15 @@ internal static class Faults
             // On the connecting side these come from a REFUSE frame, which is not authenticated
             // (docs/PROTOCOL.md §5): say what the server claims, never advise weakening a setting.
             (SessionFault.Authentication, AuthenticationFailure.WrongPassphrase) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
-                ? "Authentication failed: the server says the passphrases do not match (this refusal is not authenticated). Check the passphrase with your peer."
+                ? "Authentication failed: the server says (unauthenticated) the passphrases do not match. Check the passphrase with your peer."
                 : "Authentication failed: the peer's passphrase does not match this side's (or someone on the path guessed). Check the passphrase with your peer."),
             (SessionFault.Authentication, AuthenticationFailure.CommitmentMismatch) => new(ErrorCode.AuthFailed, ExitCodes.Authentication,
                 "Authentication failed: the peer's last handshake message does not match the session-code commitment of its first. Someone on the path tampered with the handshake; nothing was trusted."),
             (SessionFault.Authentication, AuthenticationFailure.PassphraseRequired) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
-                ? "The server says it requires a passphrase (this refusal is not authenticated). Use --psk only with a passphrase you agreed on with the server's owner."
+                ? "The server says (unauthenticated) it requires a passphrase: anyone on the path could have sent this refusal. Use --psk only with a passphrase you agreed on with the server's owner."
                 : "The peer connected without a passphrase, but this side uses --psk; it was refused."),
             (SessionFault.Authentication, AuthenticationFailure.PassphraseNotExpected) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
-                ? "The server says it does not use a passphrase (this refusal is not authenticated: someone on the path may have sent it). Keep --psk, and ask the server's owner how the server is run."
+                ? "The server says (unauthenticated) it does not use a passphrase: someone on the path may have sent this refusal. Keep --psk, and ask the server's owner how the server is run."
                 : "The peer connected with a passphrase, but this side does not use --psk; it was refused."),
 
             // Trust decided inside the handshake (docs/PROTOCOL.md §8): by this side's policy, or by the peer's.
@@ -133,7 +133,7 @@ internal static class Faults
                 $"The connection to {peer} was lost without a goodbye from the peer: the network failed, the peer's program was stopped, or someone cut the conversation."),
 
             (SessionFault.Refused, RefusalCode.Busy) => new(ErrorCode.Handshake, ExitCodes.Other,
-                $"The server at {peer} says it is busy with another conversation (this refusal is not authenticated). Try again later."),
+                $"The server at {peer} says (unauthenticated) it is busy with another conversation. Try again later."),
             (SessionFault.Refused, RefusalCode.UnsupportedVersion or RefusalCode.PassphraseRequired or RefusalCode.NoPassphraseExpected or RefusalCode.AuthenticationFailed or RefusalCode.NotAuthorized or RefusalCode.KeyMismatch) =>
                 new(ErrorCode.Protocol, ExitCodes.Integrity, at.Error.Message),
             (SessionFault.Refused, RefusalCode code) when !Enum.IsDefined(code) => new(ErrorCode.Protocol, ExitCodes.Integrity, at.Error.Message), // a code from a newer peer

@@ -18,7 +18,7 @@ public class ConversationTests
             Assert.Equal($"127.0.0.1:{port}", connected.GetProperty("peer").GetString());
             JsonElement clientHandshake = await client.EventAsync("handshake");
             JsonElement serverHandshake = await listener.EventAsync("handshake");
-            Assert.Equal("Noise_XX_P256_AESGCM_SHA256", clientHandshake.GetProperty("protocol").GetString());
+            Assert.Equal("Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256", clientHandshake.GetProperty("protocol").GetString());
             Assert.Equal(clientHandshake.GetProperty("sas").GetString(), serverHandshake.GetProperty("sas").GetString());
             Assert.Equal(clientHandshake.GetProperty("fingerprint").GetString(), serverHandshake.GetProperty("peer_fingerprint").GetString());
             Assert.Equal("new", clientHandshake.GetProperty("peer_status").GetString());
@@ -88,7 +88,7 @@ public class ConversationTests
             await client.WriteLineAsync(new string('a', 70_000));
             JsonElement error = await client.EventAsync("error");
             Assert.Equal("bad-input", error.GetProperty("code").GetString());
-            Assert.Contains("65,518", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains("65,517", error.GetProperty("message").GetString(), StringComparison.Ordinal);
             await client.WriteLineAsync("short one");
             Assert.Equal("short one", (await listener.EventAsync("received")).GetProperty("text").GetString());
             client.CloseInput();

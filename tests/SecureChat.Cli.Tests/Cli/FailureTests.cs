@@ -20,7 +20,7 @@ public class FailureTests
         await using (listener)
         await using (CliProcess client = Launch.Connect(clientHome.Path, port, null, "--psk", "--passphrase-file", file))
         {
-            Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", (await client.EventAsync("handshake")).GetProperty("protocol").GetString());
+            Assert.Equal("Noise_XXhfs+psk3_25519+MLKEM768_AESGCM_SHA256", (await client.EventAsync("handshake")).GetProperty("protocol").GetString());
             await client.WriteLineAsync("psk ok");
             Assert.Equal("psk ok", (await listener.EventAsync("received")).GetProperty("text").GetString());
             client.CloseInput();
@@ -30,7 +30,7 @@ public class FailureTests
     }
 
     [Fact]
-    public async Task Wrong_passphrase_fails_the_client_with_exit_3_and_the_listener_reports_it_and_keeps_listening()
+    public async Task Wrong_passphrase_fails_both_sides_with_exit_3_and_ends_a_one_shot_listener()
     {
         using var serverHome = new TempHome();
         using var clientHome = new TempHome();
@@ -38,16 +38,48 @@ public class FailureTests
         await using (listener)
         await using (CliProcess client = Launch.Connect(clientHome.Path, port, Passphrase("wrong"), "--psk"))
         {
-            JsonElement serverReport = await listener.EventAsync("handshake-failed");
-            Assert.Equal("auth-failed", serverReport.GetProperty("code").GetString());
-            Assert.Contains("passphrases do not match", serverReport.GetProperty("message").GetString(), StringComparison.Ordinal);
             JsonElement clientError = await client.EventAsync("error");
             Assert.Equal("auth-failed", clientError.GetProperty("code").GetString());
-            Assert.Contains("passphrases do not match", clientError.GetProperty("message").GetString(), StringComparison.Ordinal);
+            string clientMessage = clientError.GetProperty("message").GetString()!;
+            Assert.Contains("passphrases do not match", clientMessage, StringComparison.Ordinal);
+            Assert.Contains("used up", clientMessage, StringComparison.Ordinal);
             Assert.Equal(3, await client.ExitCodeAsync());
-            listener.CloseInput(); // still waiting for a peer: the end of its input stops it
-            Assert.Equal(0, await listener.ExitCodeAsync());
+            Assert.DoesNotContain("\"handshake\"", client.Stdout, StringComparison.Ordinal);
+
+            // One passphrase, one attempt (docs/PROTOCOL.md §8): the one-shot listener ends too.
+            JsonElement serverError = await listener.EventAsync("error");
+            Assert.Equal("auth-failed", serverError.GetProperty("code").GetString());
+            string serverMessage = serverError.GetProperty("message").GetString()!;
+            Assert.StartsWith("Authentication failed", serverMessage, StringComparison.Ordinal);
+            Assert.Contains("used up", serverMessage, StringComparison.Ordinal);
+            Assert.Equal(3, await listener.ExitCodeAsync());
+            Assert.DoesNotContain("\"handshake\"", listener.Stdout, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Wrong_passphrase_says_authentication_failed_on_both_sides_and_the_client_never_says_established()
+    {
+        using var serverHome = new TempHome();
+        using var clientHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("right"), "--psk");
+        await using (listener)
+        await using (CliProcess client = CliProcess.Start(clientHome.Path, Passphrase("wrong"), "connect", "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--psk"))
+        {
+            // The human output: the initiator reports a session only after READY decrypts
+            // (docs/PROTOCOL.md §6), which never happens with a wrong passphrase.
+            Assert.Equal(3, await client.ExitCodeAsync());
+            string clientOutput = client.Stdout + client.Stderr;
+            Assert.Contains("authentication failed", clientOutput, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Secure session established", clientOutput, StringComparison.Ordinal);
+
+            Assert.Equal(3, await listener.ExitCodeAsync());
+            string listenerOutput = listener.Stdout + listener.Stderr;
+            Assert.Contains("authentication failed", listenerOutput, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("auth-failed", (await listener.EventAsync("error")).GetProperty("code").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(clientHome.File("known_peers")) && File.ReadAllText(clientHome.File("known_peers")).Length > 0, "no pin is written before READY");
     }
 
     [Theory]

@@ -105,7 +105,6 @@ public class ListenContestTests
 
     [Theory]
     [InlineData("garbage", "handshake")]
-    [InlineData("wrong-passphrase", "auth-failed")]
     [InlineData("passphrase-mode-mismatch", "auth-failed")]
     [InlineData("unauthorized", "auth-failed")]
     public async Task A_failed_handshake_does_not_end_a_listener_that_has_not_chatted(string bad, string code)
@@ -113,9 +112,9 @@ public class ListenContestTests
         using var serverHome = new TempHome();
         using var friendHome = new TempHome();
         using var strangerHome = new TempHome();
-        bool psk = bad is "wrong-passphrase";
-        string[] friendArgs = psk ? ["--psk"] : [];
-        var listenArgs = new List<string>(psk ? ["--psk"] : []);
+        // A wrong passphrase is not among these: it ends a one-shot listener (one passphrase, one
+        // attempt), see A_wrong_passphrase_ends_a_one_shot_listener_and_keep_open_goes_on_after_a_pause.
+        var listenArgs = new List<string>();
         if (bad == "unauthorized")
         {
             await using CliProcess id = CliProcess.Start(friendHome.Path, null, "id", "--json");
@@ -125,7 +124,7 @@ public class ListenContestTests
             listenArgs.AddRange(["--authorized-peers", serverHome.File("authorized")]);
         }
 
-        var (listener, port) = await Launch.ListenAsync(serverHome.Path, psk ? Passphrase("right") : null, [.. listenArgs]);
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, [.. listenArgs]);
         await using (listener)
         {
             if (bad == "garbage")
@@ -139,7 +138,6 @@ public class ListenContestTests
             {
                 await using CliProcess stranger = bad switch
                 {
-                    "wrong-passphrase" => Launch.Connect(strangerHome.Path, port, Passphrase("wrong"), "--psk"),
                     "passphrase-mode-mismatch" => Launch.Connect(strangerHome.Path, port, Passphrase("pw"), "--psk"),
                     _ => Launch.Connect(strangerHome.Path, port),
                 };
@@ -152,8 +150,64 @@ public class ListenContestTests
             Assert.False(string.IsNullOrWhiteSpace(failed.GetProperty("message").GetString()));
 
             // Still listening: the real peer chats, and the listener exits with that chat's code.
-            await ChatAsync(listener, port, friendHome.Path, psk ? Passphrase("right") : null, friendArgs);
+            await ChatAsync(listener, port, friendHome.Path);
             Assert.Equal(0, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_passphrase_ends_a_one_shot_listener_with_exit_3()
+    {
+        using var serverHome = new TempHome();
+        using var strangerHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("right"), "--psk");
+        await using (listener)
+        {
+            await using (CliProcess stranger = Launch.Connect(strangerHome.Path, port, Passphrase("wrong"), "--psk"))
+            {
+                Assert.Equal(3, await stranger.ExitCodeAsync());
+            }
+
+            // One passphrase, one attempt (docs/PROTOCOL.md §8): no next connection gets to guess again.
+            JsonElement error = await listener.EventAsync("error");
+            Assert.Equal("auth-failed", error.GetProperty("code").GetString());
+            string message = error.GetProperty("message").GetString()!;
+            Assert.StartsWith("Authentication failed", message, StringComparison.Ordinal);
+            Assert.Contains("127.0.0.1:", message, StringComparison.Ordinal);
+            Assert.Contains("used up", message, StringComparison.Ordinal);
+            Assert.Equal(3, await listener.ExitCodeAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_keep_open_psk_listener_goes_on_after_a_wrong_passphrase_pauses_and_then_chats()
+    {
+        using var serverHome = new TempHome();
+        using var strangerHome = new TempHome();
+        using var friendHome = new TempHome();
+        var (listener, port) = await Launch.ListenAsync(serverHome.Path, Passphrase("right"), "--psk", "--keep-open");
+        await using (listener)
+        {
+            await using (CliProcess stranger = Launch.Connect(strangerHome.Path, port, Passphrase("wrong"), "--psk"))
+            {
+                Assert.Equal(3, await stranger.ExitCodeAsync());
+            }
+
+            JsonElement failed = await listener.EventAsync("handshake-failed");
+            var failedAt = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal("auth-failed", failed.GetProperty("code").GetString());
+            Assert.Contains("used up", failed.GetProperty("message").GetString(), StringComparison.Ordinal);
+            await listener.StderrContainsAsync("1 failed passphrase attempt in a row: the next passphrase handshake waits 1 s");
+
+            // The right passphrase still gets a chat, but only once the pause is over (docs/PROTOCOL.md §8).
+            await using CliProcess friend = Launch.Connect(friendHome.Path, port, Passphrase("right"), "--psk");
+            await friend.EventAsync("handshake");
+            await listener.EventAsync("handshake");
+            Assert.True(failedAt.Elapsed >= TimeSpan.FromMilliseconds(900), $"the handshake after a failure waited only {failedAt.Elapsed}");
+            await friend.WriteLineAsync("hello after the pause");
+            Assert.Equal("hello after the pause", (await listener.EventAsync("received")).GetProperty("text").GetString());
+            friend.CloseInput();
+            Assert.Equal(0, await friend.ExitCodeAsync());
         }
     }
 

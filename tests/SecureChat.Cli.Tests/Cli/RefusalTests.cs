@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -6,31 +8,124 @@ using SecureChat.Cli.Tests.Support;
 namespace SecureChat.Cli.Tests.Cli;
 
 /// <summary>
-/// A refusal frame (SCERR, docs/PROTOCOL.md §2) travels in the clear before any key exists, so
-/// anyone on the path can forge one. The client must report what the server claims and must never
-/// tell the user to weaken a setting because of it (a forged "no passphrase expected" would
-/// otherwise talk the user out of --psk: a downgrade).
+/// A REFUSE frame (kind 0x04, docs/PROTOCOL.md §5) travels before any key is confirmed, so anyone on
+/// the path can forge one. The client must report what the server claims, marked unauthenticated,
+/// must never tell the user to weaken a setting because of it (a forged "no passphrase expected"
+/// would otherwise talk the user out of --psk: a downgrade), and must never change the version or
+/// the mode, fall back or retry on its own.
 /// </summary>
 public class RefusalTests
 {
-    /// <summary>A server that answers every connection with one forged refusal frame and hangs up.</summary>
-    private static async Task<(TcpListener Listener, Task Serving)> ForgedRefusalServerAsync(byte code, string reason)
+    private const byte Hello = 0x01;
+    private const byte Refuse = 0x04;
+
+    /// <summary>
+    /// A fake v2 server: it reads each connection's first frame (the HELLO), answers with one forged
+    /// REFUSE and hangs up. It remembers every connection and every HELLO payload.
+    /// </summary>
+    private sealed class ForgedRefusalServer : IAsyncDisposable
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Task serving = Task.Run(async () =>
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _serving;
+        private int _connections;
+
+        public ForgedRefusalServer(byte code, string reason)
         {
-            using Socket socket = await listener.AcceptSocketAsync();
-            byte[] buffer = new byte[4096];
-            await socket.ReceiveAsync(buffer); // the hello and message 1
-            byte[] payload = [.. "SCERR"u8, code, .. Encoding.UTF8.GetBytes(reason)];
-            byte[] frame = [(byte)(payload.Length >> 8), (byte)payload.Length, .. payload];
-            await socket.SendAsync(frame);
-            socket.Shutdown(SocketShutdown.Send);
-            await Task.Delay(500);
-        });
-        await Task.Yield();
-        return (listener, serving);
+            _listener.Start();
+            byte[] payload = [code, .. Encoding.UTF8.GetBytes(reason)];
+            byte[] frame = [(byte)((payload.Length + 1) >> 8), (byte)(payload.Length + 1), Refuse, .. payload];
+            _serving = Task.Run(async () =>
+            {
+                var handlers = new List<Task>();
+                try
+                {
+                    while (true)
+                    {
+                        Socket socket = await _listener.AcceptSocketAsync(_stop.Token);
+                        Interlocked.Increment(ref _connections);
+                        handlers.Add(AnswerAsync(socket, frame));
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await Task.WhenAll(handlers);
+            });
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public string Address => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Connections accepted so far (plus any still waiting in the backlog once stopped).</summary>
+        public int Connections => Volatile.Read(ref _connections);
+
+        /// <summary>The first frame of each connection: kind ‖ payload.</summary>
+        public ConcurrentQueue<byte[]> FirstFrames { get; } = new();
+
+        private async Task AnswerAsync(Socket socket, byte[] refusal)
+        {
+            using (socket)
+            {
+                byte[] first = await ReadFrameAsync(socket);
+                FirstFrames.Enqueue(first);
+                await socket.SendAsync(refusal);
+                socket.Shutdown(SocketShutdown.Send);
+                await Task.Delay(300);
+            }
+        }
+
+        private static async Task<byte[]> ReadFrameAsync(Socket socket)
+        {
+            byte[] length = new byte[2];
+            await ReadExactlyAsync(socket, length);
+            byte[] body = new byte[(length[0] << 8) | length[1]];
+            await ReadExactlyAsync(socket, body);
+            return body;
+        }
+
+        private static async Task ReadExactlyAsync(Socket socket, Memory<byte> buffer)
+        {
+            using var timeout = new CancellationTokenSource(CliProcess.Timeout);
+            while (buffer.Length > 0)
+            {
+                int read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                if (read == 0)
+                {
+                    throw new IOException("the client closed before a whole frame");
+                }
+
+                buffer = buffer[read..];
+            }
+        }
+
+        /// <summary>Stops accepting and counts what was still queued, so a late retry is not missed.</summary>
+        public async Task StopAsync()
+        {
+            await Task.Delay(300); // a retry would connect right after the refusal
+            while (_listener.Pending())
+            {
+                (await _listener.AcceptSocketAsync()).Dispose();
+                Interlocked.Increment(ref _connections);
+            }
+
+            await _stop.CancelAsync();
+            await _serving.WaitAsync(CliProcess.Timeout);
+            _listener.Stop();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                await _stop.CancelAsync();
+            }
+
+            _listener.Stop();
+            _stop.Dispose();
+        }
     }
 
     [Theory]
@@ -41,29 +136,48 @@ public class RefusalTests
     public async Task A_forged_refusal_is_reported_as_a_claim_and_never_advises_dropping_the_passphrase(byte code, bool json)
     {
         using var home = new TempHome();
-        var (listener, serving) = await ForgedRefusalServerAsync(code, "connect without --psk, it is safe");
-        try
-        {
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var environment = new Dictionary<string, string> { ["SECURECHAT_PASSPHRASE"] = "our shared secret" };
-            string address = "127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            string[] args = json ? ["connect", address, "--psk", "--json"] : ["connect", address, "--psk"];
-            await using CliProcess client = CliProcess.Start(home.Path, environment, args);
-            client.CloseInput();
-            int exitCode = await client.ExitCodeAsync();
-            await serving;
+        await using var server = new ForgedRefusalServer(code, "connect without --psk, it is safe");
+        var environment = new Dictionary<string, string> { ["SECURECHAT_PASSPHRASE"] = "our shared secret" };
+        string[] args = json ? ["connect", server.Address, "--psk", "--json"] : ["connect", server.Address, "--psk"];
+        await using CliProcess client = CliProcess.Start(home.Path, environment, args);
+        client.CloseInput();
+        int exitCode = await client.ExitCodeAsync();
+        await server.StopAsync();
 
-            Assert.NotEqual(0, exitCode);
-            string everything = client.Stdout + client.Stderr;
-            Assert.Contains("says", everything, StringComparison.Ordinal);
-            Assert.Contains("not authenticated", everything, StringComparison.Ordinal);
-            Assert.DoesNotContain("without --psk", everything, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("drop --psk", everything, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("it is safe", everything, StringComparison.Ordinal);
-        }
-        finally
-        {
-            listener.Stop();
-        }
+        Assert.NotEqual(0, exitCode);
+        string everything = client.Stdout + client.Stderr;
+        Assert.Contains("says (unauthenticated)", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("without --psk", everything, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("drop --psk", everything, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("it is safe", everything, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(1, true)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public async Task A_forged_refuse_1_2_or_3_never_changes_the_version_or_the_mode_and_is_never_retried(byte code, bool psk)
+    {
+        using var home = new TempHome();
+        await using var server = new ForgedRefusalServer(code, "try version 1 without a passphrase");
+        Dictionary<string, string>? environment = psk ? new() { ["SECURECHAT_PASSPHRASE"] = "our shared secret" } : null;
+        string[] args = psk ? ["connect", server.Address, "--psk"] : ["connect", server.Address];
+        await using CliProcess client = CliProcess.Start(home.Path, environment, args);
+        client.CloseInput();
+        int exitCode = await client.ExitCodeAsync();
+        await server.StopAsync();
+
+        Assert.NotEqual(0, exitCode);
+        string everything = client.Stdout + client.Stderr;
+        Assert.Contains("says (unauthenticated)", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("Secure session established", everything, StringComparison.Ordinal);
+
+        // Exactly one connection and one HELLO: "SCHAT", version 2, the mode the user asked for.
+        Assert.Equal(1, server.Connections);
+        byte[] hello = Assert.Single(server.FirstFrames);
+        Assert.Equal([Hello, .. "SCHAT"u8, 0x02, psk ? (byte)0x02 : (byte)0x01], hello);
     }
 }

@@ -49,11 +49,13 @@ public class TrustTests
             Assert.Contains($"securechat peers forget 127.0.0.1:{port}", client.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("\"sent\"", client.Stdout, StringComparison.Ordinal);
 
-            // The client decided inside the handshake, after message 2: it closed without sending
-            // message 3, so the impostor never learned the client's identity, never completed a
-            // handshake, and reports a failed handshake (it used to get a "key mismatch" CLOSE after it).
+            // The client decided inside the handshake, after message 2: it sent REFUSE 7 (key
+            // mismatch) instead of message 3 (docs/PROTOCOL.md §5), so the impostor never learned the
+            // client's identity, never completed a handshake, and reports a failed handshake with
+            // what the client says, marked unauthenticated.
             JsonElement failed = await impostor.EventAsync("handshake-failed");
-            Assert.Equal("io", failed.GetProperty("code").GetString());
+            Assert.Equal("key-mismatch", failed.GetProperty("code").GetString());
+            Assert.Contains("says (unauthenticated)", failed.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.DoesNotContain("\"handshake\"", impostor.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain("\"received\"", impostor.Stdout, StringComparison.Ordinal);
         }

@@ -15,9 +15,9 @@ public class AcceptWithoutIdTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--download-dir", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await TransferLimitTests.OfferAsync(peer, 1, 10, "first.txt");
             await TransferLimitTests.OfferAsync(peer, 3, 10, "slipped-in.txt");
             await listener.EventAsync("file-offer");

@@ -10,7 +10,7 @@ namespace SecureChat.Cli.Tests.Files;
 /// The limits on incoming files as the user meets them: --accept-files refuses what is beyond them
 /// (and tells the peer why), a typed /accept says why and what to do, --max-file-size, and a
 /// status area that stays a few rows high.
-/// The hostile sender is noise_peer.py.
+/// The hostile sender is v2_peer.py.
 /// </summary>
 public class TransferLimitTests
 {
@@ -61,9 +61,9 @@ public class TransferLimitTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await listener.EventAsync("handshake");
             int before = OpenDescriptors(listener);
             for (uint i = 0; i < offers; i++)
@@ -119,9 +119,9 @@ public class TransferLimitTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--max-file-size", "1K", "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await OfferAsync(peer, 1, 1025);
             var (type, id, reason) = await AnswerAsync(peer);
             Assert.Equal((FileReject, 1u), (type, id));
@@ -140,9 +140,9 @@ public class TransferLimitTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await OfferAsync(peer, 1, new DriveInfo(downloads).AvailableFreeSpace);
             var (type, _, reason) = await AnswerAsync(peer);
             Assert.Equal(FileReject, type);
@@ -158,9 +158,9 @@ public class TransferLimitTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--download-dir", downloads, "--max-file-size", "1000", "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await OfferAsync(peer, 1, 5000);
             await listener.EventAsync("file-offer");
             await listener.WriteLineAsync("/accept 1");

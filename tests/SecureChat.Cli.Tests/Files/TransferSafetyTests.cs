@@ -8,7 +8,7 @@ namespace SecureChat.Cli.Tests.Files;
 
 /// <summary>
 /// What a hostile or unlucky transfer cannot do: names from the peer, corrupted .part files,
-/// rejected offers, impossible fields. The hostile sender is noise_peer.py, the independent
+/// rejected offers, impossible fields. The hostile sender is v2_peer.py, the independent
 /// Python implementation of the protocol, sending hand-made file messages.
 /// </summary>
 public class TransferSafetyTests
@@ -62,9 +62,9 @@ public class TransferSafetyTests
         string sha = Convert.ToHexStringLower(SHA256.HashData(content));
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await peer.SendTypeAsync(FileOffer, Json(new { id = 1, name, size = content.Length, sha256 = sha }));
             string shown = (await listener.EventAsync("file-offer")).GetProperty("name").GetString()!;
             await FileMessageAsync(peer, FileAccept);
@@ -97,9 +97,9 @@ public class TransferSafetyTests
         byte[] content = "theirs"u8.ToArray();
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await peer.SendTypeAsync(FileOffer, Json(new { id = 1, name = "notes.txt", size = content.Length, sha256 = Convert.ToHexStringLower(SHA256.HashData(content)) }));
             await FileMessageAsync(peer, FileAccept);
             await peer.SendTypeAsync(FileData, Data(1, content));
@@ -117,9 +117,9 @@ public class TransferSafetyTests
         string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
         var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
         await using (listener)
-        await using (SeedPeer peer = SeedPeer.Start("noise_peer.py", "initiator", port))
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
         {
-            await peer.EventAsync("handshake");
+            await peer.EventAsync("established");
             await peer.SendTypeAsync(FileOffer, "{\"id\": \"one\"}"u8.ToArray());
             await peer.SendTypeAsync(FileOffer, Json(new { id = 1, name = "x", size = -5, sha256 = new string('0', 64) }));
             await peer.SendTypeAsync(FileOffer, Json(new { id = 2, name = "x", size = 5, sha256 = new string('0', 64) })); // an id the listener chooses

@@ -7,8 +7,9 @@ using System.Threading.Channels;
 namespace SecureChat.Cli.Tests.Support;
 
 /// <summary>
-/// Drives a Python re-creation of one of the seed programs (Interop/seed_rsa_peer.py,
-/// Interop/seed_aes_peer.py): JSON events on its stdout, JSON commands on its stdin.
+/// Drives a Python peer: a re-creation of one of the seed programs (Interop/seed_rsa_peer.py,
+/// Interop/seed_aes_peer.py) or the independent v2 peer (Interop/v2_peer.py): JSON events on its
+/// stdout, JSON commands on its stdin.
 /// </summary>
 internal sealed class SeedPeer : IAsyncDisposable
 {
@@ -64,7 +65,8 @@ internal sealed class SeedPeer : IAsyncDisposable
 
         if (passphrase is not null)
         {
-            info.Environment["SEED_AES_PASSPHRASE"] = passphrase;
+            // v2_peer.py reads its passphrase from SECURECHAT_PASSPHRASE, the seed peers from SEED_AES_PASSPHRASE.
+            info.Environment[script == "v2_peer.py" ? "SECURECHAT_PASSPHRASE" : "SEED_AES_PASSPHRASE"] = passphrase;
         }
 
         return new SeedPeer(Process.Start(info) ?? throw new InvalidOperationException("python3 did not start"));
@@ -99,7 +101,7 @@ internal sealed class SeedPeer : IAsyncDisposable
 
     public Task SendAsync(string text) => CommandAsync(new JsonObject { ["send"] = text });
 
-    /// <summary>noise_peer.py only: sends one transport message of any type.</summary>
+    /// <summary>v2_peer.py only: sends one transport message of any type.</summary>
     public Task SendTypeAsync(int type, byte[] body) => CommandAsync(new JsonObject { ["send_type"] = type, ["body_hex"] = Convert.ToHexString(body) });
 
     public Task QuitAsync() => CommandAsync(new JsonObject { ["quit"] = true });
