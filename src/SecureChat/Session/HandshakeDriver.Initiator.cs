@@ -44,7 +44,7 @@ internal sealed partial class HandshakeDriver
             await _stream.WriteAsync(buffer.AsMemory(0, offset + Frame.HeaderSize + msg1), cancellationToken).ConfigureAwait(false);
 
             // msg2 (<- e, f, ee, ff, s, es), or a REFUSE with code 1-4.
-            ReceivedFrame frame = await ReadFrameAsync("the second handshake message", cancellationToken).ConfigureAwait(false);
+            ReceivedFrame frame = await ReadFrameAsync("the second handshake message", cancellationToken, version1RefusalAllowed: true).ConfigureAwait(false);
             if (frame.Kind == FrameKind.Refuse)
             {
                 (byte code, string reason) = Refuse.Parse(frame.Payload.Span);
@@ -146,7 +146,7 @@ internal sealed partial class HandshakeDriver
                 throw new ProtocolViolationException($"The peer sent REFUSE code {code} after message 3, where only codes 5 and 6 are valid.");
             }
 
-            throw RefusalToException(code, reason);
+            throw RefusalToException(code, reason, IsPsk);
         }
 
         ExpectKind(frame, FrameKind.Transport, "READY");
