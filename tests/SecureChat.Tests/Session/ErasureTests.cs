@@ -62,14 +62,20 @@ public class ErasureTests
         await server.DisposeAsync();
     }
 
-    [Fact]
-    public async Task Handshake_timeout_erases_the_handshake_secrets()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Handshake_timeout_erases_the_handshake_secrets(bool psk)
     {
+        // The initiator times out waiting for msg2: it holds e, the ML-KEM secret key and, in
+        // mode 2, the CPace scalar ya at that moment.
+        using var passphrase = Passphrase.FromChars("timeout");
         var secrets = new SecretRegistry();
         using var listener = Loopback.Listen();
         Task<Socket> silent = listener.AcceptSocketAsync(); // accepts and never answers
         var options = new SessionOptions
         {
+            Passphrase = psk ? passphrase : null,
             KeyLogFile = null,
             HandshakeTimeout = TimeSpan.FromMilliseconds(300),
             TestHooks = new SessionTestHooks { Registry = secrets },
@@ -78,6 +84,8 @@ public class ErasureTests
             () => SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), options).AsTask().WaitAsync(Loopback.Timeout));
         Assert.Contains("did not finish within", error.Message, StringComparison.Ordinal);
         Assert.NotEmpty(secrets.Snapshot());
+        Assert.Single(secrets.Labelled(SecretLabels.MlKemSecretKey));
+        Assert.Equal(psk ? 1 : 0, secrets.Labelled(SecretLabels.CPaceScalar).Count);
         Assert.All(secrets.Snapshot(), a => Assert.True(AllZero(a)));
         (await silent).Dispose();
     }
