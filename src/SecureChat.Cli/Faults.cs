@@ -105,8 +105,9 @@ internal static class Faults
             (SessionFault.Authentication, AuthenticationFailure.WrongPassphrase) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
                 ? "Authentication failed: the server says (unauthenticated) the passphrases do not match. Check the passphrase with your peer."
                 : "Authentication failed: the peer's passphrase does not match this side's (or someone on the path guessed). Check the passphrase with your peer."),
-            (SessionFault.Authentication, AuthenticationFailure.CommitmentMismatch) => new(ErrorCode.AuthFailed, ExitCodes.Authentication,
-                "Authentication failed: the peer's last handshake message does not match the session-code commitment of its first. Someone on the path tampered with the handshake; nothing was trusted."),
+            (SessionFault.Authentication, AuthenticationFailure.CommitmentMismatch) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
+                ? "Authentication failed: the server says (unauthenticated) this side's last handshake message did not match the handshake: it may have been changed on the way. Nothing was trusted."
+                : "Authentication failed: the peer's last handshake message does not match the session-code commitment of its first. Someone on the path tampered with the handshake; nothing was trusted."),
             (SessionFault.Authentication, AuthenticationFailure.PassphraseRequired) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
                 ? "The server says (unauthenticated) it requires a passphrase: anyone on the path could have sent this refusal. Use --psk only with a passphrase you agreed on with the server's owner."
                 : "The peer connected without a passphrase, but this side uses --psk; it was refused."),

@@ -22,7 +22,7 @@ internal sealed class MlKem768KeyPair : IDisposable
 
     private MlKem768KeyPair(SecretRegistry? registry)
     {
-        _secret = new SecretBuffer(SecretKeySize, registry);
+        _secret = new SecretBuffer(SecretKeySize, registry, SecretLabels.MlKemSecretKey);
     }
 
     /// <summary>The 1,184-byte encapsulation key.</summary>

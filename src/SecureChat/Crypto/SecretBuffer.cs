@@ -10,16 +10,21 @@ namespace SecureChat.Crypto;
 internal sealed class SecretBuffer : IDisposable
 {
     private readonly byte[] _bytes;
+    private readonly SecretRegistry? _registry;
+    private readonly string? _label;
     private bool _disposed;
 
     /// <param name="length">Size in bytes (1..4096: secrets here are keys, not bulk data).</param>
     /// <param name="registry">Optional registry that remembers the buffer so a test can prove erasure.</param>
-    public SecretBuffer(int length, SecretRegistry? registry = null)
+    /// <param name="label">Optional name (<see cref="SecretLabels"/>) under which the registry knows the buffer.</param>
+    public SecretBuffer(int length, SecretRegistry? registry = null, string? label = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, 4096);
         _bytes = GC.AllocateArray<byte>(length, pinned: true);
-        registry?.Track(_bytes);
+        _registry = registry;
+        _label = label;
+        registry?.Track(_bytes, label);
     }
 
     public int Length => _bytes.Length;
@@ -37,10 +42,19 @@ internal sealed class SecretBuffer : IDisposable
     }
 
     /// <summary>Zeroes the bytes without giving the buffer up (a key that is being replaced).</summary>
-    public void Clear() => CryptographicOperations.ZeroMemory(_bytes);
+    public void Clear()
+    {
+        _registry?.OnErasing(_label, _bytes);
+        CryptographicOperations.ZeroMemory(_bytes);
+    }
 
     public void Dispose()
     {
+        if (!_disposed)
+        {
+            _registry?.OnErasing(_label, _bytes);
+        }
+
         CryptographicOperations.ZeroMemory(_bytes);
         _disposed = true;
     }

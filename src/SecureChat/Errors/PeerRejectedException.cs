@@ -4,8 +4,8 @@ namespace SecureChat;
 
 /// <summary>
 /// The handshake ended on a trust decision: this side's <see cref="SessionOptions.VerifyPeer"/>
-/// rejected the peer (<see cref="ByPeer"/> false), or the peer's authenticated refusal CLOSE
-/// (docs/PROTOCOL.md §8) said it rejects this side (<see cref="ByPeer"/> true).
+/// rejected the peer (<see cref="ByPeer"/> false), or the peer's REFUSE 6 or 7 (docs/PROTOCOL.md §2.2),
+/// which is unauthenticated, says it rejects this side (<see cref="ByPeer"/> true).
 /// </summary>
 public sealed class PeerRejectedException : SecureChatException
 {

@@ -334,7 +334,7 @@ internal sealed class HandshakeState : IDisposable
 
         RequireSpace(message, pos, _symmetric.EncryptedLength(MlKem768KeyPair.CiphertextSize));
         Span<byte> ct = message.Slice(pos, MlKem768KeyPair.CiphertextSize);
-        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry);
+        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry, SecretLabels.KemSharedSecret);
         MlKem768KeyPair.Encapsulate(_remoteKemPublicKey, ct, _kemSharedSecret.Span, _fixedKeys?.KemEncapsulationSeed);
 
         // In place: the ciphertext is encrypted where it was written.
@@ -357,7 +357,7 @@ internal sealed class HandshakeState : IDisposable
             throw new IntegrityException("The peer's KEM ciphertext failed authentication during the handshake.");
         }
 
-        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry);
+        _kemSharedSecret ??= new SecretBuffer(MlKem768KeyPair.SharedSecretSize, _registry, SecretLabels.KemSharedSecret);
         _kem.Decapsulate(ct, _kemSharedSecret.Span);
 
         // The KEM secret key has done its only job.

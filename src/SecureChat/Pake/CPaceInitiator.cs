@@ -31,7 +31,7 @@ internal sealed class CPaceInitiator : IDisposable
         byte[] ci = CPaceChannel.ChannelIdentifier(channel);
         _sid = sid.ToArray();
         _registry = registry;
-        _scalar = new SecretBuffer(CPaceRistretto255.ScalarSize, registry);
+        _scalar = new SecretBuffer(CPaceRistretto255.ScalarSize, registry, SecretLabels.CPaceScalar);
         try
         {
             CPaceRistretto255.SampleScalar(_scalar.Span, fixedScalar);
@@ -65,7 +65,7 @@ internal sealed class CPaceInitiator : IDisposable
 
         try
         {
-            using var k = new SecretBuffer(CPaceRistretto255.PointSize, _registry);
+            using var k = new SecretBuffer(CPaceRistretto255.PointSize, _registry, SecretLabels.CPaceK);
             if (!CPaceRistretto255.ScalarMultVfy(_scalar.Span, yb, k.Span))
             {
                 throw new ProtocolViolationException("The peer's CPace share is not a valid ristretto255 element or gives the identity.");

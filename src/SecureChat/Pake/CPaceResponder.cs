@@ -46,8 +46,8 @@ internal static class CPaceResponder
         byte[] ci = CPaceChannel.ChannelIdentifier(channel);
         try
         {
-            using var scalar = new SecretBuffer(CPaceRistretto255.ScalarSize, registry);
-            using var k = new SecretBuffer(CPaceRistretto255.PointSize, registry);
+            using var scalar = new SecretBuffer(CPaceRistretto255.ScalarSize, registry, SecretLabels.CPaceScalar);
+            using var k = new SecretBuffer(CPaceRistretto255.PointSize, registry, SecretLabels.CPaceK);
             CPaceRistretto255.SampleScalar(scalar.Span, fixedScalar);
             CPaceRistretto255.ComputePublicShare(prs, ci, sid, scalar.Span, yb32, registry);
             if (!CPaceRistretto255.ScalarMultVfy(scalar.Span, ya, k.Span))

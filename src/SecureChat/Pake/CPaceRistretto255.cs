@@ -114,7 +114,7 @@ internal static class CPaceRistretto255
     {
         CheckLength(scalar, ScalarSize, nameof(scalar));
         CheckLength(share, PointSize, nameof(share));
-        using var generator = new SecretBuffer(PointSize, registry);
+        using var generator = new SecretBuffer(PointSize, registry, SecretLabels.CPaceGenerator);
         CalculateGenerator(prs, ci, sid, generator.Span, registry);
         if (!Sodium.Ristretto255ScalarMult(scalar, generator.Span, share))
         {
@@ -196,7 +196,7 @@ internal static class CPaceRistretto255
     public static void DerivePskFromK(
         ReadOnlySpan<byte> sid, ReadOnlySpan<byte> k, ReadOnlySpan<byte> ya, ReadOnlySpan<byte> yb, Span<byte> psk, SecretRegistry? registry)
     {
-        using var isk = new SecretBuffer(IskSize, registry);
+        using var isk = new SecretBuffer(IskSize, registry, SecretLabels.CPaceIsk);
         DeriveIsk(sid, k, ya, [], yb, [], isk.Span, registry);
         DerivePsk(isk.Span, psk, registry);
     }

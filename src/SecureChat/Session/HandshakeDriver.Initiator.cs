@@ -44,7 +44,7 @@ internal sealed partial class HandshakeDriver
             await _stream.WriteAsync(buffer.AsMemory(0, offset + Frame.HeaderSize + msg1), cancellationToken).ConfigureAwait(false);
 
             // msg2 (<- e, f, ee, ff, s, es), or a REFUSE with code 1-4.
-            ReceivedFrame frame = await ReadFrameAsync("the second handshake message", cancellationToken).ConfigureAwait(false);
+            ReceivedFrame frame = await ReadFrameAsync("the second handshake message", cancellationToken, version1RefusalAllowed: true).ConfigureAwait(false);
             if (frame.Kind == FrameKind.Refuse)
             {
                 (byte code, string reason) = Refuse.Parse(frame.Payload.Span);
@@ -146,13 +146,7 @@ internal sealed partial class HandshakeDriver
                 throw new ProtocolViolationException($"The peer sent REFUSE code {code} after message 3, where only codes 5 and 6 are valid.");
             }
 
-            if (code == (byte)RefusalCode.AuthenticationFailed && !IsPsk)
-            {
-                // No passphrase in XX mode: message 3 failed authentication on its way (§3.5).
-                throw new IntegrityException("The peer says (unauthenticated) that this side's last handshake message failed authentication: it was changed on the way.");
-            }
-
-            throw RefusalToException(code, reason);
+            throw RefusalToException(code, reason, IsPsk);
         }
 
         ExpectKind(frame, FrameKind.Transport, "READY");

@@ -96,7 +96,12 @@ internal sealed partial class HandshakeDriver
         return null;
     }
 
-    private async ValueTask<ReceivedFrame> ReadFrameAsync(string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the next handshake frame. A v1 refusal (a body starting "SCERR", not a v2 kind) is read as
+    /// "the server speaks v1" only where the initiator waits for msg2 (<paramref name="version1RefusalAllowed"/>,
+    /// docs/PROTOCOL.md Appendix A); anywhere else it is a frame of an unknown kind, a protocol error.
+    /// </summary>
+    private async ValueTask<ReceivedFrame> ReadFrameAsync(string what, CancellationToken cancellationToken, bool version1RefusalAllowed = false)
     {
         Memory<byte>? body = await _reader.ReadFrameAsync(cancellationToken).ConfigureAwait(false);
         if (body is null)
@@ -104,7 +109,7 @@ internal sealed partial class HandshakeDriver
             throw new ConnectionLostException($"The peer closed the connection before {what}.");
         }
 
-        if (ErrorFrame.IsErrorFrame(body.Value.Span))
+        if (version1RefusalAllowed && ErrorFrame.IsErrorFrame(body.Value.Span))
         {
             // A v1 server answers a v2 HELLO with its own refusal (v1 framing, no kind byte).
             throw new PeerRefusedException(RefusalCode.UnsupportedVersion, "The server speaks the older SecureChat protocol v1 (it answered with a v1 refusal); this refusal is not authenticated. Update the server to talk to it.", "");
@@ -189,8 +194,15 @@ internal sealed partial class HandshakeDriver
     /// server *says*, never advise weakening a setting, and nothing changes the version, the mode or
     /// a pin because of one; the peer's own words travel separately and are sanitised by whoever shows them.
     /// </summary>
-    internal static SecureChatException RefusalToException(byte code, string reason) => (RefusalCode)code switch
+    /// <param name="code">The REFUSE code, already checked against the state (docs/PROTOCOL.md §1).</param>
+    /// <param name="reason">The peer's reason text, unsanitised.</param>
+    /// <param name="psk">
+    /// True in mode 2. In mode 1 there is no passphrase, so a REFUSE 5 can only mean that message 3
+    /// did not open the commitment (or was changed on the way): it is never reported as a wrong passphrase.
+    /// </param>
+    internal static SecureChatException RefusalToException(byte code, string reason, bool psk = true) => (RefusalCode)code switch
     {
+        RefusalCode.AuthenticationFailed when !psk => new AuthenticationFailedException(AuthenticationFailure.CommitmentMismatch, "Authentication failed: the peer says (unauthenticated) this side's message 3 did not match the handshake (changed on the way?). There is no passphrase in this session."),
         RefusalCode.UnsupportedVersion => new PeerRefusedException(RefusalCode.UnsupportedVersion, "The peer says (unauthenticated) it does not speak SecureChat protocol v2. If both sides really differ, update the other one; this side does not fall back.", reason),
         RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The peer says (unauthenticated) it requires a passphrase."),
         RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The peer says (unauthenticated) it does not use a passphrase; this side does not drop its passphrase because of a refusal anyone on the path could forge."),

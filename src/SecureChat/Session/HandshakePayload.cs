@@ -47,6 +47,13 @@ internal static class HandshakePayload
             throw new ProtocolViolationException($"The peer's handshake payload is {utf8.Length} bytes; at most {MaxBytes} are allowed.");
         }
 
+        // Checked first: the JSON reader validates only what it unescapes, so invalid UTF-8 inside a
+        // string would otherwise get through (and a key with it would throw InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new ProtocolViolationException("The peer's handshake payload is not valid UTF-8.");
+        }
+
         try
         {
             CheckStructure(utf8);
@@ -57,9 +64,14 @@ internal static class HandshakePayload
         {
             throw new ProtocolViolationException("The peer's handshake payload is not valid JSON.", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // A string or key that does not unescape to valid Unicode (a lone surrogate escape).
+            throw new ProtocolViolationException("The peer's handshake payload holds a string that is not valid Unicode.", e);
+        }
     }
 
-    /// <summary>One object at the top, depth ≤ 2, no key twice in the same object (the reader rejects invalid UTF-8 and trailing data).</summary>
+    /// <summary>One object at the top, depth ≤ 2, no key twice in the same object, every string valid Unicode (the reader rejects trailing data).</summary>
     private static void CheckStructure(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth + 1 });
@@ -94,6 +106,10 @@ internal static class HandshakePayload
                         throw new ProtocolViolationException("The peer's handshake payload names the same key twice.");
                     }
 
+                    break;
+                case JsonTokenType.String:
+                    // Unescaped once here, so that no reader of the payload meets an invalid string later.
+                    _ = reader.GetString();
                     break;
             }
         }

@@ -13,7 +13,7 @@ public sealed class SessionOptions
     /// </summary>
     public IdentityKeyPair? Identity { get; init; }
 
-    /// <summary>Non-null selects passphrase mode (Noise XXpsk3). Stays owned by the caller.</summary>
+    /// <summary>Non-null selects passphrase mode (mode 2: Noise XXhfs+psk3, the psk from CPace). Stays owned by the caller.</summary>
     public Passphrase? Passphrase { get; init; }
 
     /// <summary>
@@ -48,8 +48,9 @@ public sealed class SessionOptions
     /// Decides whether to go on with the peer, called once per handshake as soon as the peer's static
     /// key is authenticated: by the initiator right after message 2 and before message 3 (so a
     /// rejected responder never learns the initiator's identity), by the responder after message 3.
-    /// A rejection ends the handshake with <see cref="PeerRejectedException"/>; the responder first
-    /// tells the initiator with the refusal CLOSE of docs/PROTOCOL.md §8. Null accepts every peer
+    /// A rejection ends the handshake with <see cref="PeerRejectedException"/>; the side first tells
+    /// the other with a REFUSE (docs/PROTOCOL.md §2.2): 6 from the responder, 7 from the initiator
+    /// (instead of message 3). Null accepts every peer
     /// (<see cref="PeerTrust.Ephemeral"/> when it says so, <see cref="PeerTrust.New"/> otherwise).
     /// An exception from the callback ends the handshake and is thrown to the caller as it is.
     /// </summary>

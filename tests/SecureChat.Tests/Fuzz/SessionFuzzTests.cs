@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace SecureChat.Tests.Fuzz;
 
 /// <summary>
-/// Mutates one frame of a real conversation in flight — hello, handshake, text, file offer, file
-/// data or file end — and checks the receiving session: it never throws anything but a
-/// <see cref="SecureChatException"/>, never hangs, and never delivers plaintext that was not sent.
+/// Mutates one frame of a real conversation in flight — HELLO, msg1, msg3, text, file offer, file
+/// data or file end from the client; msg2, READY or a transport frame from the server — in mode 1
+/// and in mode 2 (CPace) alternately, and checks the sessions: they never throw anything but a
+/// <see cref="SecureChatException"/>, never hang, and never deliver plaintext that was not sent.
 /// Fixed seed; SECURECHAT_FUZZ_ITERATIONS runs longer (see docs/PERFORMANCE.md).
 /// </summary>
 public class SessionFuzzTests(ITestOutputHelper log)
@@ -20,8 +21,9 @@ public class SessionFuzzTests(ITestOutputHelper log)
     private static int Iterations =>
         int.TryParse(Environment.GetEnvironmentVariable("SECURECHAT_FUZZ_ITERATIONS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 50;
 
-    private static SessionOptions Options() => new()
+    private static SessionOptions Options(SecureChat.Identity.Passphrase? passphrase) => new()
     {
+        Passphrase = passphrase,
         KeyLogFile = null,
         HandshakeTimeout = TimeSpan.FromSeconds(3),
         IdleTimeout = TimeSpan.FromSeconds(3),
@@ -54,10 +56,15 @@ public class SessionFuzzTests(ITestOutputHelper log)
             for (int i = 0; i < Iterations; i++)
             {
                 var random = new Random(1234 + i);
-                int target = random.Next(0, 14);
+                bool psk = i % 2 == 1;
+
+                // One input in four mutates what the server sends: msg2, READY or its first transport frame.
+                bool down = random.Next(4) == 0;
+                int target = down ? random.Next(0, 3) : random.Next(0, 14);
                 string mutation = Mutations[random.Next(Mutations.Length)];
-                string outcome = await RunOneAsync(random, target, mutation, file, content)
+                string outcome = await RunOneAsync(random, psk, down, target, mutation, file, content)
                     .WaitAsync(TimeSpan.FromSeconds(20));
+                outcome = (psk ? "psk " : "xx ") + outcome;
                 outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
             }
         }
@@ -72,8 +79,11 @@ public class SessionFuzzTests(ITestOutputHelper log)
         log.WriteLine($"{Iterations} inputs: " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
         Assert.Empty(unexpected);
         // The mutations must reach every stage: failed handshakes and failed transports both occur.
-        Assert.Contains(outcomes.Keys, k => k.StartsWith("handshake:", StringComparison.Ordinal));
-        Assert.Contains(outcomes.Keys, k => k.StartsWith("transport:", StringComparison.Ordinal));
+        foreach (string mode in new[] { "xx ", "psk " })
+        {
+            Assert.Contains(outcomes.Keys, k => k.StartsWith(mode + "handshake:", StringComparison.Ordinal));
+            Assert.Contains(outcomes.Keys, k => k.StartsWith(mode + "transport:", StringComparison.Ordinal));
+        }
     }
 
     private static IEnumerable<byte[]> Mutate(Random random, string mutation, byte[] frame, ref byte[]? held)
@@ -112,8 +122,10 @@ public class SessionFuzzTests(ITestOutputHelper log)
         }
     }
 
-    private static async Task<string> RunOneAsync(Random random, int target, string mutation, string file, byte[] content)
+    private static async Task<string> RunOneAsync(Random random, bool psk, bool down, int target, string mutation, string file, byte[] content)
     {
+        using var pa = SecureChat.Identity.Passphrase.FromChars("fuzz");
+        using var pb = SecureChat.Identity.Passphrase.FromChars("fuzz");
         byte[]? held = null;
         IEnumerable<byte[]> Rewrite(int index, byte[] frame)
         {
@@ -133,15 +145,17 @@ public class SessionFuzzTests(ITestOutputHelper log)
         }
 
         using var listener = Loopback.Listen();
-        await using var proxy = new TamperingProxy(listener.Port(), Rewrite);
-        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Options());
+        await using var proxy = down
+            ? new TamperingProxy(listener.Port(), (_, frame) => [frame], Rewrite)
+            : new TamperingProxy(listener.Port(), Rewrite);
+        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Options(psk ? pb : null));
         SecureChatSession? client = null;
         SecureChatSession? server = null;
         try
         {
             try
             {
-                client = await SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, Options());
+                client = await SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, Options(psk ? pa : null));
                 server = await accept;
             }
             catch (SecureChatException e)

@@ -18,16 +18,30 @@ public sealed class IdentityMigrationTests : IDisposable
         return store;
     }
 
+    /// <summary>
+    /// Writes identity.key as SecureChat v1 did (a P-256 key, PKCS#8 PEM, mode 0600) and returns its
+    /// 65-byte uncompressed public key. v1's IdentityKeyPair is gone (the type is X25519 now), so the
+    /// file is made here with .NET's own P-256 types.
+    /// </summary>
+    private static byte[] WriteV1Identity(IdentityStore store)
+    {
+        using var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        File.WriteAllText(store.IdentityPath, key.ExportPkcs8PrivateKeyPem());
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(store.IdentityPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        ECParameters parameters = key.ExportParameters(includePrivateParameters: false);
+        return [0x04, .. parameters.Q.X!, .. parameters.Q.Y!];
+    }
+
     [Fact]
     public void A_v1_identity_is_moved_aside_with_mode_0600_and_still_signs()
     {
         IdentityStore store = NewHome("v1");
-        byte[] v1PublicKey;
-        using (IdentityKeyPair v1 = store.LoadOrCreate(out _))
-        {
-            v1PublicKey = v1.PublicKey.ToArray();
-        }
-
+        byte[] v1PublicKey = WriteV1Identity(store);
+        Assert.Equal(65, v1PublicKey.Length);
         Assert.Null(store.LoadV1Key());
         Assert.True(store.MoveV1IdentityAside());
         Assert.False(File.Exists(store.IdentityPath));
@@ -61,7 +75,7 @@ public sealed class IdentityMigrationTests : IDisposable
         }
 
         IdentityStore store = NewHome("loose");
-        store.LoadOrCreate(out _).Dispose();
+        WriteV1Identity(store);
         File.SetUnixFileMode(store.IdentityPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         Assert.True(store.MoveV1IdentityAside());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.V1IdentityPath));
@@ -71,7 +85,7 @@ public sealed class IdentityMigrationTests : IDisposable
     public void An_existing_identity_p256_key_is_never_overwritten()
     {
         IdentityStore store = NewHome("both");
-        store.LoadOrCreate(out _).Dispose();
+        WriteV1Identity(store);
         File.WriteAllText(store.V1IdentityPath, "precious");
         string before = File.ReadAllText(store.IdentityPath);
         var error = Assert.Throws<IOException>(() => store.MoveV1IdentityAside());

@@ -803,7 +803,10 @@ def run_responder(args, static: DHKey, listener: socket.socket) -> Established:
     try:
         p3 = hs.read_message(frame)
     except InvalidTag:
-        raise refuse(sock, R_AUTH) from None
+        # A guessing responder (--refuse-after-msg3) has had its one online test of the guess when
+        # msg3 arrives, whatever the outcome: it answers with its chosen code either way.
+        code = args.refuse_after_msg3 if args.refuse_after_msg3 is not None else R_AUTH
+        raise refuse(sock, code) from None
     if len(p3) < NONCE_LEN:
         raise PeerError("protocol", "message 3 payload shorter than n_i")
     n_i = p3[:NONCE_LEN]

@@ -34,13 +34,16 @@ public class KeyLogTests
                 }
 
                 var lines = Read(clientLog);
-                // XX: MixKey for ee, es, se — each logs the chaining key and the handshake key.
-                Assert.Equal(3, lines.Count(l => l.Label == "CHAINING_KEY"));
-                Assert.Equal(3, lines.Count(l => l.Label == "HANDSHAKE_KEY"));
+                Assert.All(lines, l => Assert.Equal(32, l.Key.Length));
+                // XXhfs (mode 1): MixKey for ee, ff, es, se — each logs the chaining key and the handshake key.
+                Assert.Equal(4, lines.Count(l => l.Label == "CHAINING_KEY"));
+                Assert.Equal(4, lines.Count(l => l.Label == "HANDSHAKE_KEY"));
+                Assert.DoesNotContain(lines, l => l.Label == "PSK");
                 // After Split, and after each of the three messages' rekeys.
                 var sendKeys = lines.Where(l => l.Label == "TRANSPORT_KEY_I2R").Select(l => l.Key).ToList();
                 Assert.Equal(4, sendKeys.Count);
-                Assert.Single(lines, l => l.Label == "TRANSPORT_KEY_R2I");
+                // After Split, and after the rekey that follows READY (the responder's first transport message).
+                Assert.Equal(2, lines.Count(l => l.Label == "TRANSPORT_KEY_R2I"));
                 Assert.Equal(sendKeys.Count, sendKeys.Distinct(ByteArrayComparer.Instance).Count());
 
                 // A reviewer with the log reads the traffic: message n was sealed under key n at nonce n.
@@ -65,6 +68,45 @@ public class KeyLogTests
         finally
         {
             File.Delete(clientLog);
+        }
+    }
+
+    [Fact]
+    public async Task Key_log_in_psk_mode_names_the_psk_and_the_e_mix_keys_and_both_sides_log_the_same_keys()
+    {
+        string clientLog = Path.GetTempFileName();
+        string serverLog = Path.GetTempFileName();
+        try
+        {
+            using var a = SecureChat.Identity.Passphrase.FromChars("logged passphrase");
+            using var b = SecureChat.Identity.Passphrase.FromChars("logged passphrase");
+            var (client, server) = await Loopback.PairAsync(
+                new SessionOptions { Passphrase = a, KeyLogFile = clientLog },
+                new SessionOptions { Passphrase = b, KeyLogFile = serverLog });
+            await client.DisposeAsync();
+            await server.DisposeAsync();
+
+            var clientLines = Read(clientLog);
+            var serverLines = Read(serverLog);
+
+            // XXhfs+psk3 (mode 2): MixKey for the two e tokens (Noise §9), ee, ff, es, se, and the psk's MixKeyAndHash.
+            Assert.Equal(7, clientLines.Count(l => l.Label == "CHAINING_KEY"));
+            Assert.Equal(7, clientLines.Count(l => l.Label == "HANDSHAKE_KEY"));
+            var psk = Assert.Single(clientLines, l => l.Label == "PSK");
+            Assert.Equal(psk.Key, Assert.Single(serverLines, l => l.Label == "PSK").Key);
+
+            // Both sides went through the same handshake keys, in the same order.
+            Assert.Equal(
+                clientLines.Where(l => l.Label is "CHAINING_KEY" or "HANDSHAKE_KEY").Select(l => Convert.ToHexString(l.Key)),
+                serverLines.Where(l => l.Label is "CHAINING_KEY" or "HANDSHAKE_KEY").Select(l => Convert.ToHexString(l.Key)));
+            Assert.Equal(
+                clientLines.Where(l => l.Label == "TRANSPORT_KEY_R2I").Select(l => Convert.ToHexString(l.Key)).First(),
+                serverLines.Where(l => l.Label == "TRANSPORT_KEY_R2I").Select(l => Convert.ToHexString(l.Key)).First());
+        }
+        finally
+        {
+            File.Delete(clientLog);
+            File.Delete(serverLog);
         }
     }
 

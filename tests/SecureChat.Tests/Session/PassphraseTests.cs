@@ -8,7 +8,7 @@ namespace SecureChat.Tests.Session;
 public class PassphraseTests
 {
     [Fact]
-    public async Task Same_passphrase_with_the_real_iteration_count_gives_an_XXpsk3_session()
+    public async Task Same_passphrase_gives_an_XXhfs_psk3_session_keyed_through_CPace()
     {
         using var a = Passphrase.FromChars("correct horse battery staple");
         using var b = Passphrase.FromChars("correct horse battery staple");
@@ -18,7 +18,8 @@ public class PassphraseTests
         await using (client)
         await using (server)
         {
-            Assert.Equal("Noise_XXpsk3_P256_AESGCM_SHA256", client.ProtocolName);
+            Assert.Equal("Noise_XXhfs+psk3_25519+MLKEM768_AESGCM_SHA256", client.ProtocolName);
+            Assert.Equal(client.ProtocolName, server.ProtocolName);
             Assert.Equal(client.SessionCode, server.SessionCode);
             await client.SendTextAsync("psk works");
             Assert.Equal("psk works", (await server.NextAsync<TextReceived>()).Text);
@@ -67,13 +68,14 @@ public class PassphraseTests
         Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options(b));
 
         // A man in the middle lets the handshake through (msg2 is frame 0 from the server) but drops
-        // every transport frame of the responder: the initiator never sees proof of the passphrase.
+        // every transport frame of the responder, READY first: the initiator never sees proof of the
+        // passphrase, so it hands out no session, and the attempt counts as spent (msg3 was sent).
         await using var proxy = new TamperingProxy(listener.Port(), (_, frame) => [frame], (index, frame) => index == 0 ? [frame] : []);
         SessionOptions options = Loopback.Options(a);
         options = new SessionOptions { Passphrase = a, KeyLogFile = null, HandshakeTimeout = TimeSpan.FromSeconds(1), TestHooks = options.TestHooks };
         var error = await Assert.ThrowsAsync<SessionTimeoutException>(
             () => SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, options).AsTask().WaitAsync(Loopback.Timeout));
-        Assert.Contains("confirm", error.Message, StringComparison.Ordinal);
+        Assert.True(error.PassphraseAttemptSpent);
 
         SecureChatSession server = await accept.WaitAsync(Loopback.Timeout);
         await server.DisposeAsync();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using SecureChat.Framing;
 using SecureChat.Identity;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
@@ -30,16 +31,16 @@ public sealed class PeerVerificationTests : IDisposable
     }
 
     [Fact]
-    public async Task Initiator_with_a_mismatching_known_peer_closes_after_message_2_and_never_sends_message_3()
+    public async Task Initiator_with_a_mismatching_known_peer_sends_REFUSE_7_after_message_2_and_never_sends_message_3()
     {
         using var clientId = IdentityKeyPair.Generate();
         using var serverId = IdentityKeyPair.Generate();
         using var remembered = IdentityKeyPair.Generate();
         using var listener = Loopback.Listen();
-        var fromClient = new ConcurrentQueue<int>();
+        var fromClient = new ConcurrentQueue<(int Index, byte[] Frame)>();
         await using var proxy = new TamperingProxy(listener.Port(), (index, frame) =>
         {
-            fromClient.Enqueue(index);
+            fromClient.Enqueue((index, frame.ToArray()));
             return [frame];
         });
 
@@ -55,9 +56,22 @@ public sealed class PeerVerificationTests : IDisposable
         Assert.Equal(serverId.Fingerprint, rejected.Peer!.Fingerprint);
         Assert.Equal(remembered.Fingerprint, policy.Check!.Remembered);
 
-        // The responder waited for message 3 in vain: the initiator's static key never left it.
-        await Assert.ThrowsAsync<ConnectionLostException>(() => accept.WaitAsync(Loopback.Timeout));
-        Assert.Equal([0, 1], fromClient.ToArray()); // the hello and message 1 only
+        // The responder got REFUSE 7 where message 3 was due (unauthenticated, so only "the peer
+        // says"), and never the initiator's static key.
+        var serverError = await Assert.ThrowsAsync<PeerRejectedException>(() => accept.WaitAsync(Loopback.Timeout));
+        Assert.Equal(PeerRejection.KeyMismatch, serverError.Reason);
+        Assert.True(serverError.ByPeer);
+        Assert.Contains("unauthenticated", serverError.Message, StringComparison.Ordinal);
+        Assert.Null(serverError.Peer);
+
+        // The hello, message 1, and the REFUSE: no HANDSHAKE frame after message 1.
+        (int Index, byte[] Frame)[] frames = [.. fromClient];
+        Assert.Equal([0, 1, 2], frames.Select(f => f.Index));
+        Assert.Equal((byte)FrameKind.Hello, frames[0].Frame[0]);
+        Assert.Equal((byte)FrameKind.Handshake, frames[1].Frame[0]);
+        Assert.Equal((byte)FrameKind.Refuse, frames[2].Frame[0]);
+        (byte code, _) = Refuse.Parse(frames[2].Frame.AsSpan(1));
+        Assert.Equal((byte)RefusalCode.KeyMismatch, code);
         Assert.Equal([$"127.0.0.1:{proxy.Port} x25519 {remembered.Fingerprint}"], File.ReadAllLines(knownPeersPath));
     }
 
@@ -108,7 +122,7 @@ public sealed class PeerVerificationTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Responder_that_rejects_sends_the_refusal_and_the_initiator_gets_PeerRejectedException(bool psk)
+    public async Task Responder_that_rejects_sends_REFUSE_6_and_the_initiator_gets_PeerRejectedException_and_no_session(bool psk)
     {
         using var clientId = IdentityKeyPair.Generate();
         using var serverId = IdentityKeyPair.Generate();
@@ -128,22 +142,17 @@ public sealed class PeerVerificationTests : IDisposable
         Assert.False(serverError.ByPeer);
         Assert.Equal(clientId.Fingerprint, serverError.Peer!.Fingerprint);
 
-        // The initiator learns it from the authenticated refusal CLOSE: as the session's fault,
-        // whether ConnectAsync already returned (XX) or not.
-        PeerRejectedException clientError;
-        try
-        {
-            await using SecureChatSession client = await connect.WaitAsync(Loopback.Timeout);
-            clientError = await Assert.ThrowsAsync<PeerRejectedException>(() => client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
-        }
-        catch (PeerRejectedException e)
-        {
-            clientError = e;
-        }
-
+        // The initiator learns it from REFUSE 6, sent instead of READY: ConnectAsync never hands out a
+        // session (in either mode), the refusal is reported as the peer's unauthenticated claim with
+        // its reason apart, and in PSK mode the attempt counts as spent (message 3 was sent).
+        var clientError = await Assert.ThrowsAsync<PeerRejectedException>(() => connect.WaitAsync(Loopback.Timeout));
         Assert.Equal(PeerRejection.NotAuthorized, clientError.Reason);
         Assert.True(clientError.ByPeer);
-        Assert.StartsWith("not authorized: ", clientError.PeerReason, StringComparison.Ordinal);
+        Assert.Contains("says (unauthenticated)", clientError.Message, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(clientError.PeerReason));
+        Assert.DoesNotContain(clientError.PeerReason!, clientError.Message, StringComparison.Ordinal);
+        Assert.EndsWith(clientError.PeerReason!, serverError.Message, StringComparison.Ordinal);
+        Assert.Equal(psk, clientError.PassphraseAttemptSpent);
     }
 
     [Fact]

@@ -18,7 +18,8 @@ public class SessionTests
         await using (client)
         await using (server)
         {
-            Assert.Equal("Noise_XX_P256_AESGCM_SHA256", client.ProtocolName);
+            Assert.Equal("Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256", client.ProtocolName);
+            Assert.Equal(client.ProtocolName, server.ProtocolName);
             Assert.Equal(serverId.Fingerprint, client.PeerFingerprint);
             Assert.Equal(clientId.Fingerprint, server.PeerFingerprint);
             Assert.Equal(client.SessionCode, server.SessionCode);

@@ -14,6 +14,23 @@ internal static class ProcessMemory
     /// <summary>A 32-byte key stored as (first two bytes, remaining 30 bytes XOR 0xA5).</summary>
     public sealed record MaskedKey(string Label, int Prefix, byte[] MaskedRest);
 
+    /// <summary>A masked needle for the 32 bytes of <paramref name="key"/>, never copying them unmasked.</summary>
+    public static MaskedKey Needle(string label, ReadOnlySpan<byte> key)
+    {
+        if (key.Length != 32)
+        {
+            throw new ArgumentException("A needle is 32 bytes.", nameof(key));
+        }
+
+        byte[] rest = new byte[30];
+        for (int i = 0; i < 30; i++)
+        {
+            rest[i] = (byte)(key[i + 2] ^ Mask);
+        }
+
+        return new MaskedKey(label, (key[0] << 8) | key[1], rest);
+    }
+
     /// <summary>Parses a key log ("LABEL hex" lines) into masked needles, never forming the raw key.</summary>
     public static List<MaskedKey> ReadKeyLog(string path)
     {
