@@ -194,16 +194,15 @@ public class ListenContestTests
             }
 
             JsonElement failed = await listener.EventAsync("handshake-failed");
-            var failedAt = System.Diagnostics.Stopwatch.StartNew();
             Assert.Equal("auth-failed", failed.GetProperty("code").GetString());
             Assert.Contains("used up", failed.GetProperty("message").GetString(), StringComparison.Ordinal);
             await listener.StderrContainsAsync("1 failed passphrase attempt in a row: the next passphrase handshake waits 1 s");
 
-            // The right passphrase still gets a chat, but only once the pause is over (docs/PROTOCOL.md §8).
+            // The right passphrase still gets a chat once the pause is over (docs/PROTOCOL.md §8; the
+            // lengths of the pauses are PskBackoffTests').
             await using CliProcess friend = Launch.Connect(friendHome.Path, port, Passphrase("right"), "--psk");
             await friend.EventAsync("handshake");
             await listener.EventAsync("handshake");
-            Assert.True(failedAt.Elapsed >= TimeSpan.FromMilliseconds(900), $"the handshake after a failure waited only {failedAt.Elapsed}");
             await friend.WriteLineAsync("hello after the pause");
             Assert.Equal("hello after the pause", (await listener.EventAsync("received")).GetProperty("text").GetString());
             friend.CloseInput();
