@@ -103,8 +103,8 @@ internal static class Faults
             // On the connecting side these come from a REFUSE frame, which is not authenticated
             // (docs/PROTOCOL.md §5): say what the server claims, never advise weakening a setting.
             (SessionFault.Authentication, AuthenticationFailure.WrongPassphrase) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
-                ? "Authentication failed: the server says (unauthenticated) the passphrases do not match. Check the passphrase with your peer."
-                : "Authentication failed: the peer's passphrase does not match this side's (or someone on the path guessed). Check the passphrase with your peer."),
+                ? "Authentication failed: the server says (unauthenticated) the passphrases do not match (or the handshake was changed on the way). Check the passphrase with your peer."
+                : "Authentication failed: the peer's passphrase does not match this side's (someone guessed, or the handshake was changed on the way). Check the passphrase with your peer."),
             (SessionFault.Authentication, AuthenticationFailure.CommitmentMismatch) => new(ErrorCode.AuthFailed, ExitCodes.Authentication, at.Initiator
                 ? "Authentication failed: the server says (unauthenticated) this side's last handshake message did not match the handshake: it may have been changed on the way. Nothing was trusted."
                 : "Authentication failed: the peer's last handshake message does not match the session-code commitment of its first. Someone on the path tampered with the handshake; nothing was trusted."),

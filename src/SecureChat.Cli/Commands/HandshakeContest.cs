@@ -34,6 +34,11 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     private readonly ConditionalWeakTable<PeerInfo, string> _notices = [];
     private int _inFlight;
 
+    private const string PskBusyReason = "busy: another passphrase handshake is in progress; try again in a few seconds";
+
+    /// <summary>The sources with a passphrase handshake queued or running (at most one each).</summary>
+    private readonly HashSet<UInt128> _pskSources = [];
+
     /// <summary>
     /// Completed when a one-shot passphrase listener's one attempt was used up by a wrong
     /// passphrase (docs/PROTOCOL.md §8): the listener ends with that fault (exit 3).
@@ -184,6 +189,69 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         }
     }
 
+    /// <summary>
+    /// Waits for this connection's turn at a passphrase handshake (they run one at a time, with the
+    /// back-off's pause after failures), within the handshake time limit counted from the accept,
+    /// and with at most one connection of each source queued or running. A connection that cannot
+    /// have a turn in time, or whose source already has one, is refused as busy — not counted as a
+    /// failed attempt, so idle or abandoned connections cannot lock the right passphrase out or
+    /// grow the pause. Returns null when it was refused.
+    /// </summary>
+    private async Task<IDisposable?> TakePassphraseTurnAsync(Socket socket, CancellationToken round)
+    {
+        UInt128 source = SourceOf(socket);
+        lock (_pskSources)
+        {
+            if (!_pskSources.Add(source))
+            {
+                BusyRefusals.Refuse(socket, PskBusyReason, compat: false);
+                return null;
+            }
+        }
+
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(round);
+            deadline.CancelAfter(setup.Settings.HandshakeTimeout);
+            IDisposable turn = await _backoff!.TakeTurnAsync(deadline.Token).ConfigureAwait(false);
+            return new SourceTurn(turn, this, source);
+        }
+        catch (OperationCanceledException) when (!round.IsCancellationRequested)
+        {
+            ReleasePskSource(source);
+            BusyRefusals.Refuse(socket, PskBusyReason, compat: false);
+            return null;
+        }
+        catch
+        {
+            ReleasePskSource(source);
+            throw;
+        }
+    }
+
+    private void ReleasePskSource(UInt128 source)
+    {
+        lock (_pskSources)
+        {
+            _pskSources.Remove(source);
+        }
+    }
+
+    /// <summary>A passphrase turn and its source's place in the queue, given back together.</summary>
+    private sealed class SourceTurn(IDisposable turn, HandshakeContest contest, UInt128 source) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                turn.Dispose();
+                contest.ReleasePskSource(source);
+            }
+        }
+    }
+
     /// <summary>The source a connection counts against: its IPv4 address, or its IPv6 address's /64.</summary>
     private static UInt128 SourceOf(Socket socket)
     {
@@ -219,7 +287,11 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             socket.NoDelay = true;
             if (_backoff is not null)
             {
-                turn = await _backoff.TakeTurnAsync(round).ConfigureAwait(false);
+                turn = await TakePassphraseTurnAsync(socket, round).ConfigureAwait(false);
+                if (turn is null)
+                {
+                    return false; // refused as busy, not counted as an attempt
+                }
             }
 
             session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(VerifyPeer), round).ConfigureAwait(false);
@@ -248,7 +320,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 // listener ends here rather than let the next connection guess again.
                 _attemptUsedUp.TrySetResult(Fault.From(e, peer, duringHandshake: true, initiator: false) with
                 {
-                    Message = $"Authentication failed: {peer} tried a wrong passphrase, and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
+                    Message = $"Authentication failed: the passphrase from {peer} did not match (a wrong passphrase, or the handshake was changed on the way), and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
                 });
                 return false;
             }

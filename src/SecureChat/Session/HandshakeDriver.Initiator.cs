@@ -65,24 +65,8 @@ internal sealed partial class HandshakeDriver
                 throw new ProtocolViolationException($"Message 2's payload is {msg2.Length} bytes; it must hold {fixedLength} bytes of fixed fields and a JSON object.");
             }
 
-            ReadOnlySpan<byte> responderNonce = msg2.Slice(fixedLength - SasCommitment.NonceLength, SasCommitment.NonceLength);
-            JsonElement peerPayload = HandshakePayload.Decode(msg2[fixedLength..]);
-            if (IsReflection(state.RemoteStaticPublicKey))
-            {
-                await RefuseAsync(RefusalCode.KeyMismatch, "reflected static key", cancellationToken).ConfigureAwait(false);
-                throw new ProtocolViolationException("The peer presented this side's own static key (a reflection of this side's messages).");
-            }
-
-            // msg2's payload decrypted under es: the responder holds its static key. Decide now,
-            // before msg3 reveals this side's identity; a rejection sends REFUSE 7 and nothing more.
-            PeerInfo peer = PeerInfo.From(state.RemoteStaticPublicKey, peerPayload, RemoteEndPoint, VerifiedVersion1Fingerprint(peerPayload, state.PayloadHash, state.RemoteStaticPublicKey));
-            PeerVerdict verdict = Verify(peer);
-            if (!verdict.IsAccepted)
-            {
-                await RefuseAsync(RefusalCode.KeyMismatch, verdict.Message, cancellationToken).ConfigureAwait(false);
-                throw new PeerRejectedException(verdict.Rejection!.Value, byPeer: false, $"The server was rejected before this side's identity was sent: {verdict.Message}", peer);
-            }
-
+            // Order of docs/PROTOCOL.md §3.5: Yb (scalar_mult_vfy) right after the length check,
+            // before the JSON and this side's policy.
             if (cpace is not null)
             {
                 Span<byte> psk = stackalloc byte[32];
@@ -95,6 +79,25 @@ internal sealed partial class HandshakeDriver
                 {
                     CryptographicOperations.ZeroMemory(psk);
                 }
+            }
+
+            ReadOnlySpan<byte> responderNonce = msg2.Slice(fixedLength - SasCommitment.NonceLength, SasCommitment.NonceLength);
+            if (IsReflection(state.RemoteStaticPublicKey))
+            {
+                await RefuseAsync(RefusalCode.KeyMismatch, "reflected static key", cancellationToken).ConfigureAwait(false);
+                throw new ProtocolViolationException("The peer presented this side's own static key (a reflection of this side's messages).");
+            }
+
+            JsonElement peerPayload = HandshakePayload.Decode(msg2[fixedLength..]);
+
+            // msg2's payload decrypted under es: the responder holds its static key. Decide now,
+            // before msg3 reveals this side's identity; a rejection sends REFUSE 7 and nothing more.
+            PeerInfo peer = PeerInfo.From(state.RemoteStaticPublicKey, peerPayload, RemoteEndPoint, VerifiedVersion1Fingerprint(peerPayload, state.PayloadHash, state.RemoteStaticPublicKey));
+            PeerVerdict verdict = Verify(peer);
+            if (!verdict.IsAccepted)
+            {
+                await RefuseAsync(RefusalCode.KeyMismatch, verdict.Message, cancellationToken).ConfigureAwait(false);
+                throw new PeerRejectedException(verdict.Rejection!.Value, byPeer: false, $"The server was rejected before this side's identity was sent: {verdict.Message}", peer);
             }
 
             string sessionCode = SessionCode.Compute(state.LocalEphemeralPublicKey, state.RemoteEphemeralPublicKey, nonce, responderNonce);

@@ -22,7 +22,18 @@ internal sealed partial class HandshakeDriver
             // msg1 (-> e, f): payload = [sid ‖ Ya ‖] commit, exactly.
             ReceivedFrame frame = await ReadFrameAsync("the first handshake message", cancellationToken).ConfigureAwait(false);
             ExpectKind(frame, FrameKind.Handshake, "message 1");
-            int msg1Length = state.ReadMessage(frame.Payload.Span, payload);
+            int msg1Length;
+            try
+            {
+                msg1Length = state.ReadMessage(frame.Payload.Span, payload);
+            }
+            catch (IntegrityException e)
+            {
+                // In mode 2 message 1 is sealed under a key from public values only: a failure is
+                // a malformed message, not a secret that did not match (docs/PROTOCOL.md §3.5).
+                throw new ProtocolViolationException("Message 1 did not decrypt.", e);
+            }
+
             int expected = (IsPsk ? CPaceMessages.SidLength + CPaceMessages.PointLength : 0) + SasCommitment.Length;
             if (msg1Length != expected)
             {
@@ -46,6 +57,13 @@ internal sealed partial class HandshakeDriver
                 {
                     CryptographicOperations.ZeroMemory(psk);
                 }
+            }
+
+            // A peer that sent HELLO and message 1 and hung up at once (a replayed message 1, say)
+            // gets no work and no message 2, and is not counted as a passphrase attempt.
+            if (_stream is System.Net.Sockets.NetworkStream { Socket: { } socket } && socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && socket.Available == 0)
+            {
+                throw new ConnectionLostException("The peer closed the connection before message 2.");
             }
 
             // msg2 (<- e, f, ee, ff, s, es): payload = [Yb ‖] n_r ‖ JSON.
@@ -87,7 +105,7 @@ internal sealed partial class HandshakeDriver
                 await RefuseAsync(RefusalCode.AuthenticationFailed, "authentication failed", cancellationToken).ConfigureAwait(false);
                 if (state.PskMixed)
                 {
-                    throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer's passphrase or code does not match this side's.", e);
+                    throw new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer's passphrase or code does not match this side's, or the handshake was changed on the way.", e);
                 }
 
                 throw;
@@ -98,6 +116,8 @@ internal sealed partial class HandshakeDriver
                 throw new ProtocolViolationException($"Message 3's payload is {msg3Length} bytes; it must hold a 16-byte nonce and a JSON object.");
             }
 
+            // Order of docs/PROTOCOL.md §3.5: payload length and JSON (protocol errors), then the commitment.
+            JsonElement peerPayload = HandshakePayload.Decode(payload.AsSpan(SasCommitment.NonceLength, msg3Length - SasCommitment.NonceLength));
             ReadOnlySpan<byte> initiatorNonce = payload.AsSpan(0, SasCommitment.NonceLength);
             if (!SasCommitment.Matches(commitment, initiatorNonce))
             {
@@ -105,7 +125,6 @@ internal sealed partial class HandshakeDriver
                 throw new AuthenticationFailedException(AuthenticationFailure.CommitmentMismatch, "The peer's message 3 does not open the commitment of its message 1: someone on the path tampered with the handshake.");
             }
 
-            JsonElement peerPayload = HandshakePayload.Decode(payload.AsSpan(SasCommitment.NonceLength, msg3Length - SasCommitment.NonceLength));
             if (IsReflection(state.RemoteStaticPublicKey))
             {
                 await RefuseAsync(RefusalCode.NotAuthorized, "reflected static key", cancellationToken).ConfigureAwait(false);

@@ -156,7 +156,10 @@ internal sealed partial class HandshakeDriver
     }
 
     /// <summary>Answers a v1 client's hello with v1's SCERR code 1 (v1 framing: no kind byte), so its user learns why.</summary>
-    private async ValueTask AnswerVersion1Async(CancellationToken cancellationToken)
+    private ValueTask AnswerVersion1Async(CancellationToken cancellationToken) => AnswerVersion1Async(_stream, cancellationToken);
+
+    /// <summary>Writes v1's SCERR code 1 frame (v1 framing: no kind byte) to <paramref name="stream"/>.</summary>
+    internal static async ValueTask AnswerVersion1Async(Stream stream, CancellationToken cancellationToken)
     {
         byte[] body = ErrorFrame.Create((byte)RefusalCode.UnsupportedVersion, "this server speaks SecureChat protocol v2: update the client");
         byte[] frame = new byte[Frame.LengthSize + body.Length];
@@ -164,8 +167,8 @@ internal sealed partial class HandshakeDriver
         body.CopyTo(frame, Frame.LengthSize);
         try
         {
-            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
-            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
         {
@@ -207,7 +210,7 @@ internal sealed partial class HandshakeDriver
         RefusalCode.PassphraseRequired => new AuthenticationFailedException(AuthenticationFailure.PassphraseRequired, "The peer says (unauthenticated) it requires a passphrase."),
         RefusalCode.NoPassphraseExpected => new AuthenticationFailedException(AuthenticationFailure.PassphraseNotExpected, "The peer says (unauthenticated) it does not use a passphrase; this side does not drop its passphrase because of a refusal anyone on the path could forge."),
         RefusalCode.Busy => new PeerRefusedException(RefusalCode.Busy, "The peer says (unauthenticated) it is busy with another conversation: try again later.", reason),
-        RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer says (unauthenticated) the passphrases do not match."),
+        RefusalCode.AuthenticationFailed => new AuthenticationFailedException(AuthenticationFailure.WrongPassphrase, "Authentication failed: the peer says (unauthenticated) the passphrases do not match (or the handshake was changed on the way)."),
         RefusalCode.NotAuthorized => new PeerRejectedException(PeerRejection.NotAuthorized, byPeer: true, "The peer says (unauthenticated) it does not authorize this side's identity.", peerReason: reason),
         RefusalCode.KeyMismatch => new PeerRejectedException(PeerRejection.KeyMismatch, byPeer: true, "The peer says (unauthenticated) it remembers a different key for this side.", peerReason: reason),
         _ => new PeerRefusedException((RefusalCode)code, $"The peer refused the connection (code {code}, unauthenticated).", reason),

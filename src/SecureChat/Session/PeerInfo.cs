@@ -27,7 +27,7 @@ public sealed class PeerInfo
     /// <summary>The peer's identity fingerprint (SHA256:…).</summary>
     public string Fingerprint { get; }
 
-    /// <summary>The peer's 65-byte static public key (uncompressed P-256 point).</summary>
+    /// <summary>The peer's 32-byte X25519 static public key.</summary>
     public ReadOnlyMemory<byte> StaticPublicKey { get; }
 
     /// <summary>True when the peer's payload says <c>"ephemeral": true</c>: a key made for this session only.</summary>

@@ -166,17 +166,27 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         try
         {
             // Each step has a time of its own: a peer that sends no hello still gets the refusal.
+            bool version1 = false;
             using (var hello = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 hello.CancelAfter(TimeSpan.FromSeconds(2));
                 try
                 {
-                    await reader.ReadFrameAsync(hello.Token).ConfigureAwait(false);
+                    version1 = await reader.ReadFrameAsync(hello.Token).ConfigureAwait(false) is { } body && Hello.IsVersion1(body.Span);
                 }
                 catch (Exception e) when (e is OperationCanceledException or IOException or SecureChatException)
                 {
                     // Refuse anyway.
                 }
+            }
+
+            if (version1)
+            {
+                // A v1 client cannot read a v2 REFUSE: tell it what it can act on.
+                using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                answer.CancelAfter(TimeSpan.FromSeconds(2));
+                await HandshakeDriver.AnswerVersion1Async(stream, answer.Token).ConfigureAwait(false);
+                return;
             }
 
             using var send = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -241,6 +251,10 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
                 OperationCanceledException when !cancellationToken.IsCancellationRequested =>
                     new SessionTimeoutException($"The handshake did not finish within {options.HandshakeTimeout.TotalSeconds:0.#} s."),
                 IOException or ObjectDisposedException => new ConnectionLostException("The connection was lost during the handshake.", e),
+                OperationCanceledException when driver is { AttemptSpent: true } =>
+                    // Stopped by the caller, but the passphrase was already put to the test: the
+                    // attempt is spent whatever follows (docs/PROTOCOL.md §8), so say so.
+                    new ConnectionLostException("The handshake was stopped after the passphrase or code had been sent.", e),
                 _ => e,
             };
             if (mapped is SecureChatException fault && driver is { AttemptSpent: true })

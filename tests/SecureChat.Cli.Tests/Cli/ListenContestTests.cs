@@ -50,16 +50,21 @@ public class ListenContestTests
         }
     }
 
-    /// <summary>An XX hello and msg1 (a fresh P-256 point), then nothing once msg2 has begun to arrive.</summary>
+    /// <summary>A v2 HELLO and a real message 1 (XX mode), then nothing once message 2 has begun to arrive: a handshake in progress.</summary>
     private static async Task<Socket> StalledAfterMsg2Async(int port)
     {
         Socket socket = await RawAsync(port);
-        using var ecdh = System.Security.Cryptography.ECDiffieHellman.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var q = ecdh.ExportParameters(includePrivateParameters: false).Q;
-        byte[] hello = [0, 7, (byte)'S', (byte)'C', (byte)'H', (byte)'A', (byte)'T', 1, 1];
-        await socket.SendAsync((byte[])[.. hello, 0, 65, 4, .. q.X!, .. q.Y!]);
+        byte[] hello = SecureChat.Framing.Hello.Create(SecureChat.Framing.Hello.ModeXX);
+        using var identity = SecureChat.Crypto.X25519KeyPair.Generate();
+        using var state = new SecureChat.Noise.HandshakeState(SecureChat.Noise.HandshakePattern.XXhfs, initiator: true, hello, identity);
+        byte[] message = new byte[4096];
+        int length = state.WriteMessage(new byte[32], message);
+        await socket.SendAsync((byte[])[
+            .. SecureChat.Framing.Frame.Create(SecureChat.Framing.FrameKind.Hello, hello),
+            .. SecureChat.Framing.Frame.Create(SecureChat.Framing.FrameKind.Handshake, message.AsSpan(0, length))]);
         using var wait = new CancellationTokenSource(CliProcess.Timeout);
-        Assert.True(await socket.ReceiveAsync(new byte[2], SocketFlags.None, wait.Token) > 0); // msg2's header
+        byte[] header = new byte[3];
+        Assert.True(await socket.ReceiveAsync(header, SocketFlags.None, wait.Token) > 0); // message 2's header
         return socket;
     }
 
