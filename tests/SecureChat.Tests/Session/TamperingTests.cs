@@ -284,8 +284,9 @@ public class TamperingTests
         (Type? client, Type? server) = (expect.Client, expect.Server);
         if (attack is "msg1-flipped" or "msg1-truncated")
         {
-            // Mode 1: msg1 is plaintext to the responder (it reads on); mode 2: it is sealed.
-            (client, server) = psk ? (Lost, Integrity) : (Integrity, Lost);
+            // Mode 1: msg1 is plaintext to the responder (it reads on); mode 2: it is sealed under
+            // a key from public values only, so a failure is a malformed message (§3.5: protocol error).
+            (client, server) = psk ? (Lost, Protocol) : (Integrity, Lost);
             if (attack == "msg1-truncated" && !psk)
             {
                 // One byte short: the commitment is 31 bytes, a wrong length.
