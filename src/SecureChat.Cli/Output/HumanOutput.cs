@@ -190,6 +190,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
             PeerTrust.Ephemeral => Paint("one-time identity", "33") + " (the peer uses a fresh key for this chat only; nothing to remember)",
             PeerTrust.Unverified => Paint("NEW, UNVERIFIED", "1;31") + " (this address used one-time identities before; compare the session code)",
             PeerTrust.OlderVersionUnconfirmed => Paint("NOT CONFIRMED", "1;31") + $" ({OlderVersionUnconfirmed})",
+            PeerTrust.Code => Paint("authenticated by the code", "32") + " (only someone who knew the code could finish the handshake)",
             _ => Paint("NEW", "1;33") + (remembered ? " (first contact, now remembered)" : " (first contact)"),
         };
         Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");

@@ -101,6 +101,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
         PeerTrust.Ephemeral => "ephemeral",
         PeerTrust.Unverified => "unverified",
         PeerTrust.OlderVersionUnconfirmed => "older-version-unconfirmed",
+        PeerTrust.Code => "code",
         _ => throw new ArgumentOutOfRangeException(nameof(trust)),
     };
 
