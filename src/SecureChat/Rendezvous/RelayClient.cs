@@ -66,7 +66,7 @@ public static class RelayClient
         options ??= new RelayClientOptions();
         options.Validate();
         RelayConnection connection = await RelayConnection.ConnectAsync(relay.Host, relay.Port, accept: null, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        bool firstIsPublic = PublicAddress.IsPublicUnicast(connection.Address);
+        bool firstIsPublic = options.TreatFirstRelayAsPublic || PublicAddress.IsPublicUnicast(connection.Address);
         for (int redirects = 0; ; redirects++)
         {
             try

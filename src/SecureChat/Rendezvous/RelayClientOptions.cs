@@ -15,6 +15,9 @@ public sealed class RelayClientOptions
     /// </summary>
     public TimeSpan? WaitTimeout { get; init; }
 
+    /// <summary>Test hook: judge redirects as if the first relay had a public address (tests run on loopback).</summary>
+    internal bool TreatFirstRelayAsPublic { get; init; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
