@@ -248,14 +248,16 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 // listener ends here rather than let the next connection guess again.
                 _attemptUsedUp.TrySetResult(Fault.From(e, peer, duringHandshake: true, initiator: false) with
                 {
-                    Message = $"Authentication failed: {peer} tried a wrong passphrase, and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
+                    Message = setup.Code is not null
+                        ? Faults.WrongCodeListener
+                        : $"Authentication failed: {peer} tried a wrong passphrase, and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
                 });
                 return false;
             }
 
             if (!round.IsCancellationRequested)
             {
-                output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
+                output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false, code: setup.Code is not null));
             }
 
             return false;

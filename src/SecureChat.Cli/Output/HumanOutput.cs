@@ -178,6 +178,29 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line("  Press Ctrl+C to stop.");
     }
 
+    public void ListeningWithCode(CodeListening listening)
+    {
+        if (listening.Relay is { } relay)
+        {
+            Line($"Waiting through the relay {relay} (nameplate {listening.Nameplate}).");
+        }
+        else
+        {
+            Line($"Listening on {listening.Address} port {listening.Port}. Waiting for a peer to connect…");
+            if (listening.ReachableAt.Count > 0)
+            {
+                Line($"  Peers can connect to: {string.Join(", ", listening.ReachableAt)} (port {listening.Port})");
+            }
+        }
+
+        Line($"  Your code: {Paint(listening.Code, "1")}");
+        Line("  Tell your peer the code (by voice or another channel you trust), and to run:");
+        Line($"    {listening.PeerCommand}");
+        string expiry = listening.ExpiresIn is { } expires ? $"; the relay keeps it for {Math.Max(1, (int)Math.Round(expires.TotalMinutes))} minutes" : "";
+        Line($"  and type the code when asked. The code works once{expiry}.");
+        Line("  Press Ctrl+C to stop.");
+    }
+
     public void Connected(string peer, bool authenticating) => Line(authenticating ? $"Connected to {peer}. Authenticating…" : $"Connected to {peer}.");
 
     public void Handshake(IAuthenticatedSession session, bool remembered)
