@@ -53,7 +53,13 @@ internal sealed class FakeRelay : IAsyncDisposable
     /// <summary>When set, called with the waiter's and the joiner's streams right after both got "paired", instead of forwarding.</summary>
     public Func<NetworkStream, NetworkStream, Task>? Pair { get; set; }
 
+    /// <summary>When set, a claim is answered "paired" at once with no waiter, and the joiner's stream goes here: the relay plays the listener itself.</summary>
+    public Func<NetworkStream, Task>? PlayListener { get; set; }
+
     public static FakeRelay Start() => new();
+
+    /// <summary>Forwards bytes both ways between two streams until both directions have ended.</summary>
+    public static Task SpliceAsync(NetworkStream a, NetworkStream b) => Task.WhenAll(ForwardAsync(a, b), ForwardAsync(b, a));
 
     /// <summary>The frame for a message.</summary>
     public static byte[] Frame(RelayMessage message) => RelayControl.Encode(message);
@@ -103,6 +109,14 @@ internal sealed class FakeRelay : IAsyncDisposable
                     {
                         await stream.WriteAsync(claimAnswer, _stop.Token);
                         await LingerAsync(stream);
+                        return;
+                    }
+
+                    if (PlayListener is { } play)
+                    {
+                        await stream.WriteAsync(Frame(new RelayPaired()), _stop.Token);
+                        await play(stream);
+                        stream.Dispose();
                         return;
                     }
 
