@@ -219,7 +219,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");
         Line($"  Your fingerprint: {session.LocalFingerprint}");
         Line($"  Session code:     {Paint(session.SessionCode, "1")}");
-        if (trust != PeerTrust.Known)
+        if (trust is not (PeerTrust.Known or PeerTrust.Code))
         {
             Line("  To be sure nobody is in the middle, read the session code to your peer (by voice or another");
             Line("  channel you trust): it must be the same on both screens.");
