@@ -43,8 +43,8 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     /// <summary>Set when the last round ended because the passphrase attempt was used up (see above).</summary>
     public Fault? EndedBy { get; private set; }
 
-    /// <summary>Set for a passphrase listener: its handshakes run one at a time, with a growing pause after failures.</summary>
-    private readonly PskBackoff? _backoff = setup.Passphrase is null ? null : new PskBackoff(output);
+    /// <summary>Set for a passphrase or code listener: its handshakes run one at a time (so concurrent connections cannot each guess a code before the first wrong guess ends the listener), with a growing pause after failures.</summary>
+    private readonly PskBackoff? _backoff = setup.Passphrase is null && setup.Code is null ? null : new PskBackoff(output);
 
     /// <summary>
     /// What the policy asked to tell the user about an accepted peer (e.g. "add its new fingerprint

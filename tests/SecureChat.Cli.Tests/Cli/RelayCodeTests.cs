@@ -124,6 +124,31 @@ public class RelayCodeTests
     }
 
     [Fact]
+    public async Task Two_simultaneous_wrong_direct_codes_get_one_guess_between_them()
+    {
+        using var listenerHome = new TempHome();
+        using var joinerHome = new TempHome();
+        CliProcess listener = CliProcess.Start(listenerHome.Path, null, "listen", "--code", "--bind", "127.0.0.1", "--port", "0", "--json");
+        await using (listener)
+        {
+            JsonElement listening = await listener.EventAsync("listening");
+            string code = listening.GetProperty("code").GetString()!;
+            string wrong = code == "aardvark-adroitness" ? "absurd-adroitness" : "aardvark-adroitness";
+            int port = listening.GetProperty("port").GetInt32();
+            await using CliProcess first = Launch.Connect(joinerHome.Path, port, WithCode(wrong), "--code");
+            await using CliProcess second = Launch.Connect(joinerHome.Path, port, WithCode(wrong), "--code");
+            first.CloseInput();
+            second.CloseInput();
+            int[] exits = [await first.ExitCodeAsync(), await second.ExitCodeAsync()];
+            Assert.Equal(3, await listener.ExitCodeAsync());
+
+            // The listener's handshakes run one at a time: the first wrong code ends it, and the
+            // other connection never gets to test its guess (it loses its connection: exit 5).
+            Assert.Single(exits, e => e == 3);
+        }
+    }
+
+    [Fact]
     public async Task A_typo_in_the_code_is_refused_before_the_relay_is_asked()
     {
         using var home = new TempHome();

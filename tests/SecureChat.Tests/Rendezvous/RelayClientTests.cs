@@ -76,6 +76,30 @@ public sealed class RelayClientTests
     }
 
     [Fact]
+    public async Task The_same_words_under_another_nameplate_do_not_authenticate()
+    {
+        // The nameplate is the CPace channel: a relay that pairs a joiner of nameplate 18 with the
+        // waiter of 17 (or re-labels the code) makes the handshake fail, it does not go through.
+        using Code waiter = Code.Generate("17");
+        string words = waiter.ToDisplayString()[3..];
+        Assert.True(Code.TryParse("18-" + words, withNameplate: true, out Code? joiner, out _));
+        using (joiner)
+        {
+            await Assert.ThrowsAnyAsync<SecureChatException>(() => Loopback.PairAsync(
+                new SessionOptions { Passphrase = joiner.Passphrase, PakeChannel = joiner.PakeChannel },
+                new SessionOptions { Passphrase = waiter.Passphrase, PakeChannel = waiter.PakeChannel }));
+        }
+
+        Assert.True(Code.TryParse(waiter.ToDisplayString(), withNameplate: true, out Code? copy, out _));
+        using (copy)
+        {
+            await Assert.ThrowsAnyAsync<SecureChatException>(() => Loopback.PairAsync(
+                new SessionOptions { Passphrase = copy.Passphrase, PakeChannel = "18" },
+                new SessionOptions { Passphrase = waiter.Passphrase, PakeChannel = "17" }));
+        }
+    }
+
+    [Fact]
     public async Task A_claim_of_a_nameplate_nobody_waits_under_says_someone_may_have_used_the_code()
     {
         await using var relay = FakeRelay.Start();
