@@ -25,7 +25,12 @@ public class RelayCodeTests
         using var listenerHome = new TempHome();
         using var joinerHome = new TempHome();
         await using var relay = FakeRelay.Start();
-        var (listener, listening) = await ListenAsync(listenerHome.Path, relay);
+        string downloads = Directory.CreateDirectory(listenerHome.File("downloads")).FullName;
+        string source = joinerHome.File("notes.bin");
+        byte[] content = new byte[300_000];
+        Random.Shared.NextBytes(content);
+        await File.WriteAllBytesAsync(source, content);
+        var (listener, listening) = await ListenAsync(listenerHome.Path, relay, "--accept-files", downloads);
         await using (listener)
         {
             Assert.Equal(relay.Address, listening.GetProperty("relay").GetString());
@@ -45,14 +50,21 @@ public class RelayCodeTests
             Assert.Equal("hello through the relay", (await listener.EventAsync("received")).GetProperty("text").GetString());
             await listener.WriteLineAsync("and back");
             Assert.Equal("and back", (await joiner.EventAsync("received")).GetProperty("text").GetString());
+
+            // Files work the same through the relay (it is just a stream).
+            await joiner.WriteLineAsync("/send " + source);
+            JsonElement done = await listener.EventAsync("file-done");
+            Assert.Equal(content, await File.ReadAllBytesAsync(done.GetProperty("path").GetString()!));
+            await joiner.EventAsync("file-done");
             await joiner.WriteLineAsync("exit");
             Assert.Equal(0, await joiner.ExitCodeAsync());
             Assert.Equal(0, await listener.ExitCodeAsync());
         }
 
         // One-time identities by default: nothing was written to either home.
-        Assert.False(File.Exists(Path.Combine(listenerHome.Path, "identity.key")));
-        Assert.False(File.Exists(Path.Combine(joinerHome.Path, "known_peers")));
+        Assert.False(File.Exists(listenerHome.File("identity.key")));
+        Assert.False(File.Exists(joinerHome.File("identity.key")));
+        Assert.False(File.Exists(joinerHome.File("known_peers")));
     }
 
     [Fact]
