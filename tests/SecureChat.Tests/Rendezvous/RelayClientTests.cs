@@ -215,6 +215,33 @@ public sealed class RelayClientTests
         Assert.Equal(RelayFailure.ProtocolViolation, e.Reason);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_bytes_after_paired_stay_in_the_stream_for_the_session_whole_or_byte_by_byte(bool trickle)
+    {
+        await using var relay = FakeRelay.Start();
+        relay.Trickle = trickle;
+        relay.ClaimAnswer = _ => [.. FakeRelay.Frame(new RelayPaired()), .. "\u0000\u0003\u0001abc"u8.ToArray()];
+        await using Stream stream = await RelayClient.ClaimAsync(At(relay), "17").WaitAsync(Timeout);
+        byte[] next = new byte[6];
+        await stream.ReadExactlyAsync(next).AsTask().WaitAsync(Timeout);
+        Assert.Equal(new byte[] { 0, 3, 1, (byte)'a', (byte)'b', (byte)'c' }, next);
+    }
+
+    [Theory]
+    [InlineData(RelayErrorCodes.UnknownNameplate, RelayFailure.UnknownNameplate)]
+    [InlineData(RelayErrorCodes.Busy, RelayFailure.Refused)]
+    public async Task An_error_sent_byte_by_byte_is_read_whole(string code, RelayFailure reason)
+    {
+        await using var relay = FakeRelay.Start();
+        relay.Trickle = true;
+        relay.ClaimAnswer = _ => FakeRelay.Frame(new RelayError(code, "slowly"));
+        RelayException e = await Assert.ThrowsAsync<RelayException>(() => RelayClient.ClaimAsync(At(relay), "17"));
+        Assert.Equal(reason, e.Reason);
+        Assert.Equal("slowly", e.RelayMessageText);
+    }
+
     [Fact]
     public async Task A_relay_that_hangs_up_without_answering_is_closed()
     {

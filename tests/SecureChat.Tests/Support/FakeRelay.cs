@@ -47,6 +47,9 @@ internal sealed class FakeRelay : IAsyncDisposable
     /// <summary>When set, the raw bytes sent in answer to a claim (for its nameplate) instead of pairing; null pairs as usual.</summary>
     public Func<string, byte[]?>? ClaimAnswer { get; set; }
 
+    /// <summary>Sends <see cref="ClaimAnswer"/> one byte at a time.</summary>
+    public bool Trickle { get; set; }
+
     /// <summary>When set, the raw bytes sent in answer to an allocation instead of "allocated"; null allocates as usual.</summary>
     public Func<byte[]?>? AllocateAnswer { get; set; }
 
@@ -107,7 +110,20 @@ internal sealed class FakeRelay : IAsyncDisposable
                     Interlocked.Increment(ref _claims);
                     if (ClaimAnswer?.Invoke(claim.Nameplate) is { } claimAnswer)
                     {
-                        await stream.WriteAsync(claimAnswer, _stop.Token);
+                        if (Trickle)
+                        {
+                            for (int i = 0; i < claimAnswer.Length; i++)
+                            {
+                                await stream.WriteAsync(claimAnswer.AsMemory(i, 1), _stop.Token);
+                                await stream.FlushAsync(_stop.Token);
+                                await Task.Delay(1, _stop.Token);
+                            }
+                        }
+                        else
+                        {
+                            await stream.WriteAsync(claimAnswer, _stop.Token);
+                        }
+
                         await LingerAsync(stream);
                         return;
                     }
