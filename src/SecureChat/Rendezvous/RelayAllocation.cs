@@ -11,18 +11,21 @@ public sealed class RelayAllocation : IDisposable
     private readonly TimeSpan _waitTimeout;
     private bool _waited;
 
+    /// <summary>The longest wait believed: the relay's expires_in is not authenticated, and a timer takes at most ~49 days.</summary>
+    public static readonly TimeSpan MaxExpiresIn = TimeSpan.FromHours(24);
+
     internal RelayAllocation(RelayConnection connection, string nameplate, TimeSpan expiresIn, TimeSpan? waitTimeout)
     {
         _connection = connection;
         Nameplate = nameplate;
-        ExpiresIn = expiresIn;
-        _waitTimeout = waitTimeout ?? expiresIn + TimeSpan.FromSeconds(30);
+        ExpiresIn = expiresIn < MaxExpiresIn ? expiresIn : MaxExpiresIn;
+        _waitTimeout = waitTimeout ?? ExpiresIn + TimeSpan.FromSeconds(30);
     }
 
     /// <summary>The nameplate (1-6 digits): the first part of the code, and the CPace channel.</summary>
     public string Nameplate { get; }
 
-    /// <summary>How long the relay keeps the nameplate waiting.</summary>
+    /// <summary>How long the relay keeps the nameplate waiting (as it says, at most <see cref="MaxExpiresIn"/>).</summary>
     public TimeSpan ExpiresIn { get; }
 
     /// <summary>

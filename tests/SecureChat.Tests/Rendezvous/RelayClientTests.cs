@@ -207,6 +207,15 @@ public sealed class RelayClientTests
     }
 
     [Fact]
+    public async Task An_absurd_expiry_from_the_relay_is_capped()
+    {
+        await using var relay = FakeRelay.Start();
+        relay.AllocateAnswer = () => FakeRelay.Frame(new RelayAllocated("17", int.MaxValue));
+        using RelayAllocation allocation = await RelayClient.AllocateAsync(At(relay));
+        Assert.Equal(RelayAllocation.MaxExpiresIn, allocation.ExpiresIn);
+    }
+
+    [Fact]
     public async Task An_allocation_answered_with_a_redirect_is_a_protocol_violation()
     {
         await using var relay = FakeRelay.Start();
