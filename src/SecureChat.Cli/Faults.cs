@@ -37,9 +37,13 @@ internal sealed record Fault(ErrorCode Kind, int ExitCode, string Message)
 
     /// <summary>Maps an exception from a session, or from connecting, to words a user can act on.</summary>
     /// <param name="compat">The compatibility mode, or null for the SecureChat protocol.</param>
-    public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator, string? compat = null) => error switch
+    /// <param name="code">True in code mode (--relay or --code): a spent attempt is a used-up code.</param>
+    public static Fault From(Exception error, string peer, bool duringHandshake, bool initiator, string? compat = null, bool code = false) => error switch
     {
-        SecureChatException e => Faults.WithAttempt(Faults.Describe(e.Fault, Faults.Detail(e), new FaultFacts(peer, duringHandshake, initiator, compat, e)), e, initiator),
+        SecureChatException e => code
+            ? Faults.WithCodeAttempt(Faults.Describe(e.Fault, Faults.Detail(e), new FaultFacts(peer, duringHandshake, initiator, compat, e)), e, initiator)
+            : Faults.WithAttempt(Faults.Describe(e.Fault, Faults.Detail(e), new FaultFacts(peer, duringHandshake, initiator, compat, e)), e, initiator),
+        Rendezvous.RelayException e => Faults.FromRelay(e),
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => new(ErrorCode.Io, ExitCodes.Connection, $"Nothing is listening at {peer}: start 'securechat listen' there first, or check the address and port."),
         SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => new(ErrorCode.Io, ExitCodes.Connection, $"The host name in {peer} could not be resolved: check the spelling, or use an IP address."),
         SocketException { SocketErrorCode: SocketError.TimedOut } => new(ErrorCode.Timeout, ExitCodes.Connection, $"Connecting to {peer} timed out: check the address and that no firewall is in the way."),
@@ -155,6 +159,45 @@ internal static class Faults
                 ? " This passphrase attempt is used up: SecureChat does not retry it by itself; connect again only once you have checked the passphrase with your peer."
                 : " That attempt at the passphrase is used up."),
         };
+
+    /// <summary>The message that ends a code listener whose one attempt a wrong code used up (issue 13).</summary>
+    public const string WrongCodeListener = "Someone tried a wrong code — this code is used up; start again.";
+
+    /// <summary>What a joiner is told once its code was put to the test and failed (issue 13).</summary>
+    public const string CodeUsedUp = "This code is used up — ask for a new one (SecureChat does not retry it).";
+
+    /// <summary>
+    /// As <see cref="WithAttempt"/> for a code (docs/PROTOCOL.md §8, issue 13): one code, one attempt,
+    /// on both sides; a wrong code is said in those words.
+    /// </summary>
+    public static Fault WithCodeAttempt(Fault fault, SecureChatException error, bool initiator)
+    {
+        if (!error.PassphraseAttemptSpent)
+        {
+            return fault;
+        }
+
+        bool wrong = error is AuthenticationFailedException { Reason: AuthenticationFailure.WrongPassphrase };
+        return (initiator, wrong) switch
+        {
+            (true, true) => fault with { Message = "Authentication failed: the peer says (unauthenticated) the code does not match. " + CodeUsedUp },
+            (true, false) => fault with { Message = fault.Message + " " + CodeUsedUp },
+            (false, true) => fault with { Message = WrongCodeListener },
+            (false, false) => fault with { Message = fault.Message + " This code is used up; start again." },
+        };
+    }
+
+    /// <summary>A relay failure: unreachable, refused or timed out is exit 5; a relay that breaks the protocol is exit 4.</summary>
+    public static Fault FromRelay(Rendezvous.RelayException error)
+    {
+        string said = error.RelayMessageText is { Length: > 0 } text ? $" The relay says (unauthenticated): {TerminalText.Sanitize(text.Length > 200 ? text[..200] : text)}" : "";
+        return error.Reason switch
+        {
+            Rendezvous.RelayFailure.ProtocolViolation => new(ErrorCode.Protocol, ExitCodes.Integrity, error.Message),
+            Rendezvous.RelayFailure.Timeout => new(ErrorCode.Timeout, ExitCodes.Connection, error.Message + said),
+            _ => new(ErrorCode.Io, ExitCodes.Connection, error.Message + said),
+        };
+    }
 
     /// <summary>Unreadable data in a compatibility mode: reported, but the chat goes on.</summary>
     public static Fault Unreadable(string reason) => new(ErrorCode.Integrity, ExitCodes.Integrity,

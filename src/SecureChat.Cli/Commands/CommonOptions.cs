@@ -255,6 +255,9 @@ internal sealed record ChatSettings(
 
     /// <summary>The largest incoming file accepted (--max-file-size); null: what fits in the free space.</summary>
     public long? MaxFileSize { get; init; }
+
+    /// <summary>Code mode (--relay or --code); null otherwise.</summary>
+    public CodeSettings? Code { get; init; }
 }
 
 /// <summary>The names and default ports of the compatibility modes.</summary>

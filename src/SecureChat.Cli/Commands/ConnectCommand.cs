@@ -19,22 +19,42 @@ internal static class ConnectCommand
             Description = "The server: a name, an IPv4 address, host:port, or IPv6 such as [::1]:5555. Asked for when omitted",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("connect", "Connect to a listening peer and chat");
+        var code = new CodeOptions(listen: false);
+        var command = new Command("connect", "Connect to a listening peer (or, with --relay, join one with its code) and chat");
         command.Add(host);
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => RunAsync(result, options, result.GetValue(host), cancellationToken));
+        code.AddTo(command);
+        command.SetAction((result, cancellationToken) => RunAsync(result, options, code, result.GetValue(host), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CommonOptions options, string? hostText, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult result, CommonOptions options, CodeOptions codeOptions, string? hostText, CancellationToken cancellationToken)
     {
         IChatOutput output = OutputFactory.Create(result.GetValue(options.Json));
         ChatSettings settings;
-        PeerAddress address;
+        PeerAddress? address = null;
+        Rendezvous.Code? code = null;
         try
         {
             settings = options.Read(result);
-            address = ResolveAddress(hostText, settings);
+            if (codeOptions.Read(result, settings) is { } codeSettings)
+            {
+                settings = settings with { Ephemeral = settings.Ephemeral || !codeSettings.KeepIdentity, Code = codeSettings };
+                if (codeSettings.Relay is not null && hostText is not null)
+                {
+                    throw new UsageException("With --relay, give no HOST: the relay brings you to the peer. The code is asked for (or read from SECURECHAT_CODE or --code-file), never taken from the command line.");
+                }
+            }
+
+            if (settings.Code?.Relay is null)
+            {
+                address = ResolveAddress(hostText, settings);
+            }
+
+            if (settings.Code is { } wanted)
+            {
+                code = CodeSource.Obtain(wanted.CodeFile, withNameplate: wanted.Relay is not null, stdinIsTerminal: !Console.IsInputRedirected);
+            }
         }
         catch (UsageException e)
         {
@@ -44,13 +64,24 @@ internal static class ConnectCommand
 
         if (SessionSetup.TryPrepare(settings, output, out int failed) is not { } setup)
         {
+            code?.Dispose();
             return failed;
+        }
+
+        if (code is not null)
+        {
+            setup.UseCode(code);
+            using (setup)
+            using (var codeStop = new StopSignal(cancellationToken))
+            {
+                return await CodeJoiner.RunAsync(setup, settings.Code!.Relay, address, output, codeStop.Token).ConfigureAwait(false);
+            }
         }
 
         using (setup)
         using (var stop = new StopSignal(cancellationToken))
         {
-            return await ChatAsync(setup, address, output, stop.Token).ConfigureAwait(false);
+            return await ChatAsync(setup, address!, output, stop.Token).ConfigureAwait(false);
         }
     }
 

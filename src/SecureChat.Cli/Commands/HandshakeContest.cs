@@ -48,8 +48,8 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     /// <summary>Set when the last round ended because the passphrase attempt was used up (see above).</summary>
     public Fault? EndedBy { get; private set; }
 
-    /// <summary>Set for a passphrase listener: its handshakes run one at a time, with a growing pause after failures.</summary>
-    private readonly PskBackoff? _backoff = setup.Passphrase is null ? null : new PskBackoff(output);
+    /// <summary>Set for a passphrase or code listener: its handshakes run one at a time (so concurrent connections cannot each guess a code before the first wrong guess ends the listener), with a growing pause after failures.</summary>
+    private readonly PskBackoff? _backoff = setup.Passphrase is null && setup.Code is null ? null : new PskBackoff(output);
 
     /// <summary>
     /// What the policy asked to tell the user about an accepted peer (e.g. "add its new fingerprint
@@ -320,14 +320,16 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 // listener ends here rather than let the next connection guess again.
                 _attemptUsedUp.TrySetResult(Fault.From(e, peer, duringHandshake: true, initiator: false) with
                 {
-                    Message = $"Authentication failed: the passphrase from {peer} did not match (a wrong passphrase, or the handshake was changed on the way), and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
+                    Message = setup.Code is not null
+                        ? Faults.WrongCodeListener
+                        : $"Authentication failed: the passphrase from {peer} did not match (a wrong passphrase, or the handshake was changed on the way), and this listener's one attempt is used up. Check the passphrase with your peer and start again (with --keep-open the listener goes on, pausing longer after each failure).",
                 });
                 return false;
             }
 
             if (!round.IsCancellationRequested)
             {
-                output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false));
+                output.HandshakeFailed(peer, Fault.From(e, peer, duringHandshake: true, initiator: false, code: setup.Code is not null));
             }
 
             return false;

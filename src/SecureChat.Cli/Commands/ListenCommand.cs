@@ -18,17 +18,19 @@ internal static class ListenCommand
         var bind = new Option<string?>("--bind") { Description = "The local address to listen on (default: all interfaces, IPv4 and IPv6)", HelpName = "ADDR" };
         var keepOpen = new Option<bool>("--keep-open") { Description = "Serve one peer after another until Ctrl+C" };
         var authorized = new Option<FileInfo?>("--authorized-peers") { Description = "Only chat with peers whose fingerprint is listed in this file ('fingerprint [comment]' per line)", HelpName = "FILE" };
-        var command = new Command("listen", "Wait for a peer to connect, then chat");
+        var code = new CodeOptions(listen: true);
+        var command = new Command("listen", "Wait for a peer to connect (or, with --relay, for a peer with the code), then chat");
         options.AddTo(command);
+        code.AddTo(command);
         command.Add(bind);
         command.Add(keepOpen);
         command.Add(authorized);
         command.SetAction((result, cancellationToken) => RunAsync(
-            result, options, result.GetValue(bind), result.GetValue(keepOpen), result.GetValue(authorized)?.FullName, cancellationToken));
+            result, options, code, result.GetValue(bind), result.GetValue(keepOpen), result.GetValue(authorized)?.FullName, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, CommonOptions options, string? bindText, bool keepOpen, string? authorizedPath, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult result, CommonOptions options, CodeOptions codeOptions, string? bindText, bool keepOpen, string? authorizedPath, CancellationToken cancellationToken)
     {
         IChatOutput output = OutputFactory.Create(result.GetValue(options.Json));
         ChatSettings settings;
@@ -37,6 +39,21 @@ internal static class ListenCommand
         try
         {
             settings = options.Read(result);
+            if (codeOptions.Read(result, settings) is { } code)
+            {
+                if (keepOpen)
+                {
+                    throw new UsageException("--keep-open cannot be used with a code: a code works once. Start again for the next peer.");
+                }
+
+                if (code.Relay is not null && (bindText is not null || settings.PortGiven || authorizedPath is not null))
+                {
+                    throw new UsageException("--bind, --port and --authorized-peers are for a direct listener; with --relay this side connects out to the relay.");
+                }
+
+                settings = settings with { Ephemeral = settings.Ephemeral || !code.KeepIdentity, Code = code };
+            }
+
             if (bindText is not null && !IPAddress.TryParse(bindText.Trim('[', ']'), out bind!))
             {
                 throw new UsageException($"--bind {bindText} is not an IP address of this machine (for example 127.0.0.1 or ::1).");
@@ -56,6 +73,20 @@ internal static class ListenCommand
         {
             output.Error(Fault.BadInput(e.Message));
             return ExitCodes.Usage;
+        }
+
+        if (settings.Code?.Relay is { } relay)
+        {
+            if (SessionSetup.TryPrepare(settings, output, out int notPrepared) is not { } relaySetup)
+            {
+                return notPrepared;
+            }
+
+            using (relaySetup)
+            using (var relayStop = new StopSignal(cancellationToken))
+            {
+                return await RelayWaiter.RunAsync(relaySetup, relay, output, relayStop.Token).ConfigureAwait(false);
+            }
         }
 
         using var listener = new TcpListener(bind, settings.Port);
@@ -83,7 +114,20 @@ internal static class ListenCommand
         using (var stop = new StopSignal(cancellationToken))
         {
             int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            output.Listening(bind.Equals(IPAddress.IPv6Any) ? "0.0.0.0" : bind.ToString(), port, bind.Equals(IPAddress.IPv6Any) ? ReachableAddresses() : []);
+            string shown = bind.Equals(IPAddress.IPv6Any) ? "0.0.0.0" : bind.ToString();
+            List<string> reachable = bind.Equals(IPAddress.IPv6Any) ? ReachableAddresses() : [];
+            if (settings.Code is { } code)
+            {
+                setup.UseCode(Rendezvous.Code.Generate(null, code.Words));
+                string host = reachable.FirstOrDefault(a => a is not "127.0.0.1" and not "[::1]") ?? reachable.FirstOrDefault() ?? (bind.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{bind}]" : bind.ToString());
+                string portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                output.ListeningWithCode(new CodeListening(null, null, shown, port, reachable, setup.Code!.ToDisplayString(), $"securechat connect {host}:{portText} --code", null));
+            }
+            else
+            {
+                output.Listening(shown, port, reachable);
+            }
+
             var server = new ListenServer(listener, setup, authorized, authorizedPath, output, keepOpen);
             return await server.RunAsync(stop.Token).ConfigureAwait(false);
         }

@@ -4,6 +4,7 @@ using SecureChat.Compat;
 using SecureChat.Cli.Output;
 using SecureChat.Cli.Terminal;
 using SecureChat.Identity;
+using SecureChat.Rendezvous;
 using SecureChat.Session;
 using SecureChat.Trust;
 
@@ -29,6 +30,19 @@ internal sealed class SessionSetup : IDisposable
     public IdentityKeyPair? Identity { get; }
 
     public Passphrase? Passphrase { get; }
+
+    /// <summary>The code in code mode (--relay or --code), once it is known: the PSK and, for a relay, the CPace channel.</summary>
+    public Code? Code { get; private set; }
+
+    /// <summary>Sets the code (owned by this setup from now on).</summary>
+    public void UseCode(Code code)
+    {
+        Code?.Dispose();
+        Code = code;
+    }
+
+    /// <summary>The peer verdict in code mode: completing the handshake proved knowledge of the code (no pins).</summary>
+    public static PeerVerdict CodeVerdict(PeerInfo peer) => PeerVerdict.Accept(PeerTrust.Code);
 
     /// <summary>The v1 identity (identity.p256.key) while it exists: it vouches for the new key to peers that pinned it.</summary>
     public System.Security.Cryptography.ECDsa? Version1Key { get; }
@@ -164,7 +178,7 @@ internal sealed class SessionSetup : IDisposable
         {
             fault = e is OperationCanceledException
                 ? Fault.Stopped("Stopped during the handshake.")
-                : Fault.From(e, peer, duringHandshake: true, initiator, Settings.Compat);
+                : Fault.From(e, peer, duringHandshake: true, initiator, Settings.Compat, code: Code is not null);
         }
         catch (SetupException e)
         {
@@ -209,9 +223,10 @@ internal sealed class SessionSetup : IDisposable
     /// <param name="verifyPeer">The trust policy, decided inside the handshake (<see cref="SessionOptions.VerifyPeer"/>).</param>
     public SessionOptions SessionOptions(PeerVerificationCallback? verifyPeer = null) => new()
     {
-        VerifyPeer = verifyPeer,
+        VerifyPeer = verifyPeer ?? (Code is null ? null : CodeVerdict),
         Identity = Identity,
-        Passphrase = Passphrase,
+        Passphrase = Code?.Passphrase ?? Passphrase,
+        PakeChannel = Code?.PakeChannel,
         Version1Key = Version1Key,
         HandshakeTimeout = Settings.HandshakeTimeout,
         IdleTimeout = Settings.IdleTimeout,
@@ -251,6 +266,7 @@ internal sealed class SessionSetup : IDisposable
     {
         Identity?.Dispose();
         Passphrase?.Dispose();
+        Code?.Dispose();
         Version1Key?.Dispose();
     }
 }

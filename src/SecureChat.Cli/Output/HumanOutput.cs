@@ -178,6 +178,29 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
         Line("  Press Ctrl+C to stop.");
     }
 
+    public void ListeningWithCode(CodeListening listening)
+    {
+        if (listening.Relay is { } relay)
+        {
+            Line($"Waiting through the relay {relay} (nameplate {listening.Nameplate}).");
+        }
+        else
+        {
+            Line($"Listening on {listening.Address} port {listening.Port}. Waiting for a peer to connect…");
+            if (listening.ReachableAt.Count > 0)
+            {
+                Line($"  Peers can connect to: {string.Join(", ", listening.ReachableAt)} (port {listening.Port})");
+            }
+        }
+
+        Line($"  Your code: {Paint(listening.Code, "1")}");
+        Line("  Tell your peer the code (by voice or another channel you trust), and to run:");
+        Line($"    {listening.PeerCommand}");
+        string expiry = listening.ExpiresIn is { } expires ? $"; the relay keeps it for {Math.Max(1, (int)Math.Round(expires.TotalMinutes))} minutes" : "";
+        Line($"  and type the code when asked. The code works once{expiry}.");
+        Line("  Press Ctrl+C to stop.");
+    }
+
     public void Connected(string peer, bool authenticating) => Line(authenticating ? $"Connected to {peer}. Authenticating…" : $"Connected to {peer}.");
 
     public void Handshake(IAuthenticatedSession session, bool remembered)
@@ -190,12 +213,13 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
             PeerTrust.Ephemeral => Paint("one-time identity", "33") + " (the peer uses a fresh key for this chat only; nothing to remember)",
             PeerTrust.Unverified => Paint("NEW, UNVERIFIED", "1;31") + " (this address used one-time identities before; compare the session code)",
             PeerTrust.OlderVersionUnconfirmed => Paint("NOT CONFIRMED", "1;31") + $" ({OlderVersionUnconfirmed})",
+            PeerTrust.Code => Paint("authenticated by the code", "32") + " (only someone who knew the code could finish the handshake)",
             _ => Paint("NEW", "1;33") + (remembered ? " (first contact, now remembered)" : " (first contact)"),
         };
         Line($"  Peer fingerprint: {session.PeerFingerprint}  {status}");
         Line($"  Your fingerprint: {session.LocalFingerprint}");
         Line($"  Session code:     {Paint(session.SessionCode, "1")}");
-        if (trust != PeerTrust.Known)
+        if (trust is not (PeerTrust.Known or PeerTrust.Code))
         {
             Line("  To be sure nobody is in the middle, read the session code to your peer (by voice or another");
             Line("  channel you trust): it must be the same on both screens.");

@@ -8,6 +8,9 @@ internal interface IChatOutput
 {
     void Listening(string address, int port, IReadOnlyList<string> reachableAt);
 
+    /// <summary>A code listener is ready: directly (address and port) or through a relay (relay and nameplate). JSON: listening with the code.</summary>
+    void ListeningWithCode(CodeListening listening);
+
     /// <summary>A TCP connection is up; <paramref name="authenticating"/> is false in the compatibility modes, which authenticate nothing.</summary>
     void Connected(string peer, bool authenticating);
 
@@ -68,3 +71,14 @@ internal interface IChatOutput
     /// </summary>
     Action<string, int>? LineSink { get; set; }
 }
+
+/// <summary>What a code listener shows: the code and the exact command for the peer.</summary>
+/// <param name="Relay">The relay's host:port, or null for a direct connection.</param>
+/// <param name="Nameplate">The relay's nameplate, or null.</param>
+/// <param name="Address">The local address listened on (direct), or null.</param>
+/// <param name="Port">The port listened on (direct), or 0.</param>
+/// <param name="ReachableAt">The addresses peers can reach (direct), or none.</param>
+/// <param name="Code">The code to pass on (shown once, never logged).</param>
+/// <param name="PeerCommand">The command the peer runs, then types the code.</param>
+/// <param name="ExpiresIn">How long the relay keeps the code waiting, or null.</param>
+internal sealed record CodeListening(string? Relay, string? Nameplate, string? Address, int Port, IReadOnlyList<string> ReachableAt, string Code, string PeerCommand, TimeSpan? ExpiresIn);

@@ -81,6 +81,28 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
             w.WriteNumber("port", port);
         });
 
+    public void ListeningWithCode(CodeListening listening) =>
+        Emit("listening", w =>
+        {
+            if (listening.Relay is { } relay)
+            {
+                w.WriteString("relay", relay);
+                w.WriteString("nameplate", listening.Nameplate);
+            }
+            else
+            {
+                w.WriteString("address", listening.Address);
+                w.WriteNumber("port", listening.Port);
+            }
+
+            w.WriteString("code", listening.Code);
+            w.WriteString("command", listening.PeerCommand);
+            if (listening.ExpiresIn is { } expires)
+            {
+                w.WriteNumber("expires_in", (int)expires.TotalSeconds);
+            }
+        });
+
     public void Connected(string peer, bool authenticating) => Emit("connected", w => w.WriteString("peer", peer));
 
     public void Handshake(IAuthenticatedSession session, bool remembered) =>
@@ -101,6 +123,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
         PeerTrust.Ephemeral => "ephemeral",
         PeerTrust.Unverified => "unverified",
         PeerTrust.OlderVersionUnconfirmed => "older-version-unconfirmed",
+        PeerTrust.Code => "code",
         _ => throw new ArgumentOutOfRangeException(nameof(trust)),
     };
 

@@ -85,6 +85,12 @@ public enum PeerTrust
     /// until the people compare the session code, and it is not remembered.
     /// </summary>
     OlderVersionUnconfirmed,
+
+    /// <summary>
+    /// Authenticated by a one-time code (docs/PROTOCOL.md §4): whoever completed the handshake knew
+    /// the code, so nothing needs remembering (the key is usually a one-time one as well).
+    /// </summary>
+    Code,
 }
 
 /// <summary>Why a peer was rejected (the refusal CLOSE reasons of docs/PROTOCOL.md §8).</summary>

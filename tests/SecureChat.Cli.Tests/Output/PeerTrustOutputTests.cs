@@ -17,6 +17,7 @@ public class PeerTrustOutputTests
     [InlineData(PeerTrust.Ephemeral, "ephemeral")]
     [InlineData(PeerTrust.Unverified, "unverified")]
     [InlineData(PeerTrust.OlderVersionUnconfirmed, "older-version-unconfirmed")]
+    [InlineData(PeerTrust.Code, "code")]
     public void Json_handshake_event_names_every_peer_status(PeerTrust trust, string expected)
     {
         var stdout = new StringWriter();
