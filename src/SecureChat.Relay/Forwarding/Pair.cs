@@ -22,6 +22,7 @@ internal sealed class Pair
     private readonly long _started;
     private int _directionsEnded;
     private int _closed;
+    private int _halfClosed;
     private ITimer? _halfCloseTimer;
 
     public Pair(string nameplate, ClientConnection waiter, ClientConnection joiner, IReadOnlyList<IDisposable> leases, BufferBudget budget, RelayLimits limits, TimeProvider time, Action<Pair, string> onClosed)
@@ -49,6 +50,9 @@ internal sealed class Pair
 
     /// <summary>Time since "paired".</summary>
     public TimeSpan Age => _time.GetElapsedTime(_started);
+
+    /// <summary>True once one direction has ended and the grace timer runs.</summary>
+    public bool IsHalfClosed => Volatile.Read(ref _halfClosed) != 0;
 
     /// <summary>True once both sockets are closed.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
@@ -80,6 +84,7 @@ internal sealed class Pair
         else
         {
             _halfCloseTimer = _time.CreateTimer(static state => ((Pair)state!).Close("half-close-timeout"), this, _limits.HalfCloseGrace, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref _halfClosed, 1);
             if (IsClosed)
             {
                 _halfCloseTimer.Dispose();
