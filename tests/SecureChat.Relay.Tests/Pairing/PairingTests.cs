@@ -51,6 +51,19 @@ public sealed class PairingTests
     }
 
     [Fact]
+    public async Task Allocated_and_paired_are_the_bytes_docs_relay_md_shows()
+    {
+        await using var relay = TestRelay.Start();
+        using TestClient waiter = await relay.ConnectAsync();
+        await waiter.SendRawAsync(Convert.FromHexString("0012107b226f70223a22616c6c6f63617465227d"));
+        Assert.Equal("{\"status\":\"allocated\",\"nameplate\":\"1\",\"expires_in\":600}", Encoding.UTF8.GetString((await waiter.ReadExactlyAsync(2 + 1 + 55)).AsSpan(3)));
+        using TestClient joiner = await relay.ConnectAsync();
+        await joiner.SendAsync(new RelayClaim("1"));
+
+        Assert.Equal("0014107b22737461747573223a22706169726564227d", Convert.ToHexStringLower(await waiter.ReadExactlyAsync(22)));
+    }
+
+    [Fact]
     public async Task After_paired_the_relay_sends_nothing_of_its_own()
     {
         await using var relay = TestRelay.Start();
