@@ -36,7 +36,7 @@ public sealed record WaiterEnded(string Nameplate, string Reason) : RelayEvent;
 /// <param name="BytesToWaiter">Bytes forwarded from the joiner to the waiter.</param>
 /// <param name="BytesToJoiner">Bytes forwarded from the waiter to the joiner.</param>
 /// <param name="Duration">From "paired" to the close.</param>
-/// <param name="Reason"><c>closed</c>, <c>half-close-timeout</c>, <c>reset</c>, <c>idle</c>, <c>lifetime</c>, <c>stalled</c> or <c>shutdown</c>.</param>
+/// <param name="Reason"><c>closed</c>, <c>half-close-timeout</c>, <c>reset</c>, <c>idle</c>, <c>lifetime</c>, <c>stalled</c>, <c>byte-cap</c> or <c>shutdown</c>.</param>
 public sealed record PairClosed(string Nameplate, long BytesToWaiter, long BytesToJoiner, TimeSpan Duration, string Reason) : RelayEvent;
 
 /// <summary>The error frames of the last interval, counted by code (sent only when there were some).</summary>

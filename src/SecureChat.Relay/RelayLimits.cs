@@ -88,6 +88,12 @@ public sealed record RelayLimits
     /// <summary>The read a direction always gets, even with the budget spent (so no pair ever stalls on the budget).</summary>
     public int MinReadSize { get; init; } = 16 * 1024;
 
+    /// <summary>Bytes one pair may forward, both directions together; then it is closed. Null (the default): no cap.</summary>
+    public long? MaxBytesPerPair { get; init; }
+
+    /// <summary>Bytes per second each direction of a pair may forward (paced, not dropped). Null (the default): no cap.</summary>
+    public long? MaxBytesPerSecond { get; init; }
+
     /// <summary>How often pairs are checked for the idle, lifetime and stall limits.</summary>
     public TimeSpan SupervisionInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -116,6 +122,8 @@ public sealed record RelayLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialReadSize, MinReadSize, nameof(InitialReadSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxReadSize, InitialReadSize, nameof(MaxReadSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(BufferBudgetBytes, 0, nameof(BufferBudgetBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBytesPerPair ?? 1, 1, nameof(MaxBytesPerPair));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBytesPerSecond ?? 1, 1, nameof(MaxBytesPerSecond));
         foreach (TimeSpan span in (TimeSpan[])[FailedClaimInterval, FirstFrameTimeout, HalfCloseGrace, ErrorDrain, PairIdleTimeout, PairLifetime, SendStallTimeout, SupervisionInterval, RefusalSummaryInterval])
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(span, TimeSpan.Zero);

@@ -23,10 +23,12 @@ internal static class RelayCommand
         var maxPairs = new Option<int>("--max-pairs") { Description = "The most pairs at once (default 10000; also capped by the open-file limit)", HelpName = "N", DefaultValueFactory = _ => 10_000 };
         var waitTimeout = new Option<int>("--wait-timeout") { Description = "Seconds a nameplate waits for its peer (default 600)", HelpName = "SECONDS", DefaultValueFactory = _ => 600 };
         var exempt = new Option<string[]>("--exempt") { Description = "Clients in this network (CIDR, such as 10.0.0.0/8) skip the per-address limits; repeatable", HelpName = "CIDR" };
+        var maxPairBytes = new Option<string?>("--max-pair-bytes") { Description = "Close a pair after it forwarded SIZE bytes, both ways together (bytes, or with K, M, G, T; default: no cap)", HelpName = "SIZE" };
+        var maxPairRate = new Option<string?>("--max-pair-rate") { Description = "Forward at most SIZE bytes per second in each direction of a pair (default: no cap)", HelpName = "SIZE" };
         var logAddresses = new Option<bool>("--log-addresses") { Description = "Show client addresses in the events (off by default: the relay logs no addresses)" };
         var json = CommonOptions.JsonOption();
         var command = new Command("relay", "Run a relay: people who cannot reach each other directly meet here under a short code");
-        foreach (Option option in (Option[])[port, bind, maxWaiting, maxPairs, waitTimeout, exempt, logAddresses, json])
+        foreach (Option option in (Option[])[port, bind, maxWaiting, maxPairs, waitTimeout, exempt, maxPairBytes, maxPairRate, logAddresses, json])
         {
             command.Add(option);
         }
@@ -37,6 +39,14 @@ internal static class RelayCommand
             try
             {
                 options = ReadOptions(result.GetValue(port), result.GetValue(bind), result.GetValue(maxWaiting), result.GetValue(maxPairs), result.GetValue(waitTimeout), result.GetValue(exempt) ?? [], result.GetValue(logAddresses));
+                options = options with
+                {
+                    Limits = options.Limits with
+                    {
+                        MaxBytesPerPair = Size(result.GetValue(maxPairBytes), "--max-pair-bytes"),
+                        MaxBytesPerSecond = Size(result.GetValue(maxPairRate), "--max-pair-rate"),
+                    },
+                };
             }
             catch (UsageException e)
             {
@@ -88,6 +98,18 @@ internal static class RelayCommand
             Exempt = networks,
             LogAddresses = logAddresses,
         };
+    }
+
+    private static long? Size(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return ByteSize.TryParse(text, out long bytes) && bytes > 0
+            ? bytes
+            : throw new UsageException($"{option} {TerminalText.Sanitize(text)} is not a size: give a number of bytes above 0, or a number with K, M, G or T (powers of 1024), such as 500M.");
     }
 
     private static IPNetwork ParseNetwork(string text)

@@ -8,9 +8,11 @@ namespace SecureChat.Relay.Forwarding;
 /// the send). One read in flight, and no read while the send is pending: a slow receiver slows the
 /// sender through TCP, with no queue in between. A streaming direction (its last read filled the
 /// buffer) skips the zero-byte receive and doubles its read, 64 KiB up to 2 MiB, within the
-/// <see cref="BufferBudget"/>. Sends go in slices so the stall check sees progress.
+/// <see cref="BufferBudget"/>. Sends go in slices so the stall check sees progress. The opt-in caps:
+/// a read never exceeds the pair's remaining byte allowance, and with a rate cap the next read
+/// waits until the bytes sent so far are within the rate.
 /// </summary>
-internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget budget, RelayLimits limits, TimeProvider time)
+internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget budget, RelayLimits limits, TimeProvider time, Func<long> allowance)
 {
     /// <summary>The most bytes one send call is given, so a slow but moving receiver shows progress.</summary>
     public const int SendSlice = 256 * 1024;
@@ -34,52 +36,79 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
     /// <summary>The socket bytes go to.</summary>
     public Socket To => to;
 
-    /// <summary>Forwards until the source's FIN (true) or a failure of either socket (false).</summary>
-    public async Task<bool> RunAsync()
+    /// <summary>Forwards until the source's FIN, a failure of either socket, or the pair's byte cap.</summary>
+    public async Task<DirectionEnd> RunAsync(CancellationToken cancellationToken)
     {
         try
         {
-            int size = limits.InitialReadSize;
+            int maxRead = limits.MaxBytesPerSecond is { } rate ? (int)Math.Clamp(rate, 1024, limits.MaxReadSize) : limits.MaxReadSize;
+            int size = Math.Min(limits.InitialReadSize, maxRead);
+            long paceDue = 0;
             bool streaming = false;
             while (true)
             {
                 if (!streaming)
                 {
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                }
+
+                long allowed = allowance();
+                if (allowed <= 0)
+                {
+                    return DirectionEnd.CapReached;
                 }
 
                 byte[] buffer = budget.Rent(size, out int granted);
                 int received;
                 try
                 {
-                    received = await from.ReceiveAsync(buffer.AsMemory(0, granted), SocketFlags.None).ConfigureAwait(false);
+                    int want = (int)Math.Min(granted, allowed);
+                    received = await from.ReceiveAsync(buffer.AsMemory(0, want), SocketFlags.None, cancellationToken).ConfigureAwait(false);
                     if (received == 0)
                     {
-                        return true;
+                        return DirectionEnd.Fin;
                     }
 
                     Volatile.Write(ref _lastActivity, time.GetTimestamp());
-                    await SendAsync(buffer.AsMemory(0, received)).ConfigureAwait(false);
+                    await SendAsync(buffer.AsMemory(0, received), cancellationToken).ConfigureAwait(false);
+                    streaming = received == want;
                 }
                 finally
                 {
                     budget.Return(buffer, granted);
                 }
 
-                streaming = received == granted;
-                if (streaming && size < limits.MaxReadSize)
+                if (streaming && size < maxRead)
                 {
-                    size = Math.Min(size * 2, limits.MaxReadSize);
+                    size = Math.Min(size * 2, maxRead);
+                }
+
+                if (limits.MaxBytesPerSecond is { } bytesPerSecond)
+                {
+                    paceDue = await PaceAsync(paceDue, received, bytesPerSecond, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
         {
-            return false;
+            return DirectionEnd.Failed;
         }
     }
 
-    private async ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    /// <summary>Waits until <paramref name="sent"/> more bytes are within the rate; returns the new due time.</summary>
+    private async ValueTask<long> PaceAsync(long due, int sent, long bytesPerSecond, CancellationToken cancellationToken)
+    {
+        long now = time.GetTimestamp();
+        due = Math.Max(due, now) + (long)((double)sent / bytesPerSecond * time.TimestampFrequency);
+        if (due > now)
+        {
+            await Task.Delay(time.GetElapsedTime(now, due), time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return due;
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _sendingSince, time.GetTimestamp());
         try
@@ -87,7 +116,7 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
             while (!data.IsEmpty)
             {
                 ReadOnlyMemory<byte> slice = data[..Math.Min(data.Length, SendSlice)];
-                int sent = await to.SendAsync(slice, SocketFlags.None).ConfigureAwait(false);
+                int sent = await to.SendAsync(slice, SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 data = data[sent..];
                 Interlocked.Add(ref _bytes, sent);
                 long now = time.GetTimestamp();
@@ -100,4 +129,17 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
             Volatile.Write(ref _sendingSince, 0);
         }
     }
+}
+
+/// <summary>How a direction ended.</summary>
+internal enum DirectionEnd
+{
+    /// <summary>The source sent FIN after its last byte, and every byte was sent on.</summary>
+    Fin,
+
+    /// <summary>A socket failed, or the pair was closed.</summary>
+    Failed,
+
+    /// <summary>The pair's byte cap is reached.</summary>
+    CapReached,
 }

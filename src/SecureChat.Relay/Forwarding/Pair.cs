@@ -9,8 +9,9 @@ namespace SecureChat.Relay.Forwarding;
 /// rules of docs/RELAY.md. A FIN from one side is passed on as a half-close of the other side once
 /// everything before it was sent; both sockets close when both directions have ended, 30 s after
 /// the first FIN, on any failure, or when the supervisor finds the pair idle (1 h), too old
-/// (24 h) or stalled (no send progress for 120 s).
+/// (24 h) or stalled (no send progress for 120 s), or when the opt-in byte cap is reached.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "_closing has no timer and no wait handle, so nothing to release; disposing it would race with a direction that is still starting.")]
 internal sealed class Pair
 {
     private readonly ClientConnection _waiter;
@@ -23,6 +24,7 @@ internal sealed class Pair
     private int _directionsEnded;
     private int _closed;
     private int _halfClosed;
+    private readonly CancellationTokenSource _closing = new();
     private ITimer? _halfCloseTimer;
 
     public Pair(string nameplate, ClientConnection waiter, ClientConnection joiner, IReadOnlyList<IDisposable> leases, BufferBudget budget, RelayLimits limits, TimeProvider time, Action<Pair, string> onClosed)
@@ -35,8 +37,8 @@ internal sealed class Pair
         _time = time;
         _onClosed = onClosed;
         _started = time.GetTimestamp();
-        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, budget, limits, time);
-        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, budget, limits, time);
+        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, budget, limits, time, Allowance);
+        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, budget, limits, time, Allowance);
     }
 
     /// <summary>The nameplate it paired under.</summary>
@@ -60,10 +62,10 @@ internal sealed class Pair
     /// <summary>Runs one direction to its end, then applies the close rules.</summary>
     public async Task RunAsync(ForwardingDirection direction)
     {
-        bool clean = await direction.RunAsync().ConfigureAwait(false);
-        if (!clean)
+        DirectionEnd end = await direction.RunAsync(_closing.Token).ConfigureAwait(false);
+        if (end != DirectionEnd.Fin)
         {
-            Close("reset");
+            Close(end == DirectionEnd.CapReached ? "byte-cap" : "reset");
             return;
         }
 
@@ -91,6 +93,9 @@ internal sealed class Pair
             }
         }
     }
+
+    /// <summary>Bytes the pair may still forward under the opt-in byte cap.</summary>
+    private long Allowance() => _limits.MaxBytesPerPair is { } cap ? cap - ToWaiter.Bytes - ToJoiner.Bytes : long.MaxValue;
 
     /// <summary>Why the supervisor should close the pair now, or null.</summary>
     public string? Overdue()
@@ -127,6 +132,7 @@ internal sealed class Pair
         }
 
         _halfCloseTimer?.Dispose();
+        _closing.Cancel();
         _waiter.Close();
         _joiner.Close();
         foreach (IDisposable lease in _leases)

@@ -38,6 +38,12 @@ internal static class ConnectionHandler
         {
             connection.Close();
         }
+#pragma warning disable CA1031 // The last line of defence: nothing a client does may end the relay or leak its socket.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            connection.Close();
+        }
     }
 
     private static async Task ServeAsync(RelayContext context, ClientConnection connection)

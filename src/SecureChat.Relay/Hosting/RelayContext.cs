@@ -149,6 +149,8 @@ internal sealed class RelayContext : IDisposable
         Refusals.Dispose();
         Rates.Dispose();
         Registry.Dispose();
-        _slots.Dispose();
+
+        // _slots is not disposed: connections still draining after a stop give their slot back
+        // (from timer callbacks too), and a disposed semaphore would throw there.
     }
 }

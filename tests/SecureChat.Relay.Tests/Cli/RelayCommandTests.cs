@@ -62,6 +62,8 @@ public sealed class RelayCommandTests
     [InlineData("--port", "70000")]
     [InlineData("--wait-timeout", "0")]
     [InlineData("--bind", "not-an-address")]
+    [InlineData("--max-pair-bytes", "lots")]
+    [InlineData("--max-pair-rate", "0")]
     public async Task A_bad_option_is_a_usage_error(string option, string value)
     {
         using Process relay = Start("relay", "--port", "0", "--bind", "127.0.0.1", option, value);

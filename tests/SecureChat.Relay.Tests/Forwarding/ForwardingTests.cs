@@ -152,4 +152,42 @@ public sealed class ForwardingTests
 
         Assert.Equal("lifetime", (await relay.Events.WaitForAsync<PairClosed>()).Reason);
     }
+
+    [Fact]
+    public async Task The_opt_in_byte_cap_closes_a_pair_after_that_many_bytes()
+    {
+        await using var relay = TestRelay.Start(o => o with { Limits = o.Limits with { MaxBytesPerPair = 1000 } });
+        (TestClient waiter, TestClient joiner, _) = await relay.PairAsync();
+        using var w = waiter;
+        using var j = joiner;
+        await joiner.SendRawAsync(new byte[5000]);
+
+        Assert.Equal(1000, (await waiter.ReadToEndAsync()).Bytes.Length);
+        Assert.Equal("byte-cap", (await relay.Events.WaitForAsync<PairClosed>()).Reason);
+    }
+
+    [Fact]
+    public async Task The_opt_in_rate_cap_paces_a_direction_without_losing_a_byte()
+    {
+        var time = new FakeTimeProvider();
+        await using var relay = TestRelay.Start(o => o with { TimeProvider = time, Limits = o.Limits with { MaxBytesPerSecond = 1000 } });
+        (TestClient waiter, TestClient joiner, _) = await relay.PairAsync();
+        using var w = waiter;
+        using var j = joiner;
+        byte[] data = RandomNumberGenerator.GetBytes(3000);
+        await joiner.SendRawAsync(data);
+        Task<byte[]> received = waiter.ReadExactlyAsync(data.Length);
+        SecureChat.Relay.Forwarding.ForwardingDirection toWaiter = relay.Server.Context.Supervisor.Pairs.Single().ToWaiter;
+        await Eventually.HoldsAsync(() => toWaiter.Bytes > 0, "the first read was forwarded");
+
+        // The clock has not moved: the direction waits for it before its next read.
+        Assert.InRange(toWaiter.Bytes, 1, 1024);
+        for (int i = 0; i < 100 && !received.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(received, Task.Delay(20));
+        }
+
+        Assert.Equal(data, await received);
+    }
 }
