@@ -62,6 +62,11 @@ internal static class ClaimFlow
         context.Supervisor.Add(pair);
         try
         {
+            if (!await waiter.AllocatedSent.Task.ConfigureAwait(false))
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+
             await waiter.Connection.Socket.SendAsync(Answers.Paired, SocketFlags.None).ConfigureAwait(false);
             await joiner.Socket.SendAsync(Answers.Paired, SocketFlags.None).ConfigureAwait(false);
         }

@@ -9,12 +9,15 @@ namespace SecureChat.Relay.Hosting;
 
 /// <summary>
 /// The waiting side after {"op":"allocate"}: the limits, a nameplate, "allocated", then a watch on
-/// the socket with a zero-byte receive (no buffer while waiting). The watch wakes when the waiter
+/// the socket with a one-byte peek into a shared byte (no buffer of its own while waiting). The watch wakes when the waiter
 /// sends (impatient), closes (left), the wait expires (timeout) — or, once a claim has paired it,
 /// when the waiter's first bytes for the joiner arrive; the same task then forwards them.
 /// </summary>
 internal static class WaiterFlow
 {
+    /// <summary>The target of every waiter's peek: one shared byte nobody reads, so a waiting connection holds no buffer of its own.</summary>
+    private static readonly byte[] PeekByte = new byte[1];
+
     public static async Task RunAsync(RelayContext context, ClientConnection connection)
     {
         ClientAddress client = connection.Client;
@@ -47,19 +50,10 @@ internal static class WaiterFlow
 
         string name = nameplate.ToString(CultureInfo.InvariantCulture);
         int expiresIn = (int)Math.Ceiling(context.Options.WaitTimeout.TotalSeconds);
-        try
-        {
-            await connection.Socket.SendAsync(RelayControl.Encode(new RelayAllocated(name, expiresIn)), SocketFlags.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            waiter.TryEnd();
-            await EndAsync(context, waiter, "left").ConfigureAwait(false);
-            connection.Close();
-            return;
-        }
-
         waiter.ExpiryTimer = context.Time.CreateTimer(static state => ((Waiter)state!).Expire(), waiter, context.Options.WaitTimeout, Timeout.InfiniteTimeSpan);
+
+        // Open before "allocated" is written, or a joiner quick to claim would find nobody; a claim
+        // that comes in the meantime waits for AllocatedSent before it writes "paired".
         if (!waiter.TryOpen())
         {
             await EndAsync(context, waiter, waiter.EndReason ?? "shutdown").ConfigureAwait(false);
@@ -68,15 +62,43 @@ internal static class WaiterFlow
         }
 
         context.Emit(new NameplateAllocated(name, client.LoggedAddress));
+        bool sent;
+        try
+        {
+            await connection.Socket.SendAsync(RelayControl.Encode(new RelayAllocated(name, expiresIn)), SocketFlags.None).ConfigureAwait(false);
+            sent = true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            sent = false;
+        }
+
+        waiter.AllocatedSent.TrySetResult(sent);
+        if (!sent)
+        {
+            // If a claim took it meanwhile, the claim sees the failure and closes the pair.
+            if (waiter.TryEnd())
+            {
+                await EndAsync(context, waiter, "left").ConfigureAwait(false);
+                connection.Close();
+            }
+
+            return;
+        }
+
         await WatchAsync(context, waiter).ConfigureAwait(false);
     }
 
     private static async Task WatchAsync(RelayContext context, Waiter waiter)
     {
         ClientConnection connection = waiter.Connection;
+        int peeked = 0;
         try
         {
-            await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, waiter.Watch.Token).ConfigureAwait(false);
+            // A one-byte peek, not a zero-byte receive: epoll can wake a zero-byte receive with no
+            // data and no FIN (a stale readiness event), which would look like a waiter that left.
+            // The peek returns 1 only for a byte, 0 only for the FIN, and consumes nothing.
+            peeked = await connection.Socket.ReceiveAsync(PeekByte, SocketFlags.Peek, waiter.Watch.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -85,8 +107,8 @@ internal static class WaiterFlow
 
         if (waiter.TryEnd())
         {
-            // The waiter itself woke the watch: bytes before "paired", or its FIN.
-            bool sent = HasInput(connection.Socket);
+            // The waiter itself woke the watch: bytes before "paired", its FIN, or a failure.
+            bool sent = peeked > 0;
             await EndAsync(context, waiter, sent ? "impatient" : context.Stopped ? "shutdown" : "left").ConfigureAwait(false);
             if (sent)
             {
@@ -120,17 +142,5 @@ internal static class WaiterFlow
         waiter.StopWaiting();
         await context.Registry.ReleaseAsync(waiter).ConfigureAwait(false);
         context.Emit(new WaiterEnded(waiter.Nameplate.ToString(CultureInfo.InvariantCulture), reason));
-    }
-
-    private static bool HasInput(Socket socket)
-    {
-        try
-        {
-            return socket.Available > 0;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
     }
 }

@@ -6,7 +6,7 @@ namespace SecureChat.Relay.Nameplates;
 
 /// <summary>
 /// A connection waiting under a nameplate. Its state moves once, under compare-and-swap:
-/// allocating → open (claims can find it) → paired, or → ended (left, expired, impatient,
+/// allocating → open (claims can find it; "allocated" may still be on its way) → paired, or → ended (left, expired, impatient,
 /// shutdown). Whoever makes the move owns what follows, so "paired" and an error frame can never
 /// both be written to the waiter.
 /// </summary>
@@ -36,6 +36,9 @@ internal sealed class Waiter(ClientConnection connection)
 
     /// <summary>Cancelled to wake the watch on the waiter's socket (expiry, shutdown).</summary>
     public CancellationTokenSource Watch { get; } = new();
+
+    /// <summary>Whether "allocated" reached the socket; a claim waits for it before it writes "paired".</summary>
+    public TaskCompletionSource<bool> AllocatedSent { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The pair, once both "paired" frames are written; null if the pairing failed.</summary>
     public TaskCompletionSource<Pair?> PairStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
