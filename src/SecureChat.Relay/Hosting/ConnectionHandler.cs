@@ -49,6 +49,9 @@ internal static class ConnectionHandler
     private static async Task ServeAsync(RelayContext context, ClientConnection connection)
     {
         RelayMessage? request;
+
+        // The deadline runs from the accept, and exists before the connection is counted.
+        using var deadline = new CancellationTokenSource(context.Limits.FirstFrameTimeout, context.Time);
         using (CountLease? lease = context.FirstFrame.TryAcquire(connection.Client.Keys, connection.Client.Exempt))
         {
             if (lease is null)
@@ -57,7 +60,6 @@ internal static class ConnectionHandler
                 return;
             }
 
-            using var deadline = new CancellationTokenSource(context.Limits.FirstFrameTimeout, context.Time);
             try
             {
                 request = await ControlFrameReader.ReadAsync(connection.Socket, deadline.Token).ConfigureAwait(false);
