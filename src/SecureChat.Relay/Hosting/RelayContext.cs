@@ -16,6 +16,8 @@ internal sealed class RelayContext : IDisposable
     private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new();
     private readonly SemaphoreSlim _slots;
     private int _pairs;
+    private bool _draining;
+    private bool _stopped;
 
     public RelayContext(RelayOptions options, int openFileLimit, INameplateRegistry registry, Action<RelayEvent>? onEvent)
     {
@@ -72,10 +74,18 @@ internal sealed class RelayContext : IDisposable
     public RefusalCounter Refusals { get; }
 
     /// <summary>Set by a stopping relay: allocations are refused with busy.</summary>
-    public bool Draining { get; set; }
+    public bool Draining
+    {
+        get => Volatile.Read(ref _draining);
+        set => Volatile.Write(ref _draining, value);
+    }
 
     /// <summary>Set once every socket is being closed.</summary>
-    public bool Stopped { get; set; }
+    public bool Stopped
+    {
+        get => Volatile.Read(ref _stopped);
+        set => Volatile.Write(ref _stopped, value);
+    }
 
     /// <summary>Pairs now.</summary>
     public int Pairs => Volatile.Read(ref _pairs);

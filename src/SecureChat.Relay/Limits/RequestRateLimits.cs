@@ -39,7 +39,8 @@ internal sealed class RequestRateLimits : IDisposable
 
     private static bool TryTake(PartitionedRateLimiter<AddressKey> limiter, AddressKeys keys, int permits)
     {
-        // Permit count 0 asks whether any permit is left without taking one.
+        // Permit count 0 asks whether any permit is left without taking one. A request refused by
+        // its /48 has spent its /64's permit: it was still a request from that /64.
         using RateLimitLease narrow = limiter.AttemptAcquire(keys.Narrow, permits);
         if (!narrow.IsAcquired)
         {

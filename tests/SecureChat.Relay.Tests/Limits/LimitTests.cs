@@ -191,6 +191,24 @@ public sealed class LimitTests
         Assert.Equal(2, summary.Counts[RelayErrorCodes.UnknownNameplate]);
     }
 
+    [Fact]
+    public async Task Every_ten_seconds_the_refusals_of_the_interval_become_one_event()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var relay = TestRelay.Start(o => o with { TimeProvider = time });
+        using (TestClient bad = await relay.ConnectAsync())
+        {
+            await bad.SendRawAsync([0, 0]);
+            Assert.Equal(RelayErrorCodes.BadRequest, await bad.ReadErrorCodeAsync());
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        RefusalsSummarised summary = await relay.Events.WaitForAsync<RefusalsSummarised>();
+        Assert.Equal(new Dictionary<string, long> { [RelayErrorCodes.BadRequest] = 1 }, summary.Counts);
+        Assert.Equal(TimeSpan.FromSeconds(10), summary.Interval);
+    }
+
     private static async Task<string> ClaimAsync(TestRelay relay, string nameplate)
     {
         using TestClient joiner = await relay.ConnectAsync();
