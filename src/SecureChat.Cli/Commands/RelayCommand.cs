@@ -17,11 +17,11 @@ internal static class RelayCommand
 {
     public static Command Create()
     {
-        var port = new Option<int>("--port", "-p") { Description = $"TCP port (default {RelayOptions.DefaultPort})", HelpName = "N", DefaultValueFactory = _ => RelayOptions.DefaultPort };
+        var port = new Option<int>("--port", "-p") { Description = "TCP port", HelpName = "N", DefaultValueFactory = _ => RelayOptions.DefaultPort };
         var bind = new Option<string?>("--bind") { Description = "The local address to listen on (default: all interfaces, IPv4 and IPv6)", HelpName = "ADDR" };
-        var maxWaiting = new Option<int>("--max-waiting") { Description = "The most nameplates waiting at once (default 10000; also capped by the open-file limit)", HelpName = "N", DefaultValueFactory = _ => 10_000 };
-        var maxPairs = new Option<int>("--max-pairs") { Description = "The most pairs at once (default 10000; also capped by the open-file limit)", HelpName = "N", DefaultValueFactory = _ => 10_000 };
-        var waitTimeout = new Option<int>("--wait-timeout") { Description = "Seconds a nameplate waits for its peer (default 600)", HelpName = "SECONDS", DefaultValueFactory = _ => 600 };
+        var maxWaiting = new Option<int>("--max-waiting") { Description = "The most nameplates waiting at once (also capped by the open-file limit)", HelpName = "N", DefaultValueFactory = _ => 10_000 };
+        var maxPairs = new Option<int>("--max-pairs") { Description = "The most pairs at once (also capped by the open-file limit)", HelpName = "N", DefaultValueFactory = _ => 10_000 };
+        var waitTimeout = new Option<int>("--wait-timeout") { Description = "Seconds a nameplate waits for its peer", HelpName = "SECONDS", DefaultValueFactory = _ => 600 };
         var exempt = new Option<string[]>("--exempt") { Description = "Clients in this network (CIDR, such as 10.0.0.0/8) skip the per-address limits; repeatable", HelpName = "CIDR" };
         var maxPairBytes = new Option<string?>("--max-pair-bytes") { Description = "Close a pair after it forwarded SIZE bytes, both ways together (bytes, or with K, M, G, T; default: no cap)", HelpName = "SIZE" };
         var maxPairRate = new Option<string?>("--max-pair-rate") { Description = "Forward at most SIZE bytes per second in each direction of a pair (default: no cap)", HelpName = "SIZE" };

@@ -9,9 +9,10 @@ namespace SecureChat.Relay.Hosting;
 
 /// <summary>
 /// The waiting side after {"op":"allocate"}: the limits, a nameplate, "allocated", then a watch on
-/// the socket with a one-byte peek into a shared byte (no buffer of its own while waiting). The watch wakes when the waiter
-/// sends (impatient), closes (left), the wait expires (timeout) — or, once a claim has paired it,
-/// when the waiter's first bytes for the joiner arrive; the same task then forwards them.
+/// the socket: a one-byte peek into a shared byte, so a waiter holds no buffer of its own. The
+/// watch wakes when the waiter sends (impatient), closes (left), the wait expires (timeout) — or,
+/// once a claim has paired it, when the waiter's first bytes for the joiner arrive; the same task
+/// then forwards them.
 /// </summary>
 internal static class WaiterFlow
 {
