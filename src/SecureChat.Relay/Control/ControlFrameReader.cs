@@ -8,7 +8,7 @@ namespace SecureChat.Relay.Control;
 /// <summary>
 /// Reads a client's first frame, and not one byte more (what follows a claim is the joiner's
 /// HELLO, forwarded verbatim later). N is checked against 1,025 before the body is read. A
-/// connection holds no buffer until bytes arrive (a zero-byte receive first); the 1,027-byte buffer
+/// connection holds no buffer until bytes arrive (<see cref="Hosting.SocketInput"/>); the 1,027-byte buffer
 /// is rented from the shared pool and returned at once. Parsing is <see cref="RelayControl.Parse"/>.
 /// </summary>
 internal static class ControlFrameReader
@@ -22,7 +22,11 @@ internal static class ControlFrameReader
     /// <exception cref="SocketException">The connection failed.</exception>
     public static async ValueTask<RelayMessage?> ReadAsync(Socket socket, CancellationToken cancellationToken)
     {
-        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (!await Hosting.SocketInput.WaitAsync(socket, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxFrameSize);
         try
         {

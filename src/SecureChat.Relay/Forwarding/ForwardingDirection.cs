@@ -1,13 +1,14 @@
 using System.Net.Sockets;
+using SecureChat.Relay.Hosting;
 
 namespace SecureChat.Relay.Forwarding;
 
 /// <summary>
 /// One direction of a pair: bytes from one socket to the other, verbatim. An idle direction holds
-/// no buffer (a zero-byte receive waits for data; the buffer is rented only then and returned after
-/// the send). One read in flight, and no read while the send is pending: a slow receiver slows the
+/// no buffer (<see cref="SocketInput"/> waits for data; the buffer is rented only then and returned
+/// after the send). One read in flight, and no read while the send is pending: a slow receiver slows the
 /// sender through TCP, with no queue in between. A streaming direction (its last read filled the
-/// buffer) skips the zero-byte receive and doubles its read, 64 KiB up to 2 MiB, within the
+/// buffer) skips that wait and doubles its read, 64 KiB up to 2 MiB, within the
 /// <see cref="BufferBudget"/>. Sends go in slices so the stall check sees progress. The opt-in caps:
 /// a read never exceeds the pair's remaining byte allowance, and with a rate cap the next read
 /// waits until the bytes sent so far are within the rate.
@@ -47,9 +48,9 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
             bool streaming = false;
             while (true)
             {
-                if (!streaming)
+                if (!streaming && !await SocketInput.WaitAsync(from, cancellationToken).ConfigureAwait(false))
                 {
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    return DirectionEnd.Fin;
                 }
 
                 long allowed = allowance();

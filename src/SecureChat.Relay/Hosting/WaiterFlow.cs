@@ -16,9 +16,6 @@ namespace SecureChat.Relay.Hosting;
 /// </summary>
 internal static class WaiterFlow
 {
-    /// <summary>The target of every waiter's peek: one shared byte nobody reads, so a waiting connection holds no buffer of its own.</summary>
-    private static readonly byte[] PeekByte = new byte[1];
-
     public static async Task RunAsync(RelayContext context, ClientConnection connection)
     {
         ClientAddress client = connection.Client;
@@ -93,13 +90,10 @@ internal static class WaiterFlow
     private static async Task WatchAsync(RelayContext context, Waiter waiter)
     {
         ClientConnection connection = waiter.Connection;
-        int peeked = 0;
+        bool sent = false;
         try
         {
-            // A one-byte peek, not a zero-byte receive: epoll can wake a zero-byte receive with no
-            // data and no FIN (a stale readiness event), which would look like a waiter that left.
-            // The peek returns 1 only for a byte, 0 only for the FIN, and consumes nothing.
-            peeked = await connection.Socket.ReceiveAsync(PeekByte, SocketFlags.Peek, waiter.Watch.Token).ConfigureAwait(false);
+            sent = await SocketInput.WaitAsync(connection.Socket, waiter.Watch.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -109,7 +103,6 @@ internal static class WaiterFlow
         if (waiter.TryEnd())
         {
             // The waiter itself woke the watch: bytes before "paired", its FIN, or a failure.
-            bool sent = peeked > 0;
             await EndAsync(context, waiter, sent ? "impatient" : context.Stopped ? "shutdown" : "left").ConfigureAwait(false);
             if (sent)
             {
