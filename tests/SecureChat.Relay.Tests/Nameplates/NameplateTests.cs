@@ -34,6 +34,31 @@ public sealed class NameplateTests
     }
 
     [Fact]
+    public async Task Of_many_simultaneous_claims_exactly_one_pairs()
+    {
+        await using var relay = TestRelay.Start(o => o with { Exempt = [System.Net.IPNetwork.Parse("127.0.0.0/8")] });
+        (TestClient waiter, string nameplate) = await relay.AllocateAsync();
+        using var _ = waiter;
+        TestClient[] joiners = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => relay.ConnectAsync()));
+        try
+        {
+            await Task.WhenAll(joiners.Select(j => j.SendAsync(new RelayClaim(nameplate))));
+            RelayMessage[] answers = await Task.WhenAll(joiners.Select(j => j.ReadMessageAsync()));
+
+            Assert.Single(answers, a => a is RelayPaired);
+            Assert.All(answers.Where(a => a is not RelayPaired), a => Assert.Equal(RelayErrorCodes.UnknownNameplate, Assert.IsType<RelayError>(a).Code));
+            Assert.IsType<RelayPaired>(await waiter.ReadMessageAsync());
+        }
+        finally
+        {
+            foreach (TestClient joiner in joiners)
+            {
+                joiner.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_expired_wait_answers_timeout_and_the_nameplate_is_then_unknown()
     {
         var time = new FakeTimeProvider();
