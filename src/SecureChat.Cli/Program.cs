@@ -13,6 +13,7 @@ root.Add(ConnectCommand.Create());
 root.Add(IdCommand.Create());
 root.Add(PeersCommand.Create());
 root.Add(BenchCommand.Create());
+root.Add(RelayCommand.Create());
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Net.Sockets;
+using SecureChat.Relay.Forwarding;
+using SecureChat.Relay.Limits;
+using SecureChat.Relay.Nameplates;
+using SecureChat.Rendezvous;
+
+namespace SecureChat.Relay.Hosting;
+
+/// <summary>
+/// The joining side after {"op":"claim"}: the rate limits, the pair limits (busy is decided before
+/// the nameplate is consumed), the registry's claim, then "paired" to the waiter, "paired" to the
+/// joiner, and only then the first forwarded byte, in that order. This task goes on as the
+/// joiner-to-waiter direction.
+/// </summary>
+internal static class ClaimFlow
+{
+    public static async Task RunAsync(RelayContext context, ClientConnection joiner, RelayClaim claim)
+    {
+        ClientAddress client = joiner.Client;
+        if (!client.Exempt && !context.Rates.TryClaim(client.Keys))
+        {
+            await Answers.RefuseAsync(context, joiner, RelayErrorCodes.RateLimited, "Too many claims from your address; wait a minute.").ConfigureAwait(false);
+            return;
+        }
+
+        if (context.Pairs >= context.MaxPairs || !context.PairsPerAddress.HasRoom(client.Keys, client.Exempt))
+        {
+            await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
+            return;
+        }
+
+        var leases = new List<IDisposable>(3);
+        ClaimOutcome outcome = await context.Registry.ClaimAsync(
+            int.Parse(claim.Nameplate, NumberStyles.None, CultureInfo.InvariantCulture),
+            waiter => TryTakeLeases(context, waiter.Connection.Client, client, leases)).ConfigureAwait(false);
+        switch (outcome.Result)
+        {
+            case ClaimResult.Unknown:
+                if (!client.Exempt)
+                {
+                    context.Rates.RecordFailedClaim(client.Keys);
+                }
+
+                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.UnknownNameplate, $"Nobody is waiting under {claim.Nameplate}.").ConfigureAwait(false);
+                return;
+            case ClaimResult.Busy:
+                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
+                return;
+            case ClaimResult.Redirect:
+                await Answers.EndWithAsync(context, joiner, RelayControl.Encode(new RelayRedirect(outcome.RedirectAddress!))).ConfigureAwait(false);
+                return;
+        }
+
+        Waiter waiter = outcome.Waiter!;
+        waiter.StopWaiting();
+        var pair = new Pair(claim.Nameplate, waiter.Connection, joiner, leases, context.Budget, context.Limits, context.Time, (closed, reason) =>
+        {
+            context.Supervisor.Remove(closed);
+            context.Emit(new PairClosed(closed.Nameplate, closed.ToWaiter.Bytes, closed.ToJoiner.Bytes, closed.Age, reason));
+        });
+        context.Supervisor.Add(pair);
+        try
+        {
+            if (!await waiter.AllocatedSent.Task.ConfigureAwait(false))
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+
+            await waiter.Connection.Socket.SendAsync(Answers.Paired, SocketFlags.None).ConfigureAwait(false);
+            await joiner.Socket.SendAsync(Answers.Paired, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            pair.Close("reset");
+            waiter.PairStarted.TrySetResult(null);
+            return;
+        }
+
+        context.Emit(new NameplatePaired(claim.Nameplate, waiter.Connection.Client.LoggedAddress, client.LoggedAddress));
+        waiter.PairStarted.TrySetResult(pair);
+        await pair.RunAsync(pair.ToWaiter).ConfigureAwait(false);
+    }
+
+    /// <summary>The global pair slot and each side's per-address pair unit (one when both sides share a key), or none.</summary>
+    private static bool TryTakeLeases(RelayContext context, ClientAddress waiter, ClientAddress joiner, List<IDisposable> leases)
+    {
+        if (context.TryReservePair() is not { } slot)
+        {
+            return false;
+        }
+
+        leases.Add(slot);
+        if (context.PairsPerAddress.TryAcquire(joiner.Keys, joiner.Exempt) is not { } joinerLease)
+        {
+            Release(leases);
+            return false;
+        }
+
+        leases.Add(joinerLease);
+        if (waiter.Keys.Narrow != joiner.Keys.Narrow)
+        {
+            if (context.PairsPerAddress.TryAcquire(waiter.Keys, waiter.Exempt) is not { } waiterLease)
+            {
+                Release(leases);
+                return false;
+            }
+
+            leases.Add(waiterLease);
+        }
+
+        return true;
+    }
+
+    private static void Release(List<IDisposable> leases)
+    {
+        foreach (IDisposable lease in leases)
+        {
+            lease.Dispose();
+        }
+
+        leases.Clear();
+    }
+}
