@@ -17,6 +17,30 @@ internal static class CodePrompt
 
     private const string Prompt = "Code: ";
 
+    /// <summary>
+    /// Where the prompt and the typed code are echoed: the terminal itself. Not stderr when stderr
+    /// is redirected (`2>>chat.log` would write the code's words to the file): then /dev/tty, or
+    /// nowhere when there is none.
+    /// </summary>
+    private static TextWriter Echo { get; } = OpenEcho();
+
+    private static TextWriter OpenEcho()
+    {
+        if (!Console.IsErrorRedirected)
+        {
+            return Console.Error;
+        }
+
+        try
+        {
+            return new StreamWriter(new FileStream("/dev/tty", FileMode.Open, FileAccess.Write)) { AutoFlush = true };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return TextWriter.Null;
+        }
+    }
+
     /// <exception cref="UsageException">Cancelled.</exception>
     public static Code Read(bool withNameplate)
     {
@@ -25,7 +49,7 @@ internal static class CodePrompt
         try
         {
             Console.TreatControlCAsInput = true;
-            Console.Error.WriteLine(withNameplate
+            Echo.WriteLine(withNameplate
                 ? "Type the code the listener gave you (like 17-bluebird-caravan); Tab completes a word."
                 : "Type the code the listener gave you (like bluebird-caravan); Tab completes a word.");
             while (true)
@@ -36,7 +60,7 @@ internal static class CodePrompt
                     return code;
                 }
 
-                Console.Error.WriteLine(problem.MessageWithSuggestions + " Nothing was sent; type it again.");
+                Echo.WriteLine(problem.MessageWithSuggestions + " Nothing was sent; type it again.");
                 CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(typed.AsSpan()));
             }
         }
@@ -50,20 +74,20 @@ internal static class CodePrompt
     private static int ReadLine(char[] typed, bool withNameplate)
     {
         int length = 0;
-        Console.Error.Write(Prompt);
+        Echo.Write(Prompt);
         while (true)
         {
             ConsoleKeyInfo key = Console.ReadKey(intercept: true);
             bool control = key.Modifiers.HasFlag(ConsoleModifiers.Control);
             if (key.Key == ConsoleKey.Enter)
             {
-                Console.Error.WriteLine();
+                Echo.WriteLine();
                 return length;
             }
 
             if (control && key.Key is ConsoleKey.C or ConsoleKey.D)
             {
-                Console.Error.WriteLine();
+                Echo.WriteLine();
                 throw new UsageException("Cancelled: no code was entered.");
             }
 
@@ -73,7 +97,7 @@ internal static class CodePrompt
                 {
                     length--;
                     typed[length] = '\0';
-                    Console.Error.Write("\b \b");
+                    Echo.Write("\b \b");
                 }
 
                 continue;
@@ -84,14 +108,14 @@ internal static class CodePrompt
                 TabResult tab = Complete(typed, ref length, withNameplate);
                 if (tab.Added.Length > 0)
                 {
-                    Console.Error.Write(tab.Added);
+                    Echo.Write(tab.Added);
                 }
                 else if (tab.Candidates.Count > 1)
                 {
-                    Console.Error.WriteLine();
-                    Console.Error.WriteLine(string.Join("  ", tab.Candidates.Take(MaxListed)) + (tab.Candidates.Count > MaxListed ? $"  … ({tab.Candidates.Count} words)" : ""));
-                    Console.Error.Write(Prompt);
-                    Console.Error.Write(typed, 0, length);
+                    Echo.WriteLine();
+                    Echo.WriteLine(string.Join("  ", tab.Candidates.Take(MaxListed)) + (tab.Candidates.Count > MaxListed ? $"  … ({tab.Candidates.Count} words)" : ""));
+                    Echo.Write(Prompt);
+                    Echo.Write(typed, 0, length);
                 }
 
                 continue;
@@ -100,7 +124,7 @@ internal static class CodePrompt
             if (!char.IsControl(key.KeyChar) && length < typed.Length)
             {
                 typed[length++] = key.KeyChar;
-                Console.Error.Write(key.KeyChar);
+                Echo.Write(key.KeyChar);
             }
         }
     }

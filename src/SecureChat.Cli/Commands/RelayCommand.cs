@@ -118,6 +118,15 @@ internal static class RelayCommand
         int slash = text.IndexOf('/', StringComparison.Ordinal);
         if (IPNetwork.TryParse(text, out IPNetwork network) && IPAddress.TryParse(text.AsSpan(0, slash), out IPAddress? given) && given.Equals(network.BaseAddress))
         {
+            // A network this wide (or every IPv4-mapped address) lifts the limits for much of the
+            // internet, including the failed-claim limit that keeps codes from being guessed.
+            bool v4 = network.BaseAddress.AddressFamily == AddressFamily.InterNetwork;
+            bool mappedAll = !v4 && network.BaseAddress.IsIPv4MappedToIPv6 && network.PrefixLength < 104;
+            if ((v4 && network.PrefixLength < 8) || (!v4 && network.PrefixLength < 32) || mappedAll)
+            {
+                throw new UsageException($"--exempt {TerminalText.Sanitize(text)} is too wide: it would lift the limits for a large part of the internet. Give a network of at least /8 (IPv4) or /32 (IPv6).");
+            }
+
             return network;
         }
 

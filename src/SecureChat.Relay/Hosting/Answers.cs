@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using SecureChat.Relay.Limits;
 using SecureChat.Rendezvous;
 
 namespace SecureChat.Relay.Hosting;
@@ -23,16 +24,22 @@ internal static class Answers
         return EndWithAsync(context, connection, RelayControl.Encode(new RelayError(code, message)));
     }
 
-    /// <summary>Sends a final frame (an error or a redirect) and ends the connection.</summary>
+    /// <summary>
+    /// Sends a final frame (an error or a redirect) and ends the connection. The 2 s discard needs a
+    /// place in <see cref="RelayContext.Drains"/> (per address and globally bounded, like connections
+    /// awaiting a first frame): otherwise one address could hold every socket with connections the
+    /// relay has already refused. Without one the frame is sent and the socket closed at once.
+    /// </summary>
     public static async Task EndWithAsync(RelayContext context, ClientConnection connection, byte[] frame)
     {
         Socket socket = connection.Socket;
+        using CountLease? draining = context.Drains.TryAcquire(connection.Client.Keys, connection.Client.Exempt);
         try
         {
             using var drain = new CancellationTokenSource(context.Limits.ErrorDrain, context.Time);
             await socket.SendAsync(frame, SocketFlags.None, drain.Token).ConfigureAwait(false);
             socket.Shutdown(SocketShutdown.Send);
-            while (await socket.ReceiveAsync(Discard, SocketFlags.None, drain.Token).ConfigureAwait(false) > 0)
+            while (draining is not null && await socket.ReceiveAsync(Discard, SocketFlags.None, drain.Token).ConfigureAwait(false) > 0)
             {
             }
         }

@@ -37,6 +37,9 @@ internal static class ClaimFlow
         switch (outcome.Result)
         {
             case ClaimResult.Unknown:
+                // The waiter may have ended between the admission (which took the pair leases) and
+                // the pairing: give them back, or the pair slots leak for good.
+                Release(leases);
                 if (!client.Exempt)
                 {
                     context.Rates.RecordFailedClaim(client.Keys);
@@ -45,6 +48,7 @@ internal static class ClaimFlow
                 await Answers.RefuseAsync(context, joiner, RelayErrorCodes.UnknownNameplate, $"Nobody is waiting under {claim.Nameplate}.").ConfigureAwait(false);
                 return;
             case ClaimResult.Busy:
+                Release(leases);
                 await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
                 return;
             case ClaimResult.Redirect:

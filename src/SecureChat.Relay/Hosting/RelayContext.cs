@@ -33,6 +33,7 @@ internal sealed class RelayContext : IDisposable
         Exempt = new ExemptNetworks(options.Exempt);
         Rates = new RequestRateLimits(Limits);
         FirstFrame = new CountLimiter(Limits.FirstFramePerAddress, Limits.WidePrefixFactor, Limits.FirstFrameGlobal);
+        Drains = new CountLimiter(Limits.FirstFramePerAddress, Limits.WidePrefixFactor, Limits.FirstFrameGlobal);
         Waiting = new CountLimiter(Limits.WaitingPerAddress, Limits.WidePrefixFactor, MaxWaiting);
         PairsPerAddress = new CountLimiter(Limits.PairsPerAddress, Limits.WidePrefixFactor, int.MaxValue);
         Budget = new BufferBudget(Limits.BufferBudgetBytes, Limits.MinReadSize);
@@ -62,6 +63,9 @@ internal sealed class RelayContext : IDisposable
     public RequestRateLimits Rates { get; }
 
     public CountLimiter FirstFrame { get; }
+
+    /// <summary>Refused connections in their 2 s discard (sized like <see cref="FirstFrame"/>).</summary>
+    public CountLimiter Drains { get; }
 
     public CountLimiter Waiting { get; }
 

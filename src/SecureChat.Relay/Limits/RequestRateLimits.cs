@@ -32,28 +32,36 @@ internal sealed class RequestRateLimits : IDisposable
     /// Takes one claim, or returns false: when the address has no failed claim left, or no claim
     /// left. A redirect counts as a claim.
     /// </summary>
-    public bool TryClaim(AddressKeys keys) => TryTake(_failedClaims, keys, 0) && TryTake(_claims, keys, 1);
+    public bool TryClaim(AddressKeys keys) => HasWholePermit(_failedClaims, keys) && TryTake(_claims, keys, 1);
 
     /// <summary>Spends one failed claim of the address (its claim found nobody waiting).</summary>
     public void RecordFailedClaim(AddressKeys keys) => TryTake(_failedClaims, keys, 1);
 
+    /// <summary>
+    /// True when the address (and its /48) still has a whole failed-claim permit. Not
+    /// AttemptAcquire(key, 0): that succeeds on any fraction of a token, and the limiter's timer adds
+    /// fractions every tick, which let claims through at the full claim rate after the burst.
+    /// </summary>
+    private static bool HasWholePermit(PartitionedRateLimiter<AddressKey> limiter, AddressKeys keys) =>
+        (keys.Wide is not { } wide || (limiter.GetStatistics(wide)?.CurrentAvailablePermits ?? 1) >= 1)
+        && (limiter.GetStatistics(keys.Narrow)?.CurrentAvailablePermits ?? 1) >= 1;
+
     private static bool TryTake(PartitionedRateLimiter<AddressKey> limiter, AddressKeys keys, int permits)
     {
-        // Permit count 0 asks whether any permit is left without taking one. A request refused by
-        // its /48 has spent its /64's permit: it was still a request from that /64.
-        using RateLimitLease narrow = limiter.AttemptAcquire(keys.Narrow, permits);
-        if (!narrow.IsAcquired)
-        {
-            return false;
-        }
-
+        // The /48 first: a sweep across the /64s of one /48 is refused there, before an entry is
+        // made for every /64. A request refused by its /64 has still spent its /48's permit: it was
+        // a request from that /48.
         if (keys.Wide is { } wide)
         {
             using RateLimitLease wider = limiter.AttemptAcquire(wide, permits);
-            return wider.IsAcquired;
+            if (!wider.IsAcquired)
+            {
+                return false;
+            }
         }
 
-        return true;
+        using RateLimitLease narrow = limiter.AttemptAcquire(keys.Narrow, permits);
+        return narrow.IsAcquired;
     }
 
     private static PartitionedRateLimiter<AddressKey> Create(int burst, TimeSpan period, int wideFactor) =>

@@ -10,8 +10,8 @@ internal sealed class InMemoryNameplateRegistry(TimeProvider time, TimeSpan quar
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Waiter> _waiting = [];
-    private readonly Dictionary<int, DateTimeOffset> _quarantined = [];
-    private readonly Queue<(int Nameplate, DateTimeOffset Until)> _quarantineOrder = new();
+    private readonly Dictionary<int, long> _quarantined = [];
+    private readonly Queue<(int Nameplate, long Until)> _quarantineOrder = new();
 
     /// <inheritdoc/>
     public int Waiting
@@ -31,7 +31,7 @@ internal sealed class InMemoryNameplateRegistry(TimeProvider time, TimeSpan quar
         ArgumentNullException.ThrowIfNull(waiter);
         lock (_lock)
         {
-            DateTimeOffset now = time.GetUtcNow();
+            long now = time.GetTimestamp();
             Prune(now);
             int? nameplate = NameplateOrder.Next(n => !_waiting.ContainsKey(n) && !_quarantined.ContainsKey(n));
             if (nameplate is { } n)
@@ -88,18 +88,18 @@ internal sealed class InMemoryNameplateRegistry(TimeProvider time, TimeSpan quar
     private void RemoveAndQuarantine(Waiter waiter)
     {
         _waiting.Remove(waiter.Nameplate);
-        DateTimeOffset until = time.GetUtcNow() + quarantine;
+        long until = time.GetTimestamp() + (long)(quarantine.TotalSeconds * time.TimestampFrequency);
         _quarantined[waiter.Nameplate] = until;
         _quarantineOrder.Enqueue((waiter.Nameplate, until));
     }
 
-    /// <summary>Drops expired quarantines; the queue is in expiry order because the period is fixed.</summary>
-    private void Prune(DateTimeOffset now)
+    /// <summary>Drops expired quarantines; the queue is in expiry order because the period is fixed. Times are the monotonic clock's (a wall-clock step must not end a quarantine early).</summary>
+    private void Prune(long now)
     {
         while (_quarantineOrder.TryPeek(out var head) && head.Until <= now)
         {
             _quarantineOrder.Dequeue();
-            if (_quarantined.TryGetValue(head.Nameplate, out DateTimeOffset until) && until <= now)
+            if (_quarantined.TryGetValue(head.Nameplate, out long until) && until <= now)
             {
                 _quarantined.Remove(head.Nameplate);
             }

@@ -7,8 +7,9 @@ namespace SecureChat.Rendezvous;
 /// Whether an address is public unicast, for the relay's redirect check (a relay must not point a
 /// client at the client's own network): not RFC 1918, 100.64/10 (carrier-grade NAT), loopback,
 /// link-local, "this network" 0/8, reserved 240/4, the broadcast address, fc00::/7, multicast, the
-/// unspecified address, nor any of these in IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96)
-/// or NAT64 (64:ff9b::/96) form.
+/// unspecified address, nor any of these in IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96),
+/// NAT64 (64:ff9b::/96) or 6to4 (2002::/16) form; the local-use NAT64 prefix 64:ff9b:1::/48 (RFC
+/// 8215), which reaches whatever IPv4 network the local translator serves, is never public.
 /// </summary>
 public static class PublicAddress
 {
@@ -41,6 +42,16 @@ public static class PublicAddress
         if (mapped || compatible || nat64)
         {
             return IsPublicIPv4(v6[12..]);
+        }
+
+        if (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b && v6[4] == 0x00 && v6[5] == 0x01)
+        {
+            return false; // local-use NAT64 64:ff9b:1::/48
+        }
+
+        if (v6[0] == 0x20 && v6[1] == 0x02)
+        {
+            return IsPublicIPv4(v6[2..6]); // 6to4 2002::/16 carries its IPv4 address in bytes 2-5
         }
 
         return v6[0] switch

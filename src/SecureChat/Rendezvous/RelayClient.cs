@@ -114,7 +114,7 @@ public static class RelayClient
         string message = error.Code switch
         {
             RelayErrorCodes.UnknownNameplate => joiner
-                ? $"Nobody is waiting under {nameplate} — if you just got this code, someone else may have used it. Ask for a new code."
+                ? $"The relay says nobody is waiting under {nameplate} — if you just got this code, someone else may have used it. Ask for a new code."
                 : "The relay says its nameplate is unknown.",
             RelayErrorCodes.Busy => "The relay is busy (its limits are reached, or it is shutting down). Try again in a moment, or use another relay.",
             RelayErrorCodes.RateLimited => "The relay refuses: too many requests from this address. Wait a while before trying again.",

@@ -83,7 +83,7 @@ public class RealRelayTests
             await using CliProcess late = CliProcess.Start(joinerHome.Path, new Dictionary<string, string> { ["SECURECHAT_CODE"] = code }, "connect", "--relay", address, "--json");
             late.CloseInput();
             Assert.Equal(5, await late.ExitCodeAsync());
-            Assert.Contains($"Nobody is waiting under {nameplate}", late.Stdout + late.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"nobody is waiting under {nameplate} — if you just got this code, someone else may have used it", late.Stdout + late.Stderr, StringComparison.Ordinal);
         }
     }
 }

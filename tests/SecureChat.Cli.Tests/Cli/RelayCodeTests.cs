@@ -179,7 +179,7 @@ public class RelayCodeTests
         await using var relay = FakeRelay.Start();
         await using CliProcess joiner = CliProcess.Start(home.Path, WithCode("17-bluebird-caravan"), "connect", "--relay", relay.Address, "--json");
         JsonElement error = await joiner.EventAsync("error");
-        Assert.Contains("Nobody is waiting under 17 — if you just got this code, someone else may have used it", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("nobody is waiting under 17 — if you just got this code, someone else may have used it", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(5, await joiner.ExitCodeAsync());
     }
 

@@ -105,7 +105,7 @@ public sealed class RelayClientTests
         await using var relay = FakeRelay.Start();
         RelayException e = await Assert.ThrowsAsync<RelayException>(() => RelayClient.ClaimAsync(At(relay), "17"));
         Assert.Equal(RelayFailure.UnknownNameplate, e.Reason);
-        Assert.Contains("Nobody is waiting under 17 — if you just got this code, someone else may have used it", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nobody is waiting under 17 — if you just got this code, someone else may have used it", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
