@@ -10,6 +10,10 @@
   latency   --claims claims, one after another: from sending {"op":"claim"} to reading "paired"
             at the joiner; p50 and p99 (target p50 <= 2 ms)
 
+The raw runs also print each relay process's CPU time per GB forwarded (user + system, from
+/proc), and so does the relayed file transfer (whole session, per GB of file): unlike MB/s, it
+hardly depends on how busy the rest of the machine is.
+
     python3 bench/relay-throughput.py [--raw-mb 2000] [--file-mb 500] [--runs 3] [--claims 500]
 
 Uses the Release build of the CLI (built first). MB = 10^6 bytes. Prints a table and a JSON line.
@@ -29,6 +33,13 @@ def free_port():
 
 def load():
     return os.getloadavg()[0]
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the relay's control frames: u16 BE length, kind 0x10, one JSON object -------------------
@@ -226,16 +237,23 @@ def main():
               f"raw {args.raw_mb} MiB, file {args.file_mb} MiB in {args.dir}; {args.runs} runs each, alternating")
 
         rates = {k: [] for k in ("raw securechat relay", "raw wormhole transit", "file through relay", "file direct")}
+        cpu = {"raw securechat relay": [], "raw wormhole transit": [], "file through relay": []}  # relay CPU s per GB of payload
         loads = []
         size = args.raw_mb << 20
         for run in range(args.runs):
             waiter, joiner, _ = securechat_pair(relay_port)
+            before = cpu_seconds(relay.pid)
             rates["raw securechat relay"].append(stream(joiner, waiter, size))
+            cpu["raw securechat relay"].append((cpu_seconds(relay.pid) - before) / (size / 1e9))
             waiter.close(); joiner.close()
             a, b = transit_pair(transit_port)
+            before = cpu_seconds(transit.pid)
             rates["raw wormhole transit"].append(stream(a, b, size))
+            cpu["raw wormhole transit"].append((cpu_seconds(transit.pid) - before) / (size / 1e9))
             a.close(); b.close()
+            before = cpu_seconds(relay.pid)
             rates["file through relay"].append(file_transfer(source, downloads, home, relay_port))
+            cpu["file through relay"].append((cpu_seconds(relay.pid) - before) / (os.path.getsize(source) / 1e9))
             rates["file direct"].append(file_transfer(source, downloads, home))
             loads.append(load())
             print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in rates.items()) + f" MB/s; load {loads[-1]:.2f}", flush=True)
@@ -256,13 +274,16 @@ def main():
         print(f"\n{'measurement':36}{'best':>10}{'runs':>24}{'target':>16}")
         for k, v in rates.items():
             print(f"{k:36}{best[k]:>6.0f} MB/s{' / '.join(f'{x:.0f}' for x in v):>24}")
+        for k, v in cpu.items():
+            print(f"{k + ', relay CPU':36}{min(v):>6.2f} s/GB{' / '.join(f'{x:.2f}' for x in v):>24}")
         print(f"{'raw: securechat / wormhole':36}{raw_ratio:>10.2f}{'':>24}{'>= 2':>16}  {'met' if raw_ratio >= 2 else 'MISSED'}")
         print(f"{'file: relayed / direct':36}{file_ratio:>10.2f}{'':>24}{'>= 0.7':>16}  {'met' if file_ratio >= 0.7 else 'MISSED'}")
         print(f"{'claim -> paired p50':36}{p50:>8.3f} ms{'':>24}{'<= 2 ms':>14}  {'met' if p50 <= 2 else 'MISSED'}")
         print(f"{'claim -> paired p99':36}{p99:>8.3f} ms")
         print(f"load average (1 min) after each run: {', '.join(f'{x:.2f}' for x in loads)}")
         print(json.dumps({"raw_securechat_MBps": round(best["raw securechat relay"]), "raw_wormhole_MBps": round(best["raw wormhole transit"]),
-                          "raw_ratio": round(raw_ratio, 2), "file_relayed_MBps": round(best["file through relay"]),
+                          "raw_ratio": round(raw_ratio, 2),
+                          "relay_cpu_s_per_GB": {k: round(min(v), 3) for k, v in cpu.items()}, "file_relayed_MBps": round(best["file through relay"]),
                           "file_direct_MBps": round(best["file direct"]), "file_ratio": round(file_ratio, 2),
                           "claim_p50_ms": round(p50, 3), "claim_p99_ms": round(p99, 3), "claims": args.claims,
                           "load": [round(x, 2) for x in loads]}))
