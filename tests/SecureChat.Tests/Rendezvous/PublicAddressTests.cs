@@ -50,6 +50,9 @@ public sealed class PublicAddressTests
     [InlineData("::127.0.0.1", false)]
     [InlineData("64:ff9b::10.0.0.1", false)]
     [InlineData("64:ff9b::8.8.8.8", true)]
+    [InlineData("64:ff9b:1::a00:1", false)] // local-use NAT64 (RFC 8215): whatever the local translator reaches
+    [InlineData("2002:c0a8:101::1", false)] // 6to4 of 192.168.1.1
+    [InlineData("2002:0808:0808::1", true)] // 6to4 of 8.8.8.8
     public void Public_unicast_is_told_apart_from_everything_else(string address, bool expected)
     {
         Assert.Equal(expected, PublicAddress.IsPublicUnicast(IPAddress.Parse(address)));
