@@ -86,4 +86,36 @@ public class RealRelayTests
             Assert.Contains($"nobody is waiting under {nameplate} — if you just got this code, someone else may have used it", late.Stdout + late.Stderr, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_relay_restart_ends_the_waiting_listener_with_exit_5_and_the_restarted_relay_pairs_again()
+    {
+        using var relayHome = new TempHome();
+        using var listenerHome = new TempHome();
+        using var joinerHome = new TempHome();
+        var (relay, address) = await StartRelayAsync(relayHome.Path);
+        string port = address.Split(':')[1];
+        await using (CliProcess listener = CliProcess.Start(listenerHome.Path, null, "listen", "--relay", address, "--json"))
+        {
+            await listener.EventAsync("listening");
+            relay.Kill();
+            await relay.DisposeAsync();
+
+            // The waiter loses the relay: a clear error and exit 5 (connection lost), nothing else.
+            Assert.Equal(5, await listener.ExitCodeAsync());
+            Assert.Contains("\"event\":\"error\"", listener.Stdout, StringComparison.Ordinal);
+        }
+
+        // The relay comes back on the same port and serves new codes.
+        await using CliProcess again = CliProcess.Start(relayHome.Path, null, "relay", "--bind", "127.0.0.1", "--port", port, "--json");
+        await again.EventAsync("relay_started");
+        await using CliProcess listener2 = CliProcess.Start(listenerHome.Path, null, "listen", "--relay", address, "--json");
+        string code = (await listener2.EventAsync("listening")).GetProperty("code").GetString()!;
+        await using CliProcess joiner = CliProcess.Start(joinerHome.Path, new Dictionary<string, string> { ["SECURECHAT_CODE"] = code }, "connect", "--relay", address, "--json");
+        await joiner.EventAsync("handshake");
+        await listener2.EventAsync("handshake");
+        await joiner.WriteLineAsync("exit");
+        Assert.Equal(0, await joiner.ExitCodeAsync());
+        Assert.Equal(0, await listener2.ExitCodeAsync());
+    }
 }
