@@ -1,0 +1,99 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SecureChat.Relay.Tests.Support;
+
+/// <summary>
+/// A real <c>redis-server</c> (the Debian package; .ci/run installs it) on 127.0.0.1 and a free
+/// port, without persistence and with <c>maxmemory-policy noeviction</c> as docs/RELAY.md asks.
+/// It can be stopped and started again on the same port, empty, as after a crash.
+/// </summary>
+internal sealed class TestRedis : IDisposable
+{
+    private Process? _process;
+
+    private TestRedis(int port)
+    {
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string EndPoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
+
+    public static async Task<TestRedis> StartAsync()
+    {
+        var redis = new TestRedis(FreePort());
+        await redis.StartAgainAsync();
+        return redis;
+    }
+
+    /// <summary>A TCP port free now on 127.0.0.1.</summary>
+    public static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Starts the server (again, empty) and waits until it answers PING.</summary>
+    public async Task StartAgainAsync()
+    {
+        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction", "--daemonize", "no"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            _process = Process.Start(start)!;
+        }
+        catch (Win32Exception e)
+        {
+            throw new InvalidOperationException("redis-server is not installed: these tests start a real one. Install the Debian package (apt-get install redis-server; .ci/run does).", e);
+        }
+
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await Eventually.HoldsAsync(Pings, "redis-server answers PING");
+    }
+
+    /// <summary>Kills the server (its data is gone: no persistence).</summary>
+    public void Stop()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    private bool Pings()
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.Connect(IPAddress.Loopback, Port);
+            socket.Send("PING\r\n"u8);
+            byte[] answer = new byte[7];
+            int n = socket.Receive(answer);
+            return Encoding.ASCII.GetString(answer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => Stop();
+}
