@@ -16,18 +16,22 @@ internal sealed class TestRedis : IDisposable
 {
     private Process? _process;
 
-    private TestRedis(int port)
+    private readonly string? _password;
+
+    private TestRedis(int port, string? password)
     {
         Port = port;
+        _password = password;
     }
 
     public int Port { get; }
 
     public string EndPoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
-    public static async Task<TestRedis> StartAsync()
+    /// <summary>Starts one; with <paramref name="password"/> it requires AUTH.</summary>
+    public static async Task<TestRedis> StartAsync(string? password = null)
     {
-        var redis = new TestRedis(FreePort());
+        var redis = new TestRedis(FreePort(), password);
         await redis.StartAgainAsync();
         return redis;
     }
@@ -47,6 +51,12 @@ internal sealed class TestRedis : IDisposable
         foreach (string argument in (string[])["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction", "--daemonize", "no"])
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (_password is not null)
+        {
+            start.ArgumentList.Add("--requirepass");
+            start.ArgumentList.Add(_password);
         }
 
         try
@@ -87,7 +97,8 @@ internal sealed class TestRedis : IDisposable
             socket.Send("PING\r\n"u8);
             byte[] answer = new byte[7];
             int n = socket.Receive(answer);
-            return Encoding.ASCII.GetString(answer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
+            string reply = Encoding.ASCII.GetString(answer, 0, n);
+            return reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal);
         }
         catch (SocketException)
         {
