@@ -58,7 +58,8 @@ internal static class ClaimFlow
                 await Answers.RefuseAsync(context, joiner, RelayErrorCodes.UnknownNameplate, $"Nobody is waiting under {claim.Nameplate}.").ConfigureAwait(false);
                 return;
             case ClaimResult.Busy:
-                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
+                string why = context.Registry is IRegistryHealth { IsUp: false } ? "The relay cannot reach its nameplate store" : "Too many pairs";
+                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, $"{why}; try again later.").ConfigureAwait(false);
                 return;
             case ClaimResult.Redirect:
                 await Answers.EndWithAsync(context, joiner, RelayControl.Encode(new RelayRedirect(outcome.RedirectAddress!))).ConfigureAwait(false);
