@@ -8,7 +8,7 @@ namespace SecureChat.Relay.Tests.ScaleOut;
 /// <summary>Starts a relay node on one <see cref="TestRedis"/>, with short leases so expiry can be watched; loopback is exempt from the per-address limits.</summary>
 internal static class RedisNode
 {
-    public static TestRelay Start(TestRedis redis, int? port = null, string? advertise = null, TimeSpan? lease = null, IPEndPoint? metrics = null)
+    public static TestRelay Start(TestRedis redis, int? port = null, string? advertise = null, TimeSpan? lease = null, IPEndPoint? metrics = null, TimeSpan? quarantine = null)
     {
         int p = port ?? TestRedis.FreePort();
         var options = new RedisRelayOptions
@@ -25,6 +25,7 @@ internal static class RedisNode
             Exempt = [new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)],
             Redis = options,
             MetricsEndPoint = metrics,
+            Limits = o.Limits with { NameplateQuarantine = quarantine ?? o.Limits.NameplateQuarantine },
         });
     }
 
