@@ -8,17 +8,16 @@ namespace SecureChat.Relay.Tests.ScaleOut;
 public sealed class RedisNameplateLifecycleTests
 {
     [Fact]
-    public async Task A_left_nameplate_is_used_for_the_quarantine_then_swept_and_handed_out_again()
+    public async Task A_left_nameplate_is_quarantined_then_swept_and_handed_out_again()
     {
         using TestRedis redis = await TestRedis.StartAsync();
-        await using TestRelay a = RedisNode.Start(redis, quarantine: TimeSpan.FromSeconds(1));
+        await using TestRelay a = RedisNode.Start(redis, quarantine: TimeSpan.FromSeconds(2));
         using ConnectionMultiplexer inspect = await ConnectionMultiplexer.ConnectAsync(redis.EndPoint);
         IDatabase db = inspect.GetDatabase();
 
         (TestClient first, string n1) = await a.AllocateAsync();
         first.Dispose();
         await a.Events.WaitForAsync<WaiterEnded>();
-        await Eventually.HoldsAsync(() => db.StringGet("sc:np:1") == "used", "the key becomes used");
         (TestClient second, string n2) = await a.AllocateAsync();
         using (second)
         {

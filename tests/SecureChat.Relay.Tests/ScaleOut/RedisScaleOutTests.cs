@@ -153,8 +153,8 @@ public sealed class RedisScaleOutTests
         int port = TestRedis.FreePort();
         TestRelay old = RedisNode.Start(redis, port);
         (TestClient waiter, string nameplate) = await old.AllocateAsync();
-        waiter.Dispose();
         RedisNode.Registry(old).Crash();
+        waiter.Dispose();
         await old.DisposeAsync();
 
         using ConnectionMultiplexer inspect = await ConnectionMultiplexer.ConnectAsync(redis.EndPoint);

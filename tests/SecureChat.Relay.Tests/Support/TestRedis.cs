@@ -14,6 +14,8 @@ namespace SecureChat.Relay.Tests.Support;
 /// </summary>
 internal sealed class TestRedis : IDisposable
 {
+    private static readonly HashSet<int> Handed = [];
+
     private Process? _process;
 
     private readonly string? _password;
@@ -36,12 +38,35 @@ internal sealed class TestRedis : IDisposable
         return redis;
     }
 
-    /// <summary>A TCP port free now on 127.0.0.1.</summary>
+    /// <summary>
+    /// A TCP port free now on 127.0.0.1, below the kernel's ephemeral range (so no outgoing
+    /// connection's local port can take it before the server binds it) and never handed out twice
+    /// in this process.
+    /// </summary>
     public static int FreePort()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        lock (Handed)
+        {
+            while (true)
+            {
+                int port = System.Security.Cryptography.RandomNumberGenerator.GetInt32(20_000, 32_000);
+                if (!Handed.Add(port))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                    return port;
+                }
+                catch (SocketException)
+                {
+                    // Taken by someone else: try another.
+                }
+            }
+        }
     }
 
     /// <summary>Starts the server (again, empty) and waits until it answers PING.</summary>
@@ -72,7 +97,8 @@ internal sealed class TestRedis : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Eventually.HoldsAsync(Pings, "redis-server answers PING");
+        Process started = _process;
+        await Eventually.HoldsAsync(() => started.HasExited ? throw new InvalidOperationException($"redis-server exited with {started.ExitCode} (port {Port} taken?).") : Pings(), "redis-server answers PING");
     }
 
     /// <summary>Kills the server (its data is gone: no persistence).</summary>

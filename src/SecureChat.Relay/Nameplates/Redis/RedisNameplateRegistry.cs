@@ -289,11 +289,17 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException or ObjectDisposedException;
 
+    /// <summary>
+    /// Writes the tombstone; until it is written the nameplate stays in the pending set, so a
+    /// refresh retries it and a stop (<see cref="Dispose"/>) writes it even while this call is
+    /// still in flight.
+    /// </summary>
     private async Task MarkUsedAsync(int nameplate, string value)
     {
-        if (!await TryMarkUsedAsync(nameplate, value).ConfigureAwait(false) && Volatile.Read(ref _disposed) == 0)
+        _pendingUsed[nameplate] = value;
+        if (await TryMarkUsedAsync(nameplate, value).ConfigureAwait(false))
         {
-            _pendingUsed[nameplate] = value;
+            _pendingUsed.TryRemove(new KeyValuePair<int, string>(nameplate, value));
         }
     }
 
