@@ -67,7 +67,7 @@ public sealed class RelayServer : IAsyncDisposable
 
     /// <summary>Binds and starts accepting.</summary>
     /// <exception cref="SocketException">The address cannot be bound (in use, not local, no permission).</exception>
-    /// <exception cref="HttpListenerException">The metrics address cannot be bound.</exception>
+    /// <exception cref="IOException">The metrics address cannot be bound.</exception>
     public void Start()
     {
         RelayOptions options = _context.Options;

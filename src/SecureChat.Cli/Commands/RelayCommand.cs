@@ -158,9 +158,10 @@ internal static class RelayCommand
             Console.Error.WriteLine($"securechat: {BindError(e, options.EndPoint)}");
             return ExitCodes.Other;
         }
-        catch (HttpListenerException e)
+        catch (IOException e)
         {
-            Console.Error.WriteLine($"securechat: Cannot serve metrics on {options.MetricsEndPoint}: {e.Message}.");
+            // The metrics address (--metrics) cannot be bound; the message says where.
+            Console.Error.WriteLine($"securechat: {e.Message}");
             return ExitCodes.Other;
         }
 

@@ -1,6 +1,7 @@
 using Prometheus;
 using SecureChat.Relay.Hosting;
 using SecureChat.Relay.Nameplates;
+using SecureChat.Rendezvous;
 
 namespace SecureChat.Relay.Metrics;
 
@@ -26,13 +27,26 @@ internal sealed class RelayMetrics
         Gauge? redisUp = context.Registry is IRegistryHealth
             ? factory.CreateGauge("securechat_relay_redis_up", "1 while Redis is connected, else 0.")
             : null;
-        _claims = factory.CreateCounter("securechat_relay_claims_total", "Claims by result: paired, unknown, redirect, busy, rate-limited.", new CounterConfiguration { LabelNames = ["result"] });
+        _claims = factory.CreateCounter("securechat_relay_claims_total", "Claims by result: paired, redirect, unknown-nameplate, busy, rate-limited.", new CounterConfiguration { LabelNames = ["result"] });
         _refusals = factory.CreateCounter("securechat_relay_refusals_total", "Error frames sent, by code.", new CounterConfiguration { LabelNames = ["code"] });
         _bytes = factory.CreateCounter("securechat_relay_forwarded_bytes_total", "Bytes forwarded by closed pairs, by direction (to_waiter, to_joiner).", new CounterConfiguration { LabelNames = ["direction"] });
         _claimSeconds = factory.CreateHistogram(
             "securechat_relay_claim_duration_seconds",
             "From a claim's first frame to its answer (paired, redirect or error).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        // Every label value known up front is exported from the start, at 0, so rates work from the first scrape.
+        foreach (string result in (string[])["paired", "redirect", RelayErrorCodes.UnknownNameplate, RelayErrorCodes.Busy, RelayErrorCodes.RateLimited])
+        {
+            _claims.WithLabels(result);
+        }
+
+        foreach (string code in RelayErrorCodes.All)
+        {
+            _refusals.WithLabels(code);
+        }
+
+        _bytes.WithLabels("to_waiter");
+        _bytes.WithLabels("to_joiner");
         Registry.AddBeforeCollectCallback(() =>
         {
             waiting.Set(context.Registry.Waiting);
