@@ -42,6 +42,10 @@ public sealed class RelayServer : IAsyncDisposable
         int limit = openFileLimit ?? OpenFileLimit.RaiseToHardLimit();
         _context = new RelayContext(options, limit, registry ?? CreateRegistry(options), onEvent);
         _listener = new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (_context.Registry is RedisNameplateRegistry redis)
+        {
+            redis.ConnectionChanged += up => _context.Emit(new RedisConnectionChanged(up));
+        }
     }
 
     /// <summary>Whether a load balancer should send new clients here (what <c>/readyz</c> answers): not while draining, nor while Redis is unreachable.</summary>
@@ -84,6 +88,11 @@ public sealed class RelayServer : IAsyncDisposable
         }
 
         _context.Emit(new RelayStarted(LocalEndPoint.Port, _context.ConnectionCap, _context.MaxWaiting, _context.MaxPairs));
+        if (_context.Registry is IRegistryHealth { IsUp: false })
+        {
+            _context.Emit(new RedisConnectionChanged(Up: false));
+        }
+
         _acceptLoop = AcceptLoopAsync(_stopAccepting.Token);
     }
 

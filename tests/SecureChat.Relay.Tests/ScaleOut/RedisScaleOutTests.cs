@@ -132,6 +132,8 @@ public sealed class RedisScaleOutTests
             await Eventually.HoldsAsync(() => !a.Server.IsReady, "the node sees Redis gone");
             await redis.StartAgainAsync();
             await Eventually.HoldsAsync(() => a.Server.IsReady && b.Server.IsReady, "both nodes reconnect");
+            Assert.False((await a.Events.WaitForAsync<RedisConnectionChanged>(e => !e.Up)).Up);
+            Assert.True((await a.Events.WaitForAsync<RedisConnectionChanged>(e => e.Up)).Up);
 
             using ConnectionMultiplexer inspect = await ConnectionMultiplexer.ConnectAsync(redis.EndPoint);
             IDatabase db = inspect.GetDatabase();

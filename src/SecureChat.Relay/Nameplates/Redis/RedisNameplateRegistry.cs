@@ -33,6 +33,7 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
     private int _sweeping;
     private long _seq;
     private int _disposed;
+    private int _reportedUp = -1;
 
     /// <summary>Connects (without waiting for Redis: it may come later) and starts the refresh and sweep timers.</summary>
     public RedisNameplateRegistry(RedisRelayOptions options, TimeProvider time, TimeSpan used)
@@ -58,9 +59,15 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
         };
         config.EndPoints.Add(options.EndPoint);
         _redis = ConnectionMultiplexer.Connect(config);
+        _redis.ConnectionFailed += (_, _) => Report(up: false);
+        _redis.ConnectionRestored += (_, _) => Report(up: true);
+        Volatile.Write(ref _reportedUp, _redis.IsConnected ? 1 : 0);
         _refreshTimer = time.CreateTimer(static s => _ = ((RedisNameplateRegistry)s!).RefreshAsync(), this, options.Refresh, options.Refresh);
         _sweepTimer = time.CreateTimer(static s => _ = ((RedisNameplateRegistry)s!).SweepAsync(), this, options.Sweep, options.Sweep);
     }
+
+    /// <summary>Redis was lost or regained (raised on a change only, from a Redis client thread).</summary>
+    public event Action<bool>? ConnectionChanged;
 
     /// <summary>This process's random node id.</summary>
     public string NodeId { get; }
@@ -284,6 +291,15 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
     private long LeaseMs => (long)_options.Lease.TotalMilliseconds;
 
     private long UsedMs => (long)_used.TotalMilliseconds;
+
+    /// <summary>Raises <see cref="ConnectionChanged"/> once per change (the client reports each of its connections).</summary>
+    private void Report(bool up)
+    {
+        if (Interlocked.Exchange(ref _reportedUp, up ? 1 : 0) != (up ? 1 : 0) && Volatile.Read(ref _disposed) == 0)
+        {
+            ConnectionChanged?.Invoke(up);
+        }
+    }
 
     private static RedisKey Key(int nameplate) => string.Create(CultureInfo.InvariantCulture, $"{RedisScripts.KeyPrefix}{nameplate}");
 
