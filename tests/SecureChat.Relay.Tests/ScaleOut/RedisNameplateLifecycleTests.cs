@@ -48,6 +48,23 @@ public sealed class RedisNameplateLifecycleTests
     }
 
     [Fact]
+    public async Task A_node_holding_the_waiter_pairs_its_claim_whatever_the_key_says()
+    {
+        using TestRedis redis = await TestRedis.StartAsync();
+        await using TestRelay a = RedisNode.Start(redis, lease: TimeSpan.FromHours(2), refresh: TimeSpan.FromHours(1));
+        using ConnectionMultiplexer inspect = await ConnectionMultiplexer.ConnectAsync(redis.EndPoint);
+        (TestClient waiter, string nameplate) = await a.AllocateAsync();
+        using (waiter)
+        {
+            await inspect.GetDatabase().StringSetAsync("sc:np:" + nameplate, "othernode|10.9.9.9:4747|1");
+            using TestClient joiner = await a.ConnectAsync();
+            await joiner.SendAsync(new RelayClaim(nameplate));
+            Assert.IsType<RelayPaired>(await waiter.ReadMessageAsync());
+            Assert.IsType<RelayPaired>(await joiner.ReadMessageAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_stopping_node_turns_the_keys_of_its_waiters_into_used()
     {
         using TestRedis redis = await TestRedis.StartAsync();

@@ -8,7 +8,7 @@ namespace SecureChat.Relay.Tests.ScaleOut;
 /// <summary>Starts a relay node on one <see cref="TestRedis"/>, with short leases so expiry can be watched; loopback is exempt from the per-address limits.</summary>
 internal static class RedisNode
 {
-    public static TestRelay Start(TestRedis redis, int? port = null, string? advertise = null, TimeSpan? lease = null, IPEndPoint? metrics = null, TimeSpan? quarantine = null)
+    public static TestRelay Start(TestRedis redis, int? port = null, string? advertise = null, TimeSpan? lease = null, IPEndPoint? metrics = null, TimeSpan? quarantine = null, TimeSpan? refresh = null)
     {
         int p = port ?? TestRedis.FreePort();
         var options = new RedisRelayOptions
@@ -16,7 +16,7 @@ internal static class RedisNode
             EndPoint = redis.EndPoint,
             Advertise = advertise ?? string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{p}"),
             Lease = lease ?? TimeSpan.FromSeconds(30),
-            Refresh = TimeSpan.FromMilliseconds(250),
+            Refresh = refresh ?? TimeSpan.FromMilliseconds(250),
             Sweep = TimeSpan.FromMilliseconds(500),
         };
         return TestRelay.Start(o => o with

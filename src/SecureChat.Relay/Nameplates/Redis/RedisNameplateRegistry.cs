@@ -15,9 +15,9 @@ namespace SecureChat.Relay.Nameplates.Redis;
 /// ones from the CSPRNG with SET NX. A claim for a nameplate this node holds pairs here and never
 /// redirects; any other is looked up (<see cref="RedisScripts.Claim"/>). With Redis unreachable,
 /// allocations and lookups answer busy; waiters and pairs held here go on, and tombstones that
-/// could not be written are retried with the next refresh.
+/// could not be written are retried with the next refresh (RedisNameplateRegistry.Leases.cs).
 /// </summary>
-internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHealth
+internal sealed partial class RedisNameplateRegistry : INameplateRegistry, IRegistryHealth
 {
     private const int SmallMax = 999;
     private const int RefreshBatch = 500;
@@ -177,73 +177,6 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
         }
     }
 
-    /// <summary>Refreshes every lease this node holds, retries failed tombstones; ends waiters whose key another value took.</summary>
-    internal async Task RefreshAsync()
-    {
-        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _refreshing, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            foreach ((int n, string value) in _pendingUsed)
-            {
-                if (await TryMarkUsedAsync(n, value).ConfigureAwait(false))
-                {
-                    _pendingUsed.TryRemove(new KeyValuePair<int, string>(n, value));
-                }
-            }
-
-            KeyValuePair<int, Held>[] all = [.. _held];
-            for (int start = 0; start < all.Length; start += RefreshBatch)
-            {
-                ArraySegment<KeyValuePair<int, Held>> batch = new(all, start, Math.Min(RefreshBatch, all.Length - start));
-                RedisKey[] keys = [.. batch.Select(h => Key(h.Key))];
-                RedisValue[] values = [LeaseMs, SmallMax, .. batch.Select(h => (RedisValue)h.Value.Value)];
-                var results = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Refresh, keys, values).ConfigureAwait(false))!;
-                for (int i = 0; i < results.Length; i++)
-                {
-                    if ((long)results[i] == 0 && _held.TryRemove(batch[i]))
-                    {
-                        // Another node holds the nameplate now (this node was cut off past its lease).
-                        batch[i].Value.Waiter.Expire("lost");
-                    }
-                }
-            }
-        }
-        catch (Exception e) when (IsRedisFailure(e))
-        {
-            // Redis is away: the leases run on; the next refresh re-creates what expired.
-        }
-        finally
-        {
-            Volatile.Write(ref _refreshing, 0);
-        }
-    }
-
-    /// <summary>Clears bitmap bits whose nameplate key expired.</summary>
-    internal async Task SweepAsync()
-    {
-        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _sweeping, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await Db.ScriptEvaluateAsync(RedisScripts.Sweep, [RedisScripts.SmallBitmap], [RedisScripts.KeyPrefix, SmallMax]).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsRedisFailure(e))
-        {
-            // The next sweep will do.
-        }
-        finally
-        {
-            Volatile.Write(ref _sweeping, 0);
-        }
-    }
-
     /// <summary>A node that dies: stops refreshing and drops the connection without releasing anything (tests).</summary>
     internal void Crash()
     {
@@ -292,46 +225,9 @@ internal sealed class RedisNameplateRegistry : INameplateRegistry, IRegistryHeal
 
     private long UsedMs => (long)_used.TotalMilliseconds;
 
-    /// <summary>Raises <see cref="ConnectionChanged"/> once per change (the client reports each of its connections).</summary>
-    private void Report(bool up)
-    {
-        if (Interlocked.Exchange(ref _reportedUp, up ? 1 : 0) != (up ? 1 : 0) && Volatile.Read(ref _disposed) == 0)
-        {
-            ConnectionChanged?.Invoke(up);
-        }
-    }
-
     private static RedisKey Key(int nameplate) => string.Create(CultureInfo.InvariantCulture, $"{RedisScripts.KeyPrefix}{nameplate}");
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException or ObjectDisposedException;
-
-    /// <summary>
-    /// Writes the tombstone; until it is written the nameplate stays in the pending set, so a
-    /// refresh retries it and a stop (<see cref="Dispose"/>) writes it even while this call is
-    /// still in flight.
-    /// </summary>
-    private async Task MarkUsedAsync(int nameplate, string value)
-    {
-        _pendingUsed[nameplate] = value;
-        if (await TryMarkUsedAsync(nameplate, value).ConfigureAwait(false))
-        {
-            _pendingUsed.TryRemove(new KeyValuePair<int, string>(nameplate, value));
-        }
-    }
-
-    /// <summary>True when the tombstone is written, or the key is no longer this waiter's; false when Redis could not be asked.</summary>
-    private async Task<bool> TryMarkUsedAsync(int nameplate, string value)
-    {
-        try
-        {
-            await Db.ScriptEvaluateAsync(RedisScripts.MarkUsed, [Key(nameplate)], [value, UsedMs]).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (IsRedisFailure(e))
-        {
-            return false;
-        }
-    }
 
     private sealed record Held(Waiter Waiter, string Value);
 }
