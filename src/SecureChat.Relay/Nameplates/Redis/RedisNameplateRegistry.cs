@@ -32,6 +32,7 @@ internal sealed partial class RedisNameplateRegistry : INameplateRegistry, IRegi
     private int _refreshing;
     private int _sweeping;
     private long _seq;
+    private int _allocating;
     private int _disposed;
     private int _reportedUp = -1;
 
@@ -90,6 +91,7 @@ internal sealed partial class RedisNameplateRegistry : INameplateRegistry, IRegi
         }
 
         string value = string.Create(CultureInfo.InvariantCulture, $"{NodeId}|{_options.Advertise}|{Interlocked.Increment(ref _seq)}");
+        Interlocked.Increment(ref _allocating);
         try
         {
             long small = (long)await Db.ScriptEvaluateAsync(
@@ -117,6 +119,10 @@ internal sealed partial class RedisNameplateRegistry : INameplateRegistry, IRegi
         catch (Exception e) when (IsRedisFailure(e))
         {
             return null;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _allocating);
         }
     }
 
@@ -155,7 +161,7 @@ internal sealed partial class RedisNameplateRegistry : INameplateRegistry, IRegi
 
         try
         {
-            var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Claim, [Key(nameplate)], [NodeId, _options.Advertise]).ConfigureAwait(false))!;
+            var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Claim, [Key(nameplate)], [NodeId, _options.Advertise, Volatile.Read(ref _allocating) == 0 ? "1" : "0"]).ConfigureAwait(false))!;
             return (string?)answer[0] == "redirect"
                 ? new ClaimOutcome(ClaimResult.Redirect, RedirectAddress: (string?)answer[1])
                 : new ClaimOutcome(ClaimResult.Unknown);

@@ -73,9 +73,10 @@ internal static class RedisScripts
 
     /// <summary>
     /// A claim for a nameplate this node holds no waiter under. KEYS[1]; ARGV: this node's id, its
-    /// advertised address. Missing or used: {"unknown"}; this node's id or address (a predecessor
-    /// at the same address, or a key this node failed to release): delete it, {"stale"};
-    /// anything else: {"redirect", address}.
+    /// advertised address, "1" if a key with this node's id may be deleted ("0" while this node has
+    /// an allocation in flight, whose key exists a moment before the node holds its waiter).
+    /// Missing or used: {"unknown"}; this node's id or address (a predecessor at the same address,
+    /// or a key this node failed to release): delete it, {"stale"}; anything else: {"redirect", address}.
     /// </summary>
     public const string Claim = """
         local v = redis.call('GET', KEYS[1])
@@ -83,7 +84,7 @@ internal static class RedisScripts
         local node, address = string.match(v, '^([^|]*)|(.*)|[^|]*$')
         if not node then return {'unknown'} end
         if node == ARGV[1] or address == ARGV[2] then
-          redis.call('DEL', KEYS[1])
+          if node ~= ARGV[1] or ARGV[3] == '1' then redis.call('DEL', KEYS[1]) end
           return {'stale'}
         end
         return {'redirect', address}
