@@ -36,6 +36,12 @@ public sealed record RelayOptions
     /// <summary>The clock of every deadline and timer (a fake one in tests). The rate limiters use the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Redis for a set of nodes (docs/RELAY.md, "Several relay nodes"); null for a single node.</summary>
+    public RedisRelayOptions? Redis { get; init; }
+
+    /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> are served over HTTP; null for none.</summary>
+    public IPEndPoint? MetricsEndPoint { get; init; }
+
     /// <summary>Checks the values; throws for one that cannot work.</summary>
     /// <exception cref="ArgumentException">A cap is not positive, or a timeout is not positive.</exception>
     public void Validate()
@@ -48,5 +54,6 @@ public sealed record RelayOptions
         ArgumentNullException.ThrowIfNull(Limits);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         Limits.Validate();
+        Redis?.Validate();
     }
 }

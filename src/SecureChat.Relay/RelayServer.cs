@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using SecureChat.Relay.Hosting;
 using SecureChat.Relay.Limits;
+using SecureChat.Relay.Metrics;
 using SecureChat.Relay.Nameplates;
+using SecureChat.Relay.Nameplates.Redis;
 
 namespace SecureChat.Relay;
 
@@ -20,6 +22,7 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stopAccepting = new();
     private Task _acceptLoop = Task.CompletedTask;
+    private MetricsEndpoint? _metrics;
     private int _stopped;
 
     /// <summary>Creates a relay; <see cref="Start"/> binds it.</summary>
@@ -37,9 +40,16 @@ public sealed class RelayServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         int limit = openFileLimit ?? OpenFileLimit.RaiseToHardLimit();
-        _context = new RelayContext(options, limit, registry ?? new InMemoryNameplateRegistry(options.TimeProvider, options.Limits.NameplateQuarantine), onEvent);
+        _context = new RelayContext(options, limit, registry ?? CreateRegistry(options), onEvent);
         _listener = new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (_context.Registry is RedisNameplateRegistry redis)
+        {
+            redis.ConnectionChanged += up => _context.Emit(new RedisConnectionChanged(up));
+        }
     }
+
+    /// <summary>Whether a load balancer should send new clients here (what <c>/readyz</c> answers): not while draining, nor while Redis is unreachable.</summary>
+    public bool IsReady => MetricsEndpoint.Readiness(_context).Ready;
 
     /// <summary>Where it listens, once started (the real port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
@@ -61,6 +71,7 @@ public sealed class RelayServer : IAsyncDisposable
 
     /// <summary>Binds and starts accepting.</summary>
     /// <exception cref="SocketException">The address cannot be bound (in use, not local, no permission).</exception>
+    /// <exception cref="IOException">The metrics address cannot be bound.</exception>
     public void Start()
     {
         RelayOptions options = _context.Options;
@@ -71,7 +82,17 @@ public sealed class RelayServer : IAsyncDisposable
 
         _listener.Bind(options.EndPoint);
         _listener.Listen(1024);
+        if (options.MetricsEndPoint is { } metrics)
+        {
+            _metrics = new MetricsEndpoint(_context, metrics);
+        }
+
         _context.Emit(new RelayStarted(LocalEndPoint.Port, _context.ConnectionCap, _context.MaxWaiting, _context.MaxPairs));
+        if (_context.Registry is IRegistryHealth { IsUp: false })
+        {
+            _context.Emit(new RedisConnectionChanged(Up: false));
+        }
+
         _acceptLoop = AcceptLoopAsync(_stopAccepting.Token);
     }
 
@@ -131,11 +152,20 @@ public sealed class RelayServer : IAsyncDisposable
         }
 
         _context.CloseAll();
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync().ConfigureAwait(false);
+        }
+
         _context.Refusals.Flush();
         _context.Emit(new RelayStopped(waiting, pairs));
         _context.Dispose();
         _stopAccepting.Dispose();
     }
+
+    private static INameplateRegistry CreateRegistry(RelayOptions options) => options.Redis is { } redis
+        ? new RedisNameplateRegistry(redis, options.TimeProvider, options.Limits.NameplateQuarantine)
+        : new InMemoryNameplateRegistry(options.TimeProvider, options.Limits.NameplateQuarantine);
 
     private async Task AcceptLoopAsync(CancellationToken cancellationToken)
     {

@@ -26,9 +26,13 @@ internal static class RelayCommand
         var maxPairBytes = new Option<string?>("--max-pair-bytes") { Description = "Close a pair after it forwarded SIZE bytes, both ways together (bytes, or with K, M, G, T; default: no cap)", HelpName = "SIZE" };
         var maxPairRate = new Option<string?>("--max-pair-rate") { Description = "Forward at most SIZE bytes per second in each direction of a pair (default: no cap)", HelpName = "SIZE" };
         var logAddresses = new Option<bool>("--log-addresses") { Description = "Show client addresses in the events (off by default: the relay logs no addresses)" };
+        var redis = new Option<string?>("--redis") { Description = "Share nameplates with other relay nodes through this Redis (needs --advertise)", HelpName = "HOST:PORT" };
+        var advertise = new Option<string?>("--advertise") { Description = "This node's address as clients reach it, sent to them in redirects (with --redis)", HelpName = "HOST:PORT" };
+        var redisPasswordFile = new Option<string?>("--redis-password-file") { Description = "Read Redis's password from this file (or set SECURECHAT_REDIS_PASSWORD; never on the command line)", HelpName = "PATH" };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve /metrics (Prometheus), /healthz and /readyz over HTTP here", HelpName = "ADDR:PORT" };
         var json = CommonOptions.JsonOption();
         var command = new Command("relay", "Run a relay: people who cannot reach each other directly meet here under a short code");
-        foreach (Option option in (Option[])[port, bind, maxWaiting, maxPairs, waitTimeout, exempt, maxPairBytes, maxPairRate, logAddresses, json])
+        foreach (Option option in (Option[])[port, bind, maxWaiting, maxPairs, waitTimeout, exempt, maxPairBytes, maxPairRate, logAddresses, redis, advertise, redisPasswordFile, metrics, json])
         {
             command.Add(option);
         }
@@ -47,6 +51,7 @@ internal static class RelayCommand
                         MaxBytesPerSecond = Size(result.GetValue(maxPairRate), "--max-pair-rate"),
                     },
                 };
+                options = RelayScaleOut.Apply(options, result.GetValue(redis), result.GetValue(advertise), result.GetValue(redisPasswordFile), result.GetValue(metrics));
             }
             catch (UsageException e)
             {
@@ -160,6 +165,12 @@ internal static class RelayCommand
         catch (SocketException e)
         {
             Console.Error.WriteLine($"securechat: {BindError(e, options.EndPoint)}");
+            return ExitCodes.Other;
+        }
+        catch (IOException e)
+        {
+            // The metrics address (--metrics) cannot be bound; the message says where.
+            Console.Error.WriteLine($"securechat: {e.Message}");
             return ExitCodes.Other;
         }
 

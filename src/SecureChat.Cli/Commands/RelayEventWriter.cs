@@ -70,6 +70,9 @@ internal sealed class RelayEventWriter(TextWriter output, bool json)
                 fields["waiting"] = s.Waiting;
                 fields["pairs"] = s.Pairs;
                 break;
+            case RedisConnectionChanged r:
+                fields["up"] = r.Up;
+                break;
         }
 
         return JsonSerializer.Serialize(fields);
@@ -89,6 +92,8 @@ internal sealed class RelayEventWriter(TextWriter output, bool json)
             AcceptBackedOff b => $"out of file descriptors; accepting again in {b.Delay.TotalMilliseconds:0} ms",
             RelayDraining d => $"stopping: no new nameplates; serving {d.Waiting} waiting and {d.Pairs} pairs for up to {d.Grace.TotalSeconds:0} s (Ctrl+C again to stop now)",
             RelayStopped s => $"stopped ({s.Waiting} waiting and {s.Pairs} pairs closed)",
+            RedisConnectionChanged { Up: true } => "Redis reachable again",
+            RedisConnectionChanged => "Redis unreachable: new nameplates and claims for other nodes' nameplates get busy; waiters and pairs here go on",
             _ => e.GetType().Name,
         };
         return $"{time} {what}";
@@ -105,6 +110,7 @@ internal sealed class RelayEventWriter(TextWriter output, bool json)
         AcceptBackedOff => "accept_backoff",
         RelayDraining => "draining",
         RelayStopped => "stopped",
+        RedisConnectionChanged => "redis",
         _ => "unknown",
     };
 

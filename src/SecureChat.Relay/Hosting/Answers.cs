@@ -21,6 +21,7 @@ internal static class Answers
     public static Task RefuseAsync(RelayContext context, ClientConnection connection, string code, string message)
     {
         context.Refusals.Count(code);
+        context.Metrics.Refused(code);
         return EndWithAsync(context, connection, RelayControl.Encode(new RelayError(code, message)));
     }
 

@@ -18,14 +18,17 @@ internal static class ClaimFlow
     public static async Task RunAsync(RelayContext context, ClientConnection joiner, RelayClaim claim)
     {
         ClientAddress client = joiner.Client;
+        long start = context.Time.GetTimestamp();
         if (!client.Exempt && !context.Rates.TryClaim(client.Keys))
         {
+            context.Metrics.Claimed(RelayErrorCodes.RateLimited, context.Time.GetElapsedTime(start));
             await Answers.RefuseAsync(context, joiner, RelayErrorCodes.RateLimited, "Too many claims from your address; wait a minute.").ConfigureAwait(false);
             return;
         }
 
         if (context.Pairs >= context.MaxPairs || !context.PairsPerAddress.HasRoom(client.Keys, client.Exempt))
         {
+            context.Metrics.Claimed(RelayErrorCodes.Busy, context.Time.GetElapsedTime(start));
             await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
             return;
         }
@@ -34,6 +37,16 @@ internal static class ClaimFlow
         ClaimOutcome outcome = await context.Registry.ClaimAsync(
             int.Parse(claim.Nameplate, NumberStyles.None, CultureInfo.InvariantCulture),
             waiter => TryTakeLeases(context, waiter.Connection.Client, client, leases)).ConfigureAwait(false);
+        if (outcome.Result != ClaimResult.Paired)
+        {
+            context.Metrics.Claimed(outcome.Result switch
+            {
+                ClaimResult.Unknown => RelayErrorCodes.UnknownNameplate,
+                ClaimResult.Busy => RelayErrorCodes.Busy,
+                _ => "redirect",
+            }, context.Time.GetElapsedTime(start));
+        }
+
         switch (outcome.Result)
         {
             case ClaimResult.Unknown:
@@ -49,7 +62,8 @@ internal static class ClaimFlow
                 return;
             case ClaimResult.Busy:
                 Release(leases);
-                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
+                string why = context.Registry is IRegistryHealth { IsUp: false } ? "The relay cannot reach its nameplate store" : "Too many pairs";
+                await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, $"{why}; try again later.").ConfigureAwait(false);
                 return;
             case ClaimResult.Redirect:
                 await Answers.EndWithAsync(context, joiner, RelayControl.Encode(new RelayRedirect(outcome.RedirectAddress!))).ConfigureAwait(false);
@@ -81,6 +95,7 @@ internal static class ClaimFlow
             return;
         }
 
+        context.Metrics.Claimed("paired", context.Time.GetElapsedTime(start));
         context.Emit(new NameplatePaired(claim.Nameplate, waiter.Connection.Client.LoggedAddress, client.LoggedAddress));
         waiter.PairStarted.TrySetResult(pair);
         await pair.RunAsync(pair.ToWaiter).ConfigureAwait(false);

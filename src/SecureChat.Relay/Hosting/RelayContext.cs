@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SecureChat.Relay.Forwarding;
 using SecureChat.Relay.Limits;
+using SecureChat.Relay.Metrics;
 using SecureChat.Relay.Nameplates;
 
 namespace SecureChat.Relay.Hosting;
@@ -39,6 +40,7 @@ internal sealed class RelayContext : IDisposable
         Budget = new BufferBudget(Limits.BufferBudgetBytes, Limits.MinReadSize);
         Supervisor = new PairSupervisor(Time, Limits.SupervisionInterval);
         Refusals = new RefusalCounter(Time, Limits.RefusalSummaryInterval, Emit);
+        Metrics = new RelayMetrics(this);
     }
 
     public RelayOptions Options { get; }
@@ -76,6 +78,9 @@ internal sealed class RelayContext : IDisposable
     public PairSupervisor Supervisor { get; }
 
     public RefusalCounter Refusals { get; }
+
+    /// <summary>The Prometheus series (served with --metrics).</summary>
+    public RelayMetrics Metrics { get; }
 
     /// <summary>Set by a stopping relay: allocations are refused with busy.</summary>
     public bool Draining
@@ -142,6 +147,7 @@ internal sealed class RelayContext : IDisposable
 
     public void Emit(RelayEvent relayEvent)
     {
+        Metrics?.Observe(relayEvent);
         if (_onEvent is null)
         {
             return;

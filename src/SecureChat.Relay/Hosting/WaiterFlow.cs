@@ -42,7 +42,8 @@ internal static class WaiterFlow
         if (await context.Registry.AllocateAsync(waiter).ConfigureAwait(false) is not { } nameplate)
         {
             waiter.StopWaiting();
-            await Answers.RefuseAsync(context, connection, RelayErrorCodes.Busy, "No free nameplate; try again later.").ConfigureAwait(false);
+            string why = context.Registry is IRegistryHealth { IsUp: false } ? "The relay cannot reach its nameplate store" : "No free nameplate";
+            await Answers.RefuseAsync(context, connection, RelayErrorCodes.Busy, $"{why}; try again later.").ConfigureAwait(false);
             return;
         }
 

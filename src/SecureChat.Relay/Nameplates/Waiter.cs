@@ -67,10 +67,10 @@ internal sealed class Waiter(ClientConnection connection)
         return false;
     }
 
-    /// <summary>The wait timed out: end it and wake the watch, which answers <c>timeout</c>.</summary>
-    public void Expire()
+    /// <summary>The wait timed out (or, scale-out, its nameplate was <c>lost</c> to another node): end it and wake the watch, which answers <c>timeout</c>.</summary>
+    public void Expire(string reason = "expired")
     {
-        if (TryEnd("expired"))
+        if (TryEnd(reason))
         {
             Watch.Cancel();
         }
