@@ -8,18 +8,63 @@ namespace SecureChat.Relay.Forwarding;
 /// short it gets the largest power of two that fits, and with it spent the minimum (16 KiB), so a
 /// pair never waits on another's buffers: the budget can be exceeded by at most the minimum per
 /// direction in flight. Arrays come from the shared <see cref="ArrayPool{T}"/> and go back after
-/// the send.
+/// the send. A buffer is held as long as its send takes, which the receiving client decides, so
+/// each receiving address (a non-exempt client's IPv4 address or IPv6 /64) may hold at most
+/// 1/64 of the budget (2 MiB of 128 MiB) beyond the minimum per read: a slow reader that keeps many
+/// 2 MiB sends pending cannot take the budget from everyone else.
 /// </summary>
 internal sealed class BufferBudget(long budget, int minimum)
 {
+    /// <summary>The share of the budget one receiving address may hold.</summary>
+    public const int HolderShareDivisor = 64;
+
     private readonly long _budget = budget;
+    private readonly long _perHolder = Math.Max(minimum, budget / HolderShareDivisor);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Limits.AddressKey, long> _held = new();
     private long _available = budget;
 
     /// <summary>Bytes lent out now.</summary>
     public long InUse => _budget - Volatile.Read(ref _available);
 
     /// <summary>A buffer of at least <paramref name="granted"/> bytes, at most <paramref name="wanted"/> unless the minimum is larger.</summary>
-    public byte[] Rent(int wanted, out int granted)
+    public byte[] Rent(int wanted, out int granted) => Rent(wanted, holder: null, out granted);
+
+    /// <summary>As <see cref="Rent(int, out int)"/>, charged to the receiving address <paramref name="holder"/> (null: exempt).</summary>
+    public byte[] Rent(int wanted, Limits.AddressKey? holder, out int granted)
+    {
+        if (holder is { } key)
+        {
+            long held = _held.GetValueOrDefault(key);
+            long room = _perHolder - held;
+            wanted = room >= wanted ? wanted : (int)Math.Max(minimum, room >= minimum ? 1L << (int)(63 - long.LeadingZeroCount(room)) : minimum);
+        }
+
+        byte[] buffer = RentWithin(wanted, out granted);
+        if (holder is { } charged)
+        {
+            int amount = granted;
+            _held.AddOrUpdate(charged, amount, (_, held) => held + amount);
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Gives back a buffer rented for <paramref name="holder"/>.</summary>
+    public void Return(byte[] buffer, int granted, Limits.AddressKey? holder)
+    {
+        if (holder is { } key)
+        {
+            long left = _held.AddOrUpdate(key, 0, (_, held) => held - granted);
+            if (left <= 0)
+            {
+                _held.TryRemove(new KeyValuePair<Limits.AddressKey, long>(key, left));
+            }
+        }
+
+        Return(buffer, granted);
+    }
+
+    private byte[] RentWithin(int wanted, out int granted)
     {
         long available = Volatile.Read(ref _available);
         granted = available >= wanted ? wanted

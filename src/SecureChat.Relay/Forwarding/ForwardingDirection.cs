@@ -13,7 +13,7 @@ namespace SecureChat.Relay.Forwarding;
 /// a read never exceeds the pair's remaining byte allowance, and with a rate cap the next read
 /// waits until the bytes sent so far are within the rate.
 /// </summary>
-internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget budget, RelayLimits limits, TimeProvider time, Func<long> allowance)
+internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget budget, RelayLimits limits, TimeProvider time, Func<long> allowance, Limits.AddressKey? receiver = null)
 {
     /// <summary>The most bytes one send call is given, so a slow but moving receiver shows progress.</summary>
     public const int SendSlice = 256 * 1024;
@@ -59,7 +59,7 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
                     return DirectionEnd.CapReached;
                 }
 
-                byte[] buffer = budget.Rent(size, out int granted);
+                byte[] buffer = budget.Rent(size, receiver, out int granted);
                 int received;
                 try
                 {
@@ -76,7 +76,7 @@ internal sealed class ForwardingDirection(Socket from, Socket to, BufferBudget b
                 }
                 finally
                 {
-                    budget.Return(buffer, granted);
+                    budget.Return(buffer, granted, receiver);
                 }
 
                 if (streaming && size < maxRead)

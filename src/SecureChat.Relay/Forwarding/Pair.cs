@@ -37,8 +37,8 @@ internal sealed class Pair
         _time = time;
         _onClosed = onClosed;
         _started = time.GetTimestamp();
-        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, budget, limits, time, Allowance);
-        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, budget, limits, time, Allowance);
+        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, budget, limits, time, Allowance, waiter.Client.Exempt ? null : waiter.Client.Keys.Narrow);
+        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, budget, limits, time, Allowance, joiner.Client.Exempt ? null : joiner.Client.Keys.Narrow);
     }
 
     /// <summary>The nameplate it paired under.</summary>

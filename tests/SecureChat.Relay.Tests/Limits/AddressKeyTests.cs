@@ -79,4 +79,26 @@ public sealed class AddressKeyTests
         budget.Return(c, third);
         Assert.Equal(0, budget.InUse);
     }
+
+    [Fact]
+    public void One_receiving_address_holds_at_most_a_sixty_fourth_of_the_budget()
+    {
+        // 128 MiB: 2 MiB per receiving address. A slow reader's pending 2 MiB sends cannot take more.
+        var budget = new BufferBudget(budget: 128L << 20, minimum: 16_384);
+        AddressKey slow = AddressKeys.Of(System.Net.IPAddress.Parse("198.51.100.7")).Narrow;
+        AddressKey other = AddressKeys.Of(System.Net.IPAddress.Parse("203.0.113.9")).Narrow;
+        byte[] first = budget.Rent(2 << 20, slow, out int g1);
+        byte[] second = budget.Rent(2 << 20, slow, out int g2);
+        byte[] third = budget.Rent(2 << 20, other, out int g3);
+        Assert.Equal(2 << 20, g1);
+        Assert.Equal(16_384, g2); // over its share: only the minimum
+        Assert.Equal(2 << 20, g3); // another address is not affected
+        budget.Return(first, g1, slow);
+        byte[] fourth = budget.Rent(2 << 20, slow, out int g4);
+        Assert.Equal((2 << 20) - 16_384 >= 1 << 20 ? 1 << 20 : 16_384, g4); // what is left of its share, as a power of two
+        budget.Return(second, g2, slow);
+        budget.Return(third, g3, other);
+        budget.Return(fourth, g4, slow);
+        Assert.Equal(0, budget.InUse);
+    }
 }
