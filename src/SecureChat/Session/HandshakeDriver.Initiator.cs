@@ -111,19 +111,7 @@ internal sealed partial class HandshakeDriver
             AttemptSpent = IsPsk;
             await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg3), cancellationToken).ConfigureAwait(false);
 
-            HandshakeResult result = Finish(state, peerPayload, peer, verdict, sessionCode);
-            try
-            {
-                await AwaitReadyAsync(result.Receive, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                result.Send.Dispose();
-                result.Receive.Dispose();
-                throw;
-            }
-
-            return result;
+            return await ConfirmAsync(Finish(state, peerPayload, peer, verdict, sessionCode), result => AwaitReadyAsync(result.Receive, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {

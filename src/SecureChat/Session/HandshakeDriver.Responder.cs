@@ -140,19 +140,7 @@ internal sealed partial class HandshakeDriver
                 throw new PeerRejectedException(verdict.Rejection!.Value, byPeer: false, $"The peer was rejected after the handshake: {verdict.Message}", peer);
             }
 
-            HandshakeResult result = Finish(state, peerPayload, peer, verdict, sessionCode);
-            try
-            {
-                await SendReadyAsync(result.Send, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                result.Send.Dispose();
-                result.Receive.Dispose();
-                throw;
-            }
-
-            return result;
+            return await ConfirmAsync(Finish(state, peerPayload, peer, verdict, sessionCode), result => SendReadyAsync(result.Send, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {

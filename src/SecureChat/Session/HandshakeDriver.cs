@@ -192,6 +192,26 @@ internal sealed partial class HandshakeDriver
     }
 
     /// <summary>
+    /// The READY step (docs/PROTOCOL.md §4): <paramref name="confirm"/> sends it (responder) or waits
+    /// for it (initiator) with the split ciphers; if it fails, both ciphers are erased before the
+    /// fault goes on.
+    /// </summary>
+    private static async ValueTask<HandshakeResult> ConfirmAsync(HandshakeResult result, Func<HandshakeResult, ValueTask> confirm)
+    {
+        try
+        {
+            await confirm(result).ConfigureAwait(false);
+            return result;
+        }
+        catch
+        {
+            result.Send.Dispose();
+            result.Receive.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Maps a REFUSE the initiator received to the exception that says what it means. A REFUSE is
     /// unauthenticated (docs/PROTOCOL.md §5): anyone on the path can forge one. The texts say what the
     /// server *says*, never advise weakening a setting, and nothing changes the version, the mode or
