@@ -10,7 +10,8 @@ namespace SecureChat.Cli.Tests.Cli;
 /// </summary>
 public class RealRelayTests
 {
-    private static async Task<(CliProcess Relay, string Address)> StartRelayAsync(string home)
+    /// <summary>Starts `securechat relay` on a free loopback port; returns it and its HOST:PORT.</summary>
+    internal static async Task<(CliProcess Relay, string Address)> StartRelayAsync(string home)
     {
         CliProcess relay = CliProcess.Start(home, null, "relay", "--bind", "127.0.0.1", "--port", "0", "--json");
         JsonElement started = await relay.EventAsync("relay_started");
