@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SecureChat.Cli.Tests.Support;
@@ -25,42 +23,19 @@ public class RefusalTests
     /// </summary>
     private sealed class ForgedRefusalServer : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _serving;
-        private int _connections;
+        private readonly CountingListener _listener;
 
         public ForgedRefusalServer(byte code, string reason)
         {
-            _listener.Start();
             byte[] payload = [code, .. Encoding.UTF8.GetBytes(reason)];
             byte[] frame = [(byte)((payload.Length + 1) >> 8), (byte)(payload.Length + 1), Refuse, .. payload];
-            _serving = Task.Run(async () =>
-            {
-                var handlers = new List<Task>();
-                try
-                {
-                    while (true)
-                    {
-                        Socket socket = await _listener.AcceptSocketAsync(_stop.Token);
-                        Interlocked.Increment(ref _connections);
-                        handlers.Add(AnswerAsync(socket, frame));
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                }
-
-                await Task.WhenAll(handlers);
-            });
+            _listener = new CountingListener(socket => AnswerAsync(socket, frame));
         }
 
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public string Address => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+        public string Address => _listener.Address;
 
         /// <summary>Connections accepted so far (plus any still waiting in the backlog once stopped).</summary>
-        public int Connections => Volatile.Read(ref _connections);
+        public int Connections => _listener.Connections;
 
         /// <summary>The first frame of each connection: kind ‖ payload.</summary>
         public ConcurrentQueue<byte[]> FirstFrames { get; } = new();
@@ -102,30 +77,9 @@ public class RefusalTests
         }
 
         /// <summary>Stops accepting and counts what was still queued, so a late retry is not missed.</summary>
-        public async Task StopAsync()
-        {
-            await Task.Delay(300); // a retry would connect right after the refusal
-            while (_listener.Pending())
-            {
-                (await _listener.AcceptSocketAsync()).Dispose();
-                Interlocked.Increment(ref _connections);
-            }
+        public Task<int> StopAsync() => _listener.StopAsync();
 
-            await _stop.CancelAsync();
-            await _serving.WaitAsync(CliProcess.Timeout);
-            _listener.Stop();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_stop.IsCancellationRequested)
-            {
-                await _stop.CancelAsync();
-            }
-
-            _listener.Stop();
-            _stop.Dispose();
-        }
+        public ValueTask DisposeAsync() => _listener.DisposeAsync();
     }
 
     [Theory]

@@ -9,54 +9,17 @@ namespace SecureChat.Cli.Tests.Support;
 /// </summary>
 internal sealed class CountingProxy : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _serving;
-    private int _connections;
+    private readonly CountingListener _listener;
 
-    public CountingProxy(int targetPort)
-    {
-        _listener.Start();
-        _serving = Task.Run(async () =>
-        {
-            var relays = new List<Task>();
-            try
-            {
-                while (true)
-                {
-                    Socket client = await _listener.AcceptSocketAsync(_stop.Token);
-                    Interlocked.Increment(ref _connections);
-                    relays.Add(RelayAsync(client, targetPort));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
+    public CountingProxy(int targetPort) => _listener = new CountingListener(client => RelayAsync(client, targetPort));
 
-            await Task.WhenAll(relays);
-        });
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _listener.Port;
 
     /// <summary>Connections accepted so far.</summary>
-    public int Connections => Volatile.Read(ref _connections);
+    public int Connections => _listener.Connections;
 
     /// <summary>Stops accepting, after counting any connection still waiting in the backlog.</summary>
-    public async Task<int> StopAsync()
-    {
-        await Task.Delay(300); // a retry would connect right after the failure
-        while (_listener.Pending())
-        {
-            (await _listener.AcceptSocketAsync()).Dispose();
-            Interlocked.Increment(ref _connections);
-        }
-
-        await _stop.CancelAsync();
-        await _serving.WaitAsync(CliProcess.Timeout);
-        _listener.Stop();
-        return Connections;
-    }
+    public Task<int> StopAsync() => _listener.StopAsync();
 
     private static async Task RelayAsync(Socket client, int targetPort)
     {
@@ -97,14 +60,5 @@ internal sealed class CountingProxy : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stop.IsCancellationRequested)
-        {
-            await _stop.CancelAsync();
-        }
-
-        _listener.Stop();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 }
