@@ -8,10 +8,11 @@ using SecureChat.Rendezvous;
 namespace SecureChat.Relay.Hosting;
 
 /// <summary>
-/// The joining side after {"op":"claim"}: the rate limits, the pair limits (busy is decided before
-/// the nameplate is consumed), the registry's claim, then "paired" to the waiter, "paired" to the
-/// joiner, and only then the first forwarded byte, in that order. This task goes on as the
-/// joiner-to-waiter direction.
+/// The joining side after {"op":"claim"}: the rate limits, the registry's claim (which takes the
+/// pair limits only for a waiter held on this node, before the nameplate is consumed; a redirect to
+/// another node is not subject to them), then "paired" to the waiter, "paired" to the joiner, and
+/// only then the first forwarded byte, in that order. This task goes on as the joiner-to-waiter
+/// direction.
 /// </summary>
 internal static class ClaimFlow
 {
@@ -26,13 +27,10 @@ internal static class ClaimFlow
             return;
         }
 
-        if (context.Pairs >= context.MaxPairs || !context.PairsPerAddress.HasRoom(client.Keys, client.Exempt))
-        {
-            context.Metrics.Claimed(RelayErrorCodes.Busy, context.Time.GetElapsedTime(start));
-            await Answers.RefuseAsync(context, joiner, RelayErrorCodes.Busy, "Too many pairs; try again later.").ConfigureAwait(false);
-            return;
-        }
-
+        // The pair limits are not checked here: a claim for a nameplate another node holds is
+        // redirected, and a redirect makes no pair on this node, so it must not be refused because
+        // this node is full. The registry asks TryTakeLeases only when the claim resolves to a
+        // waiter held here, and before it consumes the nameplate (a busy claim leaves it waiting).
         var leases = new List<IDisposable>(3);
         ClaimOutcome outcome = await context.Registry.ClaimAsync(
             int.Parse(claim.Nameplate, NumberStyles.None, CultureInfo.InvariantCulture),

@@ -47,15 +47,6 @@ internal sealed class CountLimiter(int perAddress, int wideFactor, int global)
         }
     }
 
-    /// <summary>True when one more unit could be taken now (nothing is taken).</summary>
-    public bool HasRoom(AddressKeys keys, bool exempt)
-    {
-        lock (_lock)
-        {
-            return _total < global && (exempt || (Count(keys.Narrow) < perAddress && (keys.Wide is not { } wide || Count(wide) < perAddress * wideFactor)));
-        }
-    }
-
     internal void Release(AddressKeys keys, bool exempt)
     {
         lock (_lock)

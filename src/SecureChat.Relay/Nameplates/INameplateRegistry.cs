@@ -24,7 +24,9 @@ internal interface INameplateRegistry : IDisposable
     /// Claims <paramref name="nameplate"/>. When a waiter is there, open, and
     /// <paramref name="admit"/> accepts it, the waiter is paired (<see cref="Waiter.TryPair"/>),
     /// the nameplate consumed and quarantined; if <paramref name="admit"/> refuses, nothing is
-    /// consumed and the answer is <see cref="ClaimResult.Busy"/>.
+    /// consumed and the answer is <see cref="ClaimResult.Busy"/>. <paramref name="admit"/> (the
+    /// pair limits) is asked only about a waiter held on this node: a nameplate held by another
+    /// node is redirected whatever this node's pair count, since a redirect makes no pair here.
     /// </summary>
     ValueTask<ClaimOutcome> ClaimAsync(int nameplate, Func<Waiter, bool> admit, CancellationToken cancellationToken = default);
 

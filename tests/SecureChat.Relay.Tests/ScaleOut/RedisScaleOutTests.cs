@@ -45,6 +45,51 @@ public sealed class RedisScaleOutTests
         }
     }
 
+    /// <summary>Node b is full, by its global pair cap or by the per-address pair limit (loopback not exempt).</summary>
+    public static TheoryData<string> FullBy => ["max-pairs", "pairs-per-address"];
+
+    [Theory]
+    [MemberData(nameof(FullBy))]
+    public async Task A_node_at_its_pair_cap_redirects_a_claim_for_another_nodes_waiter_and_is_busy_only_for_its_own(string fullBy)
+    {
+        using TestRedis redis = await TestRedis.StartAsync();
+        await using TestRelay a = RedisNode.Start(redis);
+        await using TestRelay b = RedisNode.Start(redis, configure: o => fullBy == "max-pairs"
+            ? o with { MaxPairs = 1 }
+            : o with { Exempt = [], Limits = o.Limits with { PairsPerAddress = 1 } });
+        (TestClient pairedWaiter, TestClient pairedJoiner, _) = await b.PairAsync();
+        (TestClient onA, string nameplateOnA) = await a.AllocateAsync();
+        (TestClient onB, string nameplateOnB) = await b.AllocateAsync();
+        using (onA)
+        using (onB)
+        {
+            // A redirect makes no pair on b: b's pair cap does not stop it.
+            Assert.Equal(RedisNode.Advertise(a), Assert.IsType<RelayRedirect>(await ClaimAsync(b, nameplateOnA)).Address);
+            using (TestClient joiner = await a.ConnectAsync())
+            {
+                await joiner.SendAsync(new RelayClaim(nameplateOnA));
+                Assert.IsType<RelayPaired>(await onA.ReadMessageAsync());
+                Assert.IsType<RelayPaired>(await joiner.ReadMessageAsync());
+            }
+
+            // A claim that would pair on b is busy, and b's nameplate is not consumed: still b's lease.
+            Assert.Equal(RelayErrorCodes.Busy, Assert.IsType<RelayError>(await ClaimAsync(b, nameplateOnB)).Code);
+            using ConnectionMultiplexer inspect = await ConnectionMultiplexer.ConnectAsync(redis.EndPoint);
+            string? held = await inspect.GetDatabase().StringGetAsync("sc:np:" + nameplateOnB);
+            Assert.StartsWith(RedisNode.Registry(b).NodeId + "|", held, StringComparison.Ordinal);
+            Assert.Equal(RedisNode.Advertise(b), Assert.IsType<RelayRedirect>(await ClaimAsync(a, nameplateOnB)).Address);
+
+            // Once b has room again, the same nameplate pairs there.
+            pairedWaiter.Dispose();
+            pairedJoiner.Dispose();
+            await b.Events.WaitForAsync<PairClosed>();
+            using TestClient late = await b.ConnectAsync();
+            await late.SendAsync(new RelayClaim(nameplateOnB));
+            Assert.IsType<RelayPaired>(await onB.ReadMessageAsync());
+            Assert.IsType<RelayPaired>(await late.ReadMessageAsync());
+        }
+    }
+
     [Fact]
     public async Task Small_nameplates_are_shared_between_nodes_through_the_bitmap()
     {
