@@ -50,7 +50,9 @@ public class CodePromptTerminalTests
 
             // The code was not spent by the typo: the listener still waits under it, and they meet.
             JsonElement handshake = await listener.EventAsync("handshake");
-            await joiner.WaitForAsync(handshake.GetProperty("sas").GetString()!, at);
+            at = await joiner.WaitForAsync(handshake.GetProperty("sas").GetString()!, at);
+            at = await joiner.WaitForAsync("exit ends the chat.", at);
+            at = await joiner.WaitForAsync("> ", at); // the line editor's input row
             await joiner.TypeAsync("hello from a terminal\r");
             Assert.Equal("hello from a terminal", (await listener.EventAsync("received")).GetProperty("text").GetString());
             await listener.WriteLineAsync("and back to the terminal");
@@ -115,7 +117,7 @@ public class CodePromptTerminalTests
             Assert.Contains($"{first}-{second}", joiner.Screen, StringComparison.Ordinal);
             string redirected = await File.ReadAllTextAsync(stdout) + await File.ReadAllTextAsync(stderr);
             Assert.Contains("\"event\":\"handshake\"", redirected, StringComparison.Ordinal);
-            Assert.All((string[])[first, second, typo], w => Assert.DoesNotContain(w, redirected, StringComparison.OrdinalIgnoreCase));
+            Assert.All((string[])[first, second, typo], w => Assert.DoesNotContain(w, redirected, StringComparison.Ordinal));
         }
     }
 
