@@ -9,7 +9,9 @@ namespace SecureChat.Cli.Bench;
 /// <summary>
 /// Runs a listener and a connector in this process over loopback with real sockets, full Noise XX
 /// handshakes between two persistent identities and the per-message rekey, as users run them.
-/// Everything goes through the library's public API.
+/// Everything goes through the library's public API. Round trips, one-way messages and bulk each
+/// run right after their raw-TCP baseline (<see cref="RawTcpBench"/>: the same listener, sockets
+/// and frames without cryptography), so both see the same machine.
 /// </summary>
 internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<string> progress) : IDisposable
 {
