@@ -31,13 +31,17 @@ internal sealed class BenchFiles : IDisposable
 
     /// <summary>
     /// A source file big enough for the phase to be steady state (128 MiB per second of phase,
-    /// from 4 to 512 MiB: several files per phase at the rates this machine reaches).
+    /// from 4 to 512 MiB: several files per phase at the rates this machine reaches). It goes to
+    /// /dev/shm when that has room for it, a copy and the receiver's 64 MiB reserve
+    /// (SessionOptions.MaxIncomingFileSize); else to the temp directory, smaller if need be.
     /// </summary>
     public static BenchFiles Create(TimeSpan phase)
     {
         const long MiB = 1 << 20;
+        const long Reserve = 128 * MiB;
         long size = Math.Clamp((long)(phase.TotalSeconds * 128) * MiB, 4 * MiB, 512 * MiB);
-        string root = System.IO.Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        string root = System.IO.Directory.Exists("/dev/shm") && FreeSpace("/dev/shm") >= 2 * size + Reserve ? "/dev/shm" : Path.GetTempPath();
+        size = Math.Clamp((FreeSpace(root) - Reserve) / 2 / MiB * MiB, 4 * MiB, size);
         string directory = Path.Combine(root, $"securechat-bench-{Environment.ProcessId}-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows())
         {
@@ -66,6 +70,18 @@ internal sealed class BenchFiles : IDisposable
         }
 
         return files;
+    }
+
+    private static long FreeSpace(string directory)
+    {
+        try
+        {
+            return new DriveInfo(directory).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>A path in <see cref="Incoming"/> that no copy has used yet.</summary>
