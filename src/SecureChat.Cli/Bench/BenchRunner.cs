@@ -9,7 +9,9 @@ namespace SecureChat.Cli.Bench;
 /// <summary>
 /// Runs a listener and a connector in this process over loopback with real sockets, full Noise XX
 /// handshakes between two persistent identities and the per-message rekey, as users run them.
-/// Everything goes through the library's public API.
+/// Everything goes through the library's public API. Round trips, one-way messages and bulk each
+/// run right after their raw-TCP baseline (<see cref="RawTcpBench"/>: the same listener, sockets
+/// and frames without cryptography), so both see the same machine.
 /// </summary>
 internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<string> progress) : IDisposable
 {
@@ -34,15 +36,60 @@ internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<strin
         progress("handshakes…");
         List<double> handshakes = await HandshakeLatencyAsync(cancellationToken).ConfigureAwait(false);
         double handshakesPerSecond = await HandshakeRateAsync(cancellationToken).ConfigureAwait(false);
-        progress("round trips…");
+
+        // Each session phase right after its raw-TCP baseline, so both see the same machine.
+        var tcp = new RawTcpBench(phase, StreamPairAsync);
+        progress("round trips (raw TCP, then securechat)…");
+        List<double> tcpRtts = await tcp.RoundTripsAsync(TextBytes, cancellationToken).ConfigureAwait(false);
         List<double> rtts = await RoundTripsAsync(cancellationToken).ConfigureAwait(false);
-        progress("one-way messages…");
+        progress("one-way messages (raw TCP, then securechat)…");
+        double tcpMessages = await tcp.OneWayAsync(TextBytes, cancellationToken).ConfigureAwait(false);
         double messages = await OneWayAsync(TextBytes, cancellationToken).ConfigureAwait(false);
-        progress("bulk…");
-        double bulk = await OneWayAsync(SecureChatSession.MaxTextBytes, cancellationToken).ConfigureAwait(false) * SecureChatSession.MaxTextBytes / 1e6;
+        double tcpSocketBulk, tcpBulk, bulk;
+        using (BenchFiles files = BenchFiles.Create(phase))
+        {
+            progress($"bulk: {files.Size / 1e6:0} MB files in {Path.GetDirectoryName(files.Directory)} (raw TCP memory → memory, raw TCP file → file, securechat file transfer)…");
+            tcpSocketBulk = await tcp.BulkAsync(files, touchFiles: false, cancellationToken).ConfigureAwait(false);
+            tcpBulk = await tcp.BulkAsync(files, touchFiles: true, cancellationToken).ConfigureAwait(false);
+            bulk = await FileBulkAsync(files, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress("bulk texts…");
+        double textBulk = await OneWayAsync(SecureChatSession.MaxTextBytes, cancellationToken).ConfigureAwait(false) * SecureChatSession.MaxTextBytes / 1e6;
         return new BenchResult(
             BenchResult.Percentile(handshakes, 0.50), BenchResult.Percentile(handshakes, 0.99), handshakesPerSecond,
-            BenchResult.Percentile(rtts, 0.50), BenchResult.Percentile(rtts, 0.99), messages, bulk, kib);
+            BenchResult.Percentile(rtts, 0.50), BenchResult.Percentile(rtts, 0.99), messages, bulk, textBulk, kib,
+            new BenchBaselines(BenchResult.Percentile(tcpRtts, 0.50), tcpMessages, tcpBulk, tcpSocketBulk));
+    }
+
+    /// <summary>A connected pair of plain sockets on the same listener, set up as the session's (no delay both ways).</summary>
+    private async Task<(NetworkStream Client, NetworkStream Server)> StreamPairAsync(CancellationToken cancellationToken)
+    {
+        Task<Socket> accept = _listener.AcceptSocketAsync(cancellationToken).AsTask();
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await client.ConnectAsync("127.0.0.1", Port, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+
+        Socket server = await accept.ConfigureAwait(false);
+        server.NoDelay = true;
+        return (new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true));
+    }
+
+    private async Task<double> FileBulkAsync(BenchFiles files, CancellationToken cancellationToken)
+    {
+        var (client, server) = await PairAsync(cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        await using (server.ConfigureAwait(false))
+        {
+            return await FileTransferBench.RunAsync(client, server, files, phase, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A connected pair: the client's and the server's end of one conversation.</summary>
@@ -183,9 +230,28 @@ internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<strin
 
             double rate = received / clock.Elapsed.TotalSeconds;
             await stop.CancelAsync().ConfigureAwait(false);
+
+            // Read what is still queued, so the server reaches the CLOSE at once (instead of both ends lingering).
+            Task draining = DrainAsync(server, cancellationToken);
             await client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             await sending.ConfigureAwait(false);
+            await draining.ConfigureAwait(false);
             return rate;
+        }
+    }
+
+    private static async Task DrainAsync(SecureChatSession server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await server.ReceiveAsync(cancellationToken).ConfigureAwait(false) is not SessionClosed)
+            {
+                // Discard.
+            }
+        }
+        catch (SecureChatException)
+        {
+            // The session ended anyway.
         }
     }
 
