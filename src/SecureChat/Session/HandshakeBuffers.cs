@@ -5,10 +5,11 @@ using SecureChat.Framing;
 namespace SecureChat.Session;
 
 /// <summary>
-/// The two buffers of one handshake run, rented for the largest frame (64 KiB each), and how far
-/// each was written. Disposing wipes the bytes written and gives them back: a few KiB, rather than
-/// clearing 128 KiB on every handshake of every side. While a write is in progress its extent is not
-/// known, and if it never ended (an exception) the whole buffer is wiped.
+/// The two buffers of one handshake run, rented for the largest frame (the pool hands out 128 KiB
+/// and 64 KiB arrays for them), and how far each was written. Disposing wipes the bytes written and
+/// gives them back: a few KiB, rather than clearing 192 KiB on every handshake of every side (which
+/// also pushed everything else out of the core's cache). While a write is in progress its extent is
+/// not known, and if it never ended (an exception) the whole buffer is wiped.
 /// </summary>
 internal sealed class HandshakeBuffers : IDisposable
 {
