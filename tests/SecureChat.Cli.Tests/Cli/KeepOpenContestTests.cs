@@ -76,8 +76,10 @@ public class KeepOpenContestTests
                 }
             }
 
-            // One chat at a time, and the listener goes on: once that chat has ended, the next peer gets the next chat.
+            // One chat at a time, and the listener goes on: once that chat has ended and the
+            // listener waits again (until then a newcomer is refused as busy), the next peer gets the next chat.
             await listener.EventAsync("closed");
+            await listener.StderrContainsAsync("Waiting for the next peer");
             (string next, SecureChatSession? nextSession) = await NextChatAsync(listener, port);
             Assert.Equal("chat", next);
             await nextSession!.DisposeAsync();
