@@ -19,8 +19,8 @@ internal sealed class SymmetricState : IDisposable
 
     /// <summary>
     /// Up to this many bytes MixHash hashes with libsodium (portable C, about a microsecond a block,
-    /// no context to set up); above it with <see cref="_hash"/> (OpenSSL, SHA extensions, a few
-    /// microseconds of set-up per call). Measured on this project's machine; docs/PERFORMANCE.md.
+    /// no context to set up); above it with <see cref="_hash"/> (OpenSSL with the SHA extensions,
+    /// but a few microseconds of OpenSSL 3.0 set-up per call), as measured on the project machine.
     /// </summary>
     private const int SmallMixHash = 128;
 
