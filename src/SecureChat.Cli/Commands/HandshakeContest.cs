@@ -10,13 +10,16 @@ namespace SecureChat.Cli.Commands;
 /// <summary>
 /// The listener's wait for a peer: it accepts connections and runs up to
 /// <see cref="MaxHandshakes"/> handshakes at once; the first that completes authentication (and,
-/// with --authorized-peers, is authorized) gets the chat, and the others are stopped. So an idle or
-/// hostile connection holds one slot for at most the handshake timeout, not the whole listener;
-/// beyond the limit a connection is refused as busy. A failed handshake is reported and the wait
-/// goes on. Meanwhile the user's input is read too: a typed line is not sent to anyone, and
-/// Ctrl+C, Ctrl+D or the end of stdin stop the wait.
+/// with --authorized-peers, is authorized) gets the chat. The others in progress then finish (each
+/// within the handshake timeout) and are told "busy" with an authenticated CLOSE, or, while they
+/// still wait for a passphrase turn, with a REFUSE before any cryptography: a peer that connected
+/// at the same moment learns why, instead of losing its connection. They are stopped only when the
+/// listener stops. So an idle or hostile connection holds one slot for at most the handshake
+/// timeout, not the whole listener; beyond the limit a connection is refused as busy. A failed
+/// handshake is reported and the wait goes on. Meanwhile the user's input is read too: a typed line
+/// is not sent to anyone, and Ctrl+C, Ctrl+D or the end of stdin stop the wait.
 /// </summary>
-internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output, bool keepOpen)
+internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup, AuthorizedPeers? authorized, string? authorizedPath, IChatOutput output, bool keepOpen) : IDisposable
 {
     /// <summary>The most handshakes in progress at once (docs/PROTOCOL.md §8).</summary>
     public const int MaxHandshakes = 8;
@@ -28,6 +31,14 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     public const int MaxHandshakesPerSource = MaxHandshakes / 2;
 
     private const string BusyReason = "busy: too many connections are being set up; try again in a few seconds";
+
+    private const string InConversationReason = "busy: this peer is in another conversation";
+
+    /// <summary>
+    /// Stops every handshake in progress: cancelled when the listener stops (the user, a signal, a
+    /// used-up passphrase attempt), not when a round is won.
+    /// </summary>
+    private readonly CancellationTokenSource _abandon = new();
 
     private readonly Dictionary<UInt128, int> _perSource = [];
     private readonly AuthorizedPeersPolicy? _policy = authorized is null ? null : new AuthorizedPeersPolicy(authorized);
@@ -74,6 +85,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     public async Task<(SecureChatSession Session, string Peer)?> RunAsync(WaitingInput input, CancellationToken stop)
     {
         input.BeginWait();
+        using CancellationTokenRegistration stopping = stop.UnsafeRegister(static state => ((HandshakeContest)state!).Abandon(), this);
         using var round = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var winner = new TaskCompletionSource<(SecureChatSession Session, string Peer)>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task accepting = AcceptAsync(winner, input, round.Token);
@@ -93,18 +105,28 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             // Stopped because a peer won.
         }
 
-        await accepting.ConfigureAwait(false); // a listening socket that fails throws here
+        try
+        {
+            await accepting.ConfigureAwait(false); // a listening socket that fails throws here
+        }
+        catch
+        {
+            Abandon();
+            throw;
+        }
 
         // From here no handshake can win any more: one that finishes now closes its own session
         // (it sees TrySetResult fail), so no session is left running unseen.
         winner.TrySetCanceled(CancellationToken.None);
-        if (winner.Task.IsFaulted)
-        {
-            await winner.Task.ConfigureAwait(false);
-        }
-
         if (!winner.Task.IsCompletedSuccessfully)
         {
+            // No chat: the listener ends, and so does every handshake still in progress.
+            Abandon();
+            if (winner.Task.IsFaulted)
+            {
+                await winner.Task.ConfigureAwait(false);
+            }
+
             EndedBy = _attemptUsedUp.Task.IsCompleted ? _attemptUsedUp.Task.Result : null;
             return null;
         }
@@ -112,6 +134,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         (SecureChatSession session, string peer) = winner.Task.Result;
         if (userStopped || stop.IsCancellationRequested)
         {
+            Abandon();
             await session.CloseAsync("the listener was stopped", CancellationToken.None).ConfigureAwait(false);
             return null;
         }
@@ -136,12 +159,13 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 }
 
                 input.HandshakeStarted();
+                CancellationToken abandon = _abandon.Token;
                 _ = Task.Run(async () =>
                 {
                     bool won = false;
                     try
                     {
-                        won = await HandshakeAsync(socket, winner, round).ConfigureAwait(false);
+                        won = await HandshakeAsync(socket, winner, round, abandon).ConfigureAwait(false);
                     }
                     catch (Exception e)
                     {
@@ -197,7 +221,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
     /// failed attempt, so idle or abandoned connections cannot lock the right passphrase out or
     /// grow the pause. Returns null when it was refused.
     /// </summary>
-    private async Task<IDisposable?> TakePassphraseTurnAsync(Socket socket, CancellationToken round)
+    private async Task<IDisposable?> TakePassphraseTurnAsync(Socket socket, CancellationToken round, CancellationToken abandon)
     {
         UInt128 source = SourceOf(socket);
         lock (_pskSources)
@@ -216,10 +240,11 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             IDisposable turn = await _backoff!.TakeTurnAsync(deadline.Token).ConfigureAwait(false);
             return new SourceTurn(turn, this, source);
         }
-        catch (OperationCanceledException) when (!round.IsCancellationRequested)
+        catch (OperationCanceledException) when (!abandon.IsCancellationRequested)
         {
+            // Out of time, or another peer got the chat meanwhile: busy either way, before any cryptography.
             ReleasePskSource(source);
-            BusyRefusals.Refuse(socket, PskBusyReason, compat: false);
+            BusyRefusals.Refuse(socket, round.IsCancellationRequested ? InConversationReason : PskBusyReason, compat: false);
             return null;
         }
         catch
@@ -276,8 +301,12 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         return ((UInt128)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes) << 1) | ((UInt128)1 << 127) | 1;
     }
 
-    /// <summary>True when this handshake got the chat.</summary>
-    private async Task<bool> HandshakeAsync(Socket socket, TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round)
+    /// <summary>
+    /// True when this handshake got the chat. <paramref name="round"/> ends when a peer has won (or
+    /// the listener stops): failures after that are not reported; <paramref name="abandon"/> stops
+    /// the handshake itself, only when the listener stops.
+    /// </summary>
+    private async Task<bool> HandshakeAsync(Socket socket, TaskCompletionSource<(SecureChatSession, string)> winner, CancellationToken round, CancellationToken abandon)
     {
         string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "a peer";
         SecureChatSession session;
@@ -287,14 +316,14 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             socket.NoDelay = true;
             if (_backoff is not null)
             {
-                turn = await TakePassphraseTurnAsync(socket, round).ConfigureAwait(false);
+                turn = await TakePassphraseTurnAsync(socket, round, abandon).ConfigureAwait(false);
                 if (turn is null)
                 {
                     return false; // refused as busy, not counted as an attempt
                 }
             }
 
-            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(VerifyPeer), round).ConfigureAwait(false);
+            session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(VerifyPeer), abandon).ConfigureAwait(false);
             _backoff?.Succeeded();
         }
         catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })
@@ -345,8 +374,27 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
             return true;
         }
 
-        // Another peer got the chat a moment earlier.
-        await session.CloseAsync("busy: this peer is in another conversation", CancellationToken.None).ConfigureAwait(false);
+        // Another peer got the chat earlier: an authenticated "busy".
+        await session.CloseAsync(InConversationReason, CancellationToken.None).ConfigureAwait(false);
         return false;
+    }
+
+    private void Abandon()
+    {
+        try
+        {
+            _abandon.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The listener has ended already.
+        }
+    }
+
+    /// <summary>Stops the handshakes still in progress (the listener ends).</summary>
+    public void Dispose()
+    {
+        Abandon();
+        _abandon.Dispose();
     }
 }

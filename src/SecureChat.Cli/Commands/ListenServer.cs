@@ -21,7 +21,7 @@ internal sealed class ListenServer(TcpListener listener, SessionSetup setup, Aut
     {
         // One input for the whole run: the terminal's line editor, or stdin's lines.
         using var input = new WaitingInput(SessionSetup.CreateInput(setup.Settings.Json, output), output);
-        var contest = new HandshakeContest(listener, setup, authorized, authorizedPath, output, keepOpen);
+        using var contest = new HandshakeContest(listener, setup, authorized, authorizedPath, output, keepOpen);
         try
         {
             while (true)

@@ -6,9 +6,10 @@ namespace SecureChat.Crypto;
 /// HKDF(chaining_key, input_key_material, num_outputs) of Noise §4.3 with HASH = SHA-256.
 /// Noise's definition (temp_key = HMAC(ck, ikm); output1 = HMAC(temp_key, 0x01);
 /// output2 = HMAC(temp_key, output1 ‖ 0x02); output3 = HMAC(temp_key, output2 ‖ 0x03)) is exactly
-/// RFC 5869 Extract with salt = ck followed by Expand with empty info. Extract is done as the
-/// HMAC it is defined to be, because OpenSSL's HKDF refuses an empty input key material, which
-/// Split() (HKDF(ck, zerolen, 2)) needs; Expand is the BCL's HKDF.Expand.
+/// RFC 5869 Extract with salt = ck followed by Expand with empty info: both are libsodium's
+/// <c>crypto_kdf_hkdf_sha256_*</c>, which take an empty input key material (Split() needs
+/// HKDF(ck, zerolen, 2)) and wipe their HMAC states. Through libsodium a handshake's eleven
+/// derivations cost no OpenSSL context, provider fetch or parameter array each.
 /// </summary>
 internal static class NoiseHkdf
 {
@@ -25,8 +26,8 @@ internal static class NoiseHkdf
         Span<byte> tempKey = stackalloc byte[HashLen];
         try
         {
-            HMACSHA256.HashData(chainingKey, inputKeyMaterial, tempKey);
-            HKDF.Expand(HashAlgorithmName.SHA256, tempKey, output, []);
+            Sodium.Sodium.HkdfSha256Extract(chainingKey, inputKeyMaterial, tempKey);
+            Sodium.Sodium.HkdfSha256Expand(tempKey, output);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SecureChat.Framing;
@@ -16,8 +15,8 @@ internal sealed partial class HandshakeDriver
         byte[] hello = Hello.Create(IsPsk ? Hello.ModePsk : Hello.ModeXX);
         using HandshakeState state = NewState(initiator: true, hello);
         byte[] nonce = RandomNumberGenerator.GetBytes(SasCommitment.NonceLength);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
-        byte[] payload = ArrayPool<byte>.Shared.Rent(Frame.MaxPayloadLength);
+        using var buffers = new HandshakeBuffers();
+        byte[] buffer = buffers.Message;
         CPaceInitiator? cpace = null;
         try
         {
@@ -36,10 +35,12 @@ internal sealed partial class HandshakeDriver
             }
 
             SasCommitment.Compute(nonce, msg1Payload.AsSpan(msg1Payload.Length - SasCommitment.Length));
+            buffers.MessageWriting();
             Frame.WriteHeader(buffer, FrameKind.Hello, hello.Length);
             hello.CopyTo(buffer.AsSpan(Frame.HeaderSize));
             int offset = Frame.HeaderSize + hello.Length;
             int msg1 = state.WriteMessage(msg1Payload, buffer.AsSpan(offset + Frame.HeaderSize, Frame.MaxPayloadLength));
+            buffers.MessageWritten(offset + Frame.HeaderSize + msg1);
             Frame.WriteHeader(buffer.AsSpan(offset), FrameKind.Handshake, msg1);
             await _stream.WriteAsync(buffer.AsMemory(0, offset + Frame.HeaderSize + msg1), cancellationToken).ConfigureAwait(false);
 
@@ -57,8 +58,9 @@ internal sealed partial class HandshakeDriver
             }
 
             ExpectKind(frame, FrameKind.Handshake, "message 2");
+            Span<byte> payload = buffers.PayloadFor(frame.Payload.Length);
             int payloadLength = state.ReadMessage(frame.Payload.Span, payload);
-            ReadOnlySpan<byte> msg2 = payload.AsSpan(0, payloadLength);
+            ReadOnlySpan<byte> msg2 = payload[..payloadLength];
             int fixedLength = (IsPsk ? CPaceMessages.PointLength : 0) + SasCommitment.NonceLength;
             if (msg2.Length < fixedLength + 2)
             {
@@ -103,11 +105,13 @@ internal sealed partial class HandshakeDriver
             string sessionCode = SessionCode.Compute(state.LocalEphemeralPublicKey, state.RemoteEphemeralPublicKey, nonce, responderNonce);
 
             // msg3 (-> s, se [, psk]): payload = n_i ‖ JSON, the JSON signed over h where asked.
+            buffers.MessageWriting();
             int tokens = state.WriteTokens(buffer.AsSpan(Frame.HeaderSize, Frame.MaxPayloadLength));
             byte[] json = OwnPayload(state.CurrentHash);
             byte[] msg3Payload = [.. nonce, .. json];
             int msg3 = state.WritePayload(msg3Payload, buffer.AsSpan(Frame.HeaderSize, Frame.MaxPayloadLength), tokens);
             Frame.WriteHeader(buffer, FrameKind.Handshake, msg3);
+            buffers.MessageWritten(Frame.HeaderSize + msg3);
             AttemptSpent = IsPsk;
             await _stream.WriteAsync(buffer.AsMemory(0, Frame.HeaderSize + msg3), cancellationToken).ConfigureAwait(false);
 
@@ -116,8 +120,6 @@ internal sealed partial class HandshakeDriver
         finally
         {
             cpace?.Dispose();
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-            ArrayPool<byte>.Shared.Return(payload, clearArray: true);
         }
     }
 

@@ -10,6 +10,11 @@ namespace SecureChat.Crypto.Sodium;
 internal static unsafe class Sodium
 {
     public const int X25519KeySize = 32;
+    public const int HkdfSha256KeySize = 32;
+    public const int Sha256Size = 32;
+
+    /// <summary>Room for a crypto_hash_sha256_state (104 bytes in libsodium 1.0.22; checked at start-up).</summary>
+    private const int Sha256StateSize = 128;
     public const int AesGcmKeySize = 32;
     public const int AesGcmNonceSize = 12;
     public const int AesGcmTagSize = 16;
@@ -32,6 +37,10 @@ internal static unsafe class Sodium
         }
 
         IsAes256GcmAvailable = SodiumNative.Aes256GcmIsAvailable() == 1;
+        if (SodiumNative.Sha256StateBytes() > Sha256StateSize)
+        {
+            throw new CryptographicException("libsodium's SHA-256 state is larger than this binding expects.");
+        }
     }
 
     /// <summary>True when this CPU has the AES-NI and PCLMUL instructions libsodium's AES-256-GCM needs.</summary>
@@ -127,6 +136,72 @@ internal static unsafe class Sodium
             if (SodiumNative.X25519Base(q, n) != 0)
             {
                 throw new CryptographicException("X25519 public key derivation failed.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// SHA-256 of <paramref name="first"/> ‖ <paramref name="second"/> into <paramref name="digest"/>
+    /// (which may overlap either input). libsodium's SHA-256 is portable C, without the SHA
+    /// extensions OpenSSL uses, so it is the faster choice only for a few blocks of input.
+    /// </summary>
+    public static void Sha256(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> digest)
+    {
+        CheckLength(digest, Sha256Size, nameof(digest));
+        byte* state = stackalloc byte[Sha256StateSize];
+        fixed (byte* a = first)
+        fixed (byte* b = second)
+        fixed (byte* d = digest)
+        {
+            // libsodium's SHA-256 functions cannot fail; their result is checked all the same.
+            int rc = SodiumNative.Sha256Init(state);
+            rc |= first.IsEmpty ? 0 : SodiumNative.Sha256Update(state, a, (ulong)first.Length);
+            rc |= second.IsEmpty ? 0 : SodiumNative.Sha256Update(state, b, (ulong)second.Length);
+            rc |= SodiumNative.Sha256Final(state, d);
+            if (rc != 0)
+            {
+                throw new CryptographicException("SHA-256 failed.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// HKDF-Extract with SHA-256 (RFC 5869 §2.2): <paramref name="prk"/> = HMAC-SHA256(<paramref name="salt"/>,
+    /// <paramref name="inputKeyMaterial"/>). An empty input key material is allowed (Noise's Split()).
+    /// </summary>
+    public static void HkdfSha256Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> prk)
+    {
+        CheckLength(prk, HkdfSha256KeySize, nameof(prk));
+
+        // A pointer that is never null, so that an empty span is an empty message, not a missing one.
+        byte none = 0;
+        fixed (byte* s = salt)
+        fixed (byte* i = inputKeyMaterial)
+        fixed (byte* k = prk)
+        {
+            if (SodiumNative.HkdfSha256Extract(k, salt.IsEmpty ? &none : s, (nuint)salt.Length, inputKeyMaterial.IsEmpty ? &none : i, (nuint)inputKeyMaterial.Length) != 0)
+            {
+                throw new CryptographicException("HKDF-SHA256 extract failed.");
+            }
+        }
+    }
+
+    /// <summary>HKDF-Expand with SHA-256 and empty info (RFC 5869 §2.3): fills <paramref name="output"/> (at most 255 × 32 bytes) from a 32-byte <paramref name="prk"/>.</summary>
+    public static void HkdfSha256Expand(ReadOnlySpan<byte> prk, Span<byte> output)
+    {
+        CheckLength(prk, HkdfSha256KeySize, nameof(prk));
+        if (output.IsEmpty || output.Length > 255 * HkdfSha256KeySize)
+        {
+            throw new ArgumentException("HKDF-SHA256 yields 1 to 8,160 bytes.", nameof(output));
+        }
+
+        byte none = 0;
+        fixed (byte* k = prk)
+        fixed (byte* o = output)
+        {
+            if (SodiumNative.HkdfSha256Expand(o, (nuint)output.Length, &none, 0, k) != 0)
+            {
+                throw new CryptographicException("HKDF-SHA256 expand failed.");
             }
         }
     }

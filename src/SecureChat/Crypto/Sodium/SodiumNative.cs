@@ -36,6 +36,28 @@ internal static unsafe partial class SodiumNative
     [LibraryImport(Library, EntryPoint = "crypto_scalarmult_curve25519_base")]
     internal static partial int X25519Base(byte* q, byte* n);
 
+    // crypto_hash_sha256.h (the state is 104 bytes: crypto_hash_sha256_statebytes())
+
+    [LibraryImport(Library, EntryPoint = "crypto_hash_sha256_statebytes")]
+    internal static partial nuint Sha256StateBytes();
+
+    [LibraryImport(Library, EntryPoint = "crypto_hash_sha256_init")]
+    internal static partial int Sha256Init(byte* state);
+
+    [LibraryImport(Library, EntryPoint = "crypto_hash_sha256_update")]
+    internal static partial int Sha256Update(byte* state, byte* input, ulong inputLength);
+
+    [LibraryImport(Library, EntryPoint = "crypto_hash_sha256_final")]
+    internal static partial int Sha256Final(byte* state, byte* output);
+
+    // crypto_kdf_hkdf_sha256.h
+
+    [LibraryImport(Library, EntryPoint = "crypto_kdf_hkdf_sha256_extract")]
+    internal static partial int HkdfSha256Extract(byte* prk, byte* salt, nuint saltLength, byte* ikm, nuint ikmLength);
+
+    [LibraryImport(Library, EntryPoint = "crypto_kdf_hkdf_sha256_expand")]
+    internal static partial int HkdfSha256Expand(byte* output, nuint outputLength, byte* ctx, nuint ctxLength, byte* prk);
+
     // crypto_kem_mlkem768.h
 
     [LibraryImport(Library, EntryPoint = "crypto_kem_mlkem768_keypair")]
