@@ -117,14 +117,14 @@ internal sealed partial class IncomingTransfer
         string? problem =
             expected is null ? "the sender did not give the SHA-256 of the file (neither in its offer nor at its end)"
             : Sha256 is not null && _endSha256 is not null && _endSha256 != Sha256 ? "the sender's SHA-256 at the end differs from the one in its offer"
-            : actual != expected ? "the SHA-256 of the received file does not match the sender's"
+            : actual != expected ? "the SHA-256 of the received file does not match the sender's (corrupted, or changed while it was sent)"
             : null;
         if (problem is not null)
         {
             Close(keepPart: false);
             await _link.TryCancelAsync(Id, problem).ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming,
-                problem + " (corrupted, or changed while it was sent); it was deleted")).ConfigureAwait(false);
+                problem + "; it was deleted")).ConfigureAwait(false);
             return;
         }
 
