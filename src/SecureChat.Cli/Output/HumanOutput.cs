@@ -45,7 +45,7 @@ internal sealed class HumanOutput(TextWriter stdout, TextWriter stderr, bool col
             Remember(_incomingNames, TransferDirection.Incoming, offer.Id, TerminalText.Sanitize(offer.Name));
         }
 
-        Line($"⇣ The peer offers file {offer.Id}: {Paint(TerminalText.Sanitize(offer.Name), "1")} ({TransferText.Size(offer.Size)}, SHA-256 {offer.Sha256}).");
+        Line($"⇣ The peer offers file {offer.Id}: {Paint(TerminalText.Sanitize(offer.Name), "1")} ({TransferText.Size(offer.Size)}, {(offer.Sha256 is null ? "SHA-256 checked at the end" : "SHA-256 " + offer.Sha256)}).");
         Line($"  Type /accept {offer.Id} to receive it, or /reject {offer.Id}.");
     }
 

@@ -25,7 +25,7 @@ internal sealed class JsonOutput(TextWriter stdout, TextWriter stderr) : IChatOu
 
     public void FileOfferSent(FileOfferSent offer) => EmitOffer(offer.Id, TransferDirection.Outgoing, offer.Name, offer.Size, offer.Sha256, offer.Path);
 
-    private void EmitOffer(uint id, TransferDirection direction, string name, long size, string sha256, string? path) =>
+    private void EmitOffer(uint id, TransferDirection direction, string name, long size, string? sha256, string? path) =>
         Emit("file-offer", w =>
         {
             w.WriteNumber("id", id);

@@ -1,19 +1,26 @@
 namespace SecureChat.Transfer;
 
 /// <summary>
-/// FILE_OFFER (docs/PROTOCOL.md §4.1), JSON <c>{"id":N,"name":"…","size":N,"sha256":"…"}</c>: the
+/// FILE_OFFER (docs/PROTOCOL.md §4.1), JSON <c>{"id":N,"name":"…","size":N,"sha256":"…"|null}</c>: the
 /// sender offers a file.
 /// </summary>
 /// <param name="Id">The transfer id, 1 … 4294967295, chosen by the sender.</param>
 /// <param name="Name">The sender's suggested name, 1 … 4096 UTF-8 bytes, not yet safe to use (see <see cref="SafeFileName"/>).</param>
 /// <param name="Size">The file's length in bytes, 0 … 2^53 − 1.</param>
-/// <param name="Sha256Hex">The SHA-256 of the whole file, 64 lower-case hexadecimal digits.</param>
-internal sealed record FileOffer(uint Id, string Name, long Size, string Sha256Hex);
+/// <param name="Sha256Hex">The SHA-256 of the whole file, 64 lower-case hexadecimal digits, or null when the sender hashes while it sends and says it in its FILE_END.</param>
+internal sealed record FileOffer(uint Id, string Name, long Size, string? Sha256Hex);
 
-/// <summary>FILE_ACCEPT, JSON <c>{"id":N,"offset":N}</c>: the receiver wants the file from <paramref name="Offset"/> on.</summary>
+/// <summary>
+/// FILE_ACCEPT, JSON <c>{"id":N,"offset":N}</c> or, resuming, <c>{"id":N,"offset":N,"prefix_sha256":"…"}</c>:
+/// the receiver wants the file from <paramref name="Offset"/> on.
+/// </summary>
 /// <param name="Id">The transfer id from the offer.</param>
 /// <param name="Offset">Where to start sending, 0 … 2^53 − 1 (more than 0 when a partial download is resumed).</param>
-internal sealed record FileAccept(uint Id, long Offset);
+/// <param name="PrefixSha256Hex">
+/// With an offset above 0 (and only then): the SHA-256 of the receiver's first <paramref name="Offset"/>
+/// bytes, which the sender checks against its own file before it sends from there.
+/// </param>
+internal sealed record FileAccept(uint Id, long Offset, string? PrefixSha256Hex = null);
 
 /// <summary>FILE_REJECT, JSON <c>{"id":N,"reason":"…"}</c>: the receiver declines the offer.</summary>
 /// <param name="Id">The transfer id from the offer.</param>
@@ -21,11 +28,19 @@ internal sealed record FileAccept(uint Id, long Offset);
 internal sealed record FileReject(uint Id, string Reason);
 
 /// <summary>
-/// FILE_END, JSON <c>{"id":N}</c>: from the sender, all data is sent; from the receiver, the file
-/// arrived and its SHA-256 matched.
+/// FILE_END, JSON <c>{"id":N,"sha256":"…"}</c> from the sender (all data is sent; the SHA-256 of the
+/// whole file), <c>{"id":N}</c> from the receiver (the file arrived and its SHA-256 matched).
 /// </summary>
 /// <param name="Id">The transfer id.</param>
-internal sealed record FileEnd(uint Id);
+/// <param name="Sha256Hex">The sender's SHA-256 of the whole file, lower case; null from the receiver.</param>
+internal sealed record FileEnd(uint Id, string? Sha256Hex = null);
+
+/// <summary>
+/// FILE_RESTART, JSON <c>{"id":N}</c>, from the sender right after a resumed FILE_ACCEPT whose prefix
+/// hash is not that of its own file: the receiver empties its .part, and the data follows from byte 0.
+/// </summary>
+/// <param name="Id">The transfer id.</param>
+internal sealed record FileRestart(uint Id);
 
 /// <summary>FILE_CANCEL, JSON <c>{"id":N,"reason":"…"}</c>: either side stops the transfer.</summary>
 /// <param name="Id">The transfer id.</param>

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using SecureChat.Framing;
 using SecureChat.Session;
@@ -5,20 +6,21 @@ using SecureChat.Session;
 namespace SecureChat.Transfer;
 
 /// <summary>
-/// FILE_DATA frames (docs/PROTOCOL.md §4.1): type ‖ id ‖ up to 65,514 file bytes each, the file
-/// read straight into the frame buffer and sealed in place, one message (and one rekey) per frame.
+/// FILE_DATA frames (docs/PROTOCOL.md §4.1): type ‖ id ‖ up to 65,513 file bytes each, the file
+/// read straight into the frame buffer, added to the whole-file hash there (while it is in the
+/// cache) and sealed in place, one message (and one rekey) per frame.
 /// </summary>
 internal static class FileDataFrames
 {
     /// <summary>
     /// Reads up to <paramref name="count"/> bytes of <paramref name="file"/> at <paramref name="offset"/>
-    /// straight into FILE_DATA frames and sends them; returns how many bytes were read (0 at the end
-    /// of the file, in which case nothing is sent).
+    /// straight into FILE_DATA frames, adds them to <paramref name="hash"/> and sends them; returns how
+    /// many bytes were read (0 at the end of the file, in which case nothing is sent).
     /// </summary>
     /// <exception cref="IOException">The file cannot be read (the frames sealed before that were sent).</exception>
-    public static async ValueTask<int> SendDataAsync(this ISessionLink link, uint id, SafeFileHandle file, long offset, int count, CancellationToken cancellationToken)
+    public static async ValueTask<int> SendDataAsync(this ISessionLink link, uint id, SafeFileHandle file, long offset, int count, IncrementalHash hash, CancellationToken cancellationToken)
     {
-        var source = new FileDataSource(id, file, offset, count);
+        var source = new FileDataSource(id, file, offset, count, hash);
         int frames = (count + OutgoingTransfer.ChunkSize - 1) / OutgoingTransfer.ChunkSize;
         await link.SendFramesAsync(frames * Frame.MaxFrameSize, Build, source, cancellationToken).ConfigureAwait(false);
         if (source.Error is not null)
@@ -57,6 +59,7 @@ internal static class FileDataFrames
                 break;
             }
 
+            source.Hash.AppendData(plaintext.Slice(header, read));
             source.Read += read;
             length += transport.SealInPlace(buffer[length..], header + read);
         }
@@ -64,8 +67,10 @@ internal static class FileDataFrames
         return length > 0 ? length : -1;
     }
 
-    private sealed class FileDataSource(uint id, SafeFileHandle file, long offset, int count)
+    private sealed class FileDataSource(uint id, SafeFileHandle file, long offset, int count, IncrementalHash hash)
     {
+        public IncrementalHash Hash { get; } = hash;
+
         public uint Id { get; } = id;
 
         public SafeFileHandle File { get; } = file;

@@ -15,9 +15,10 @@ public enum TransferDirection
 /// <summary>
 /// The peer offers a file. <paramref name="Name"/> is already reduced to a safe file name
 /// (<see cref="SafeFileName"/>); accept it with <see cref="SecureChatSession.AcceptFileAsync"/>
-/// or refuse it with <see cref="SecureChatSession.RejectFileAsync"/>.
+/// or refuse it with <see cref="SecureChatSession.RejectFileAsync"/>. <paramref name="Sha256"/> is null
+/// when the sender hashes the file while it sends it (the check then happens at the end all the same).
 /// </summary>
-public sealed record FileOffered(uint Id, string Name, long Size, string Sha256) : SessionEvent;
+public sealed record FileOffered(uint Id, string Name, long Size, string? Sha256) : SessionEvent;
 
 /// <summary>The peer accepted our offer and wants the data from <paramref name="Offset"/> on (more than 0 when it resumes).</summary>
 public sealed record FileAccepted(uint Id, long Offset) : SessionEvent;
@@ -30,7 +31,7 @@ public sealed record FileProgress(uint Id, TransferDirection Direction, long Byt
 
 /// <summary>
 /// A transfer finished. Incoming: the file is at <paramref name="Path"/> and its SHA-256 matched the
-/// offer. Outgoing: the peer confirmed that its copy matches (<paramref name="Verified"/>).
+/// sender's (from the offer or its FILE_END). Outgoing: the peer confirmed that its copy matches (<paramref name="Verified"/>).
 /// <paramref name="ResumedFrom"/> is the offset the transfer continued from.
 /// </summary>
 public sealed record FileCompleted(uint Id, TransferDirection Direction, string Path, string Sha256, bool Verified, long ResumedFrom) : SessionEvent;
@@ -38,5 +39,5 @@ public sealed record FileCompleted(uint Id, TransferDirection Direction, string 
 /// <summary>A transfer failed or was cancelled; <paramref name="Reason"/> says why (from the peer: hostile text).</summary>
 public sealed record FileFailed(uint Id, TransferDirection Direction, string Reason) : SessionEvent;
 
-/// <summary>What <see cref="SecureChatSession.SendFileAsync"/> offered.</summary>
-public sealed record FileOfferSent(uint Id, string Name, long Size, string Sha256, string Path);
+/// <summary>What <see cref="SecureChatSession.SendFileAsync"/> offered; <paramref name="Sha256"/> is null: it is computed while the file is sent (see <see cref="FileCompleted"/>).</summary>
+public sealed record FileOfferSent(uint Id, string Name, long Size, string? Sha256, string Path);

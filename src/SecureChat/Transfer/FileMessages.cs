@@ -50,20 +50,20 @@ internal static class FileMessages
     private const string Reject = "FILE_REJECT";
     private const string End = "FILE_END";
     private const string Cancel = "FILE_CANCEL";
+    private const string Restart = "FILE_RESTART";
     private const string Data = "FILE_DATA";
 
     private static readonly string IdRange = $"an integer from 1 to {uint.MaxValue}";
     private static readonly string SizeRange = $"an integer from 0 to {MaxSize}";
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
-    /// <summary>Encodes a FILE_OFFER body; the hash is written in lower case.</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="offer"/> or one of its strings is null.</exception>
+    /// <summary>Encodes a FILE_OFFER body; the hash is written in lower case, or as null when the sender hashes while it sends.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="offer"/> or its name is null.</exception>
     /// <exception cref="ArgumentException">A field is out of the range <see cref="ParseOffer"/> accepts, or the body would exceed <see cref="MaxJsonBytes"/>.</exception>
     public static byte[] Encode(FileOffer offer)
     {
         ArgumentNullException.ThrowIfNull(offer);
         ArgumentNullException.ThrowIfNull(offer.Name, nameof(offer));
-        ArgumentNullException.ThrowIfNull(offer.Sha256Hex, nameof(offer));
         CheckId(offer.Id, nameof(offer));
         CheckSize(offer.Size, nameof(offer));
         if (offer.Name.Length == 0 || Encoding.UTF8.GetByteCount(offer.Name) > MaxNameBytes)
@@ -71,32 +71,38 @@ internal static class FileMessages
             throw new ArgumentException($"The name must be 1 to {MaxNameBytes} bytes of UTF-8.", nameof(offer));
         }
 
-        if (!IsSha256Hex(offer.Sha256Hex))
-        {
-            throw new ArgumentException($"The SHA-256 must be {Sha256HexLength} hexadecimal digits.", nameof(offer));
-        }
-
+        CheckHash(offer.Sha256Hex, nameof(offer));
         return Write(nameof(offer), w =>
         {
             w.WriteNumber("id", offer.Id);
             w.WriteString("name", offer.Name);
             w.WriteNumber("size", offer.Size);
-            w.WriteString("sha256", offer.Sha256Hex.ToLowerInvariant());
+            WriteHash(w, "sha256", offer.Sha256Hex);
         });
     }
 
-    /// <summary>Encodes a FILE_ACCEPT body.</summary>
+    /// <summary>Encodes a FILE_ACCEPT body: the prefix hash is present exactly when the offset is more than 0.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="accept"/> is null.</exception>
-    /// <exception cref="ArgumentException">The id is 0 or the offset is outside 0 … <see cref="MaxSize"/>.</exception>
+    /// <exception cref="ArgumentException">The id is 0, the offset is outside 0 … <see cref="MaxSize"/>, or the prefix hash is missing, superfluous or not 64 hexadecimal digits.</exception>
     public static byte[] Encode(FileAccept accept)
     {
         ArgumentNullException.ThrowIfNull(accept);
         CheckId(accept.Id, nameof(accept));
         CheckSize(accept.Offset, nameof(accept));
+        CheckHash(accept.PrefixSha256Hex, nameof(accept));
+        if ((accept.Offset > 0) != (accept.PrefixSha256Hex is not null))
+        {
+            throw new ArgumentException("A resumed accept (offset > 0) carries the SHA-256 of the prefix, and only it does.", nameof(accept));
+        }
+
         return Write(nameof(accept), w =>
         {
             w.WriteNumber("id", accept.Id);
             w.WriteNumber("offset", accept.Offset);
+            if (accept.PrefixSha256Hex is not null)
+            {
+                WriteHash(w, "prefix_sha256", accept.PrefixSha256Hex);
+            }
         });
     }
 
@@ -115,14 +121,32 @@ internal static class FileMessages
         });
     }
 
-    /// <summary>Encodes a FILE_END body.</summary>
+    /// <summary>Encodes a FILE_END body: the sender's carries the SHA-256 of the whole file, the receiver's none.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="end"/> is null.</exception>
-    /// <exception cref="ArgumentException">The id is 0.</exception>
+    /// <exception cref="ArgumentException">The id is 0, or the hash is not 64 hexadecimal digits.</exception>
     public static byte[] Encode(FileEnd end)
     {
         ArgumentNullException.ThrowIfNull(end);
         CheckId(end.Id, nameof(end));
-        return Write(nameof(end), w => w.WriteNumber("id", end.Id));
+        CheckHash(end.Sha256Hex, nameof(end));
+        return Write(nameof(end), w =>
+        {
+            w.WriteNumber("id", end.Id);
+            if (end.Sha256Hex is not null)
+            {
+                WriteHash(w, "sha256", end.Sha256Hex);
+            }
+        });
+    }
+
+    /// <summary>Encodes a FILE_RESTART body.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="restart"/> is null.</exception>
+    /// <exception cref="ArgumentException">The id is 0.</exception>
+    public static byte[] Encode(FileRestart restart)
+    {
+        ArgumentNullException.ThrowIfNull(restart);
+        CheckId(restart.Id, nameof(restart));
+        return Write(nameof(restart), w => w.WriteNumber("id", restart.Id));
     }
 
     /// <summary>Encodes a FILE_CANCEL body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
@@ -154,22 +178,34 @@ internal static class FileMessages
         }
 
         long size = Size(root, Offer, "size");
-        string sha256 = String(root, Offer, "sha256");
-        if (!IsSha256Hex(sha256))
+        if (!root.TryGetProperty("sha256", out _))
         {
-            throw Invalid(Offer, $"\"sha256\" must be {Sha256HexLength} hexadecimal digits");
+            throw Invalid(Offer, "\"sha256\" is missing (null when the hash comes with FILE_END)");
         }
 
-        return new FileOffer(id, name, size, sha256.ToLowerInvariant());
+        return new FileOffer(id, name, size, OptionalHash(root, Offer, "sha256"));
     }
 
-    /// <summary>Parses a FILE_ACCEPT body.</summary>
+    /// <summary>Parses a FILE_ACCEPT body: an offset above 0 must carry "prefix_sha256", an offset of 0 must not.</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_ACCEPT.</exception>
     public static FileAccept ParseAccept(ReadOnlySpan<byte> json)
     {
         using JsonDocument document = Parse(json, Accept);
         JsonElement root = document.RootElement;
-        return new FileAccept(Id(root, Accept), Size(root, Accept, "offset"));
+        uint id = Id(root, Accept);
+        long offset = Size(root, Accept, "offset");
+        string? prefix = OptionalHash(root, Accept, "prefix_sha256");
+        if (offset > 0 && prefix is null)
+        {
+            throw Invalid(Accept, "an offset above 0 needs \"prefix_sha256\", the SHA-256 of the bytes before it");
+        }
+
+        if (offset == 0 && prefix is not null)
+        {
+            throw Invalid(Accept, "an offset of 0 has no \"prefix_sha256\"");
+        }
+
+        return new FileAccept(id, offset, prefix);
     }
 
     /// <summary>Parses a FILE_REJECT body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
@@ -181,12 +217,21 @@ internal static class FileMessages
         return new FileReject(Id(root, Reject), Cut(String(root, Reject, "reason")));
     }
 
-    /// <summary>Parses a FILE_END body.</summary>
+    /// <summary>Parses a FILE_END body; "sha256", when present and not null, is 64 hexadecimal digits (returned in lower case).</summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_END.</exception>
     public static FileEnd ParseEnd(ReadOnlySpan<byte> json)
     {
         using JsonDocument document = Parse(json, End);
-        return new FileEnd(Id(document.RootElement, End));
+        JsonElement root = document.RootElement;
+        return new FileEnd(Id(root, End), OptionalHash(root, End, "sha256"));
+    }
+
+    /// <summary>Parses a FILE_RESTART body.</summary>
+    /// <exception cref="InvalidDataException">The body is not a valid FILE_RESTART.</exception>
+    public static FileRestart ParseRestart(ReadOnlySpan<byte> json)
+    {
+        using JsonDocument document = Parse(json, Restart);
+        return new FileRestart(Id(document.RootElement, Restart));
     }
 
     /// <summary>Parses a FILE_CANCEL body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>
@@ -334,6 +379,52 @@ internal static class FileMessages
 
     private static bool IsSha256Hex(string text) =>
         text.Length == Sha256HexLength && !text.AsSpan().ContainsAnyExcept(HexDigits);
+
+    /// <summary>A hash field that may be absent or null (returned as null), else 64 hexadecimal digits (returned in lower case).</summary>
+    private static string? OptionalHash(JsonElement root, string message, string name)
+    {
+        if (!root.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        string? text = null;
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                text = value.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                // Invalid UTF-8, or an escaped lone surrogate: not hexadecimal either.
+            }
+        }
+
+        return text is not null && IsSha256Hex(text)
+            ? text.ToLowerInvariant()
+            : throw Invalid(message, $"\"{name}\" must be null or {Sha256HexLength} hexadecimal digits");
+    }
+
+    private static void CheckHash(string? hex, string parameterName)
+    {
+        if (hex is not null && !IsSha256Hex(hex))
+        {
+            throw new ArgumentException($"A SHA-256 must be {Sha256HexLength} hexadecimal digits.", parameterName);
+        }
+    }
+
+    private static void WriteHash(Utf8JsonWriter writer, string name, string? hex)
+    {
+        if (hex is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, hex.ToLowerInvariant());
+        }
+    }
 
     /// <summary>At most <see cref="MaxReasonChars"/> characters, never ending in half a surrogate pair.</summary>
     private static string Cut(string reason)

@@ -8,7 +8,7 @@ namespace SecureChat.Transfer;
 /// <summary>
 /// The writer side of an incoming transfer: the read loop queues chunks (bounded, so memory stays
 /// constant), one writer task hashes them and writes them to the .part, and at FILE_END compares
-/// the SHA-256 of the whole file with the offer.
+/// the SHA-256 of the whole file with the sender's (the offer's, else the one in its FILE_END).
 /// </summary>
 internal sealed partial class IncomingTransfer
 {
@@ -51,6 +51,17 @@ internal sealed partial class IncomingTransfer
         {
             await foreach (Chunk chunk in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
+                if (chunk.Length == RestartMarker)
+                {
+                    // FILE_RESTART: the .part was some other file's start.
+                    RandomAccess.SetLength(part.Handle, 0);
+                    hash.GetHashAndReset();
+                    position = offset = 0;
+                    Volatile.Write(ref _existing, 0);
+                    Volatile.Write(ref _partLength, 0);
+                    continue;
+                }
+
                 try
                 {
                     hash.AppendData(chunk.Buffer, 0, chunk.Length);
@@ -102,12 +113,18 @@ internal sealed partial class IncomingTransfer
 
         _link.TryPublish(new FileProgress(Id, TransferDirection.Incoming, position, Size, clock.Rate(position - offset)));
         string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (!string.Equals(actual, Sha256, StringComparison.Ordinal))
+        string? expected = Sha256 ?? Volatile.Read(ref _endSha256);
+        string? problem =
+            expected is null ? "the sender did not give the SHA-256 of the file (neither in its offer nor at its end)"
+            : Sha256 is not null && _endSha256 is not null && _endSha256 != Sha256 ? "the sender's SHA-256 at the end differs from the one in its offer"
+            : actual != expected ? "the SHA-256 of the received file does not match the sender's (corrupted, or changed while it was sent)"
+            : null;
+        if (problem is not null)
         {
             Close(keepPart: false);
-            await _link.TryCancelAsync(Id, "the SHA-256 of the received file does not match the offer").ConfigureAwait(false);
+            await _link.TryCancelAsync(Id, problem).ConfigureAwait(false);
             await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming,
-                "the SHA-256 of the received file does not match the offer (corrupted, or changed while it was sent); it was deleted")).ConfigureAwait(false);
+                problem + "; it was deleted")).ConfigureAwait(false);
             return;
         }
 
@@ -142,6 +159,6 @@ internal sealed partial class IncomingTransfer
             // The file is here; the sender just won't hear it.
         }
 
-        await _link.PublishAsync(new FileCompleted(Id, TransferDirection.Incoming, path, Sha256, Verified: true, ResumedFrom: offset)).ConfigureAwait(false);
+        await _link.PublishAsync(new FileCompleted(Id, TransferDirection.Incoming, path, actual, Verified: true, ResumedFrom: offset)).ConfigureAwait(false);
     }
 }

@@ -9,8 +9,10 @@ namespace SecureChat.Transfer;
 /// <summary>
 /// A file the peer offered. Once accepted, the session's read loop hands each FILE_DATA chunk to a
 /// bounded queue (so memory stays constant whatever the size) and a writer task hashes and writes
-/// it to the .part; at FILE_END the SHA-256 of the whole file is compared with the offer and the
-/// .part becomes the file, or is deleted. A transfer that stops early keeps its .part for resuming
+/// it to the .part; at FILE_END the SHA-256 of the whole file is compared with the sender's (from the
+/// offer, or from its FILE_END when the offer had none) and the .part becomes the file, or is deleted.
+/// A resumed transfer proves its prefix to the sender (FILE_ACCEPT's prefix_sha256); a FILE_RESTART
+/// answer empties the .part and the data comes from byte 0. A transfer that stops early keeps its .part for resuming
 /// only when bytes arrived and its manager allows one more kept .part (<see cref="TransferManager.MaxKeptPartFiles"/>);
 /// otherwise the .part and .meta are deleted. An open transfer holds one file descriptor, the .part;
 /// an offer holds none.
@@ -28,6 +30,10 @@ internal sealed partial class IncomingTransfer
     private IncrementalHash? _hash;
     private long _queued;
     private long _partLength; // bytes in the .part: what a previous attempt left, then what the writer wrote
+    private long _existing; // what a previous attempt left in the .part (0 once restarted)
+    private string? _prefixSha256; // the SHA-256 of those bytes, for FILE_ACCEPT
+    private string? _endSha256; // the hash in the sender's FILE_END
+    private bool _restarted;
 
     /// <summary>Guards <see cref="_reservedByProcess"/> and each transfer's share of it.</summary>
     private static readonly Lock ReservationLock = new();
@@ -57,7 +63,8 @@ internal sealed partial class IncomingTransfer
 
     public long Size { get; }
 
-    public string Sha256 { get; }
+    /// <summary>The offer's SHA-256, or null when the sender's FILE_END carries it.</summary>
+    public string? Sha256 { get; }
 
     public bool IsOffered => Volatile.Read(ref _state) == 0;
 
@@ -108,6 +115,7 @@ internal sealed partial class IncomingTransfer
         PartFile part = _part!;
         long offset = part.Existing;
         _queued = offset;
+        _existing = offset;
         if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
         {
             Close(keepPart: true); // stopped while the .part was prepared
@@ -115,7 +123,7 @@ internal sealed partial class IncomingTransfer
         }
 
         _ = Task.Run(() => WriteLoopAsync(part, offset), CancellationToken.None);
-        await _link.SendControlAsync(FileMessageType.Accept, FileMessages.Encode(new FileAccept(Id, offset)), cancellationToken).ConfigureAwait(false);
+        await _link.SendControlAsync(FileMessageType.Accept, FileMessages.Encode(new FileAccept(Id, offset, offset > 0 ? _prefixSha256 : null)), cancellationToken).ConfigureAwait(false);
     }
 
     private void Prepare(string directory, bool checkFreeSpace)
@@ -152,6 +160,9 @@ internal sealed partial class IncomingTransfer
                     _hash.AppendData(buffer, 0, read);
                     position += read;
                 }
+
+                // The sender checks these bytes against its own before it sends the rest.
+                _prefixSha256 = Convert.ToHexStringLower(_hash.GetCurrentHash());
             }
             finally
             {
@@ -160,11 +171,34 @@ internal sealed partial class IncomingTransfer
         }
     }
 
-    /// <summary>The sender's FILE_END: the writer finishes, checks the hash and reports.</summary>
-    public void OnEnd()
+    /// <summary>The sender's FILE_END, with its hash of the whole file (if any): the writer finishes, checks the hash and reports.</summary>
+    public void OnEnd(string? sha256)
     {
+        Volatile.Write(ref _endSha256, sha256);
         Volatile.Write(ref _endSeen, true);
         _queue.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// The sender's FILE_RESTART (read loop): only for a resumed transfer before any of its data,
+    /// once. The writer empties the .part and the hash; the data then counts from byte 0.
+    /// False (ignored) otherwise.
+    /// </summary>
+    public bool TryRestart()
+    {
+        if (!IsReceiving || _restarted || _existing == 0 || _queued != _existing)
+        {
+            return false;
+        }
+
+        if (!_queue.Writer.TryWrite(new Chunk([], RestartMarker)))
+        {
+            return false; // the queue is full of (empty) chunks: not the first thing after the accept
+        }
+
+        _restarted = true;
+        _queued = 0;
+        return true;
     }
 
     /// <summary>
@@ -271,7 +305,7 @@ internal sealed partial class IncomingTransfer
                 if (_part is not null)
                 {
                     long length = Volatile.Read(ref _partLength);
-                    if (keepPart && length > 0 && (length == _part.Existing || _owner.TryKeepPart()))
+                    if (keepPart && length > 0 && (length == Volatile.Read(ref _existing) || _owner.TryKeepPart()))
                     {
                         _part.Dispose();
                     }
@@ -290,6 +324,9 @@ internal sealed partial class IncomingTransfer
             _owner.Retire(this);
         }
     }
+
+    /// <summary>A <see cref="Chunk"/> length that is no data but FILE_RESTART's order to the writer.</summary>
+    private const int RestartMarker = -1;
 
     private readonly record struct Chunk(byte[] Buffer, int Length);
 }

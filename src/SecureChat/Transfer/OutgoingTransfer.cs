@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using SecureChat.Framing;
 using SecureChat.Session;
@@ -5,8 +7,10 @@ using SecureChat.Session;
 namespace SecureChat.Transfer;
 
 /// <summary>
-/// A file we offered: waits for FILE_ACCEPT, then sends FILE_DATA from the accepted offset and
-/// FILE_END, then waits for the receiver's FILE_END (its hash matched) or FILE_CANCEL.
+/// A file we offered (without its hash: it is computed while the data goes out). Waits for
+/// FILE_ACCEPT; when the receiver resumes, checks its prefix hash against our first bytes and
+/// answers FILE_RESTART when they differ; then sends FILE_DATA and FILE_END with the SHA-256 of the
+/// whole file, and waits for the receiver's FILE_END (its hash matched) or FILE_CANCEL.
 /// </summary>
 internal sealed class OutgoingTransfer : IDisposable
 {
@@ -15,17 +19,19 @@ internal sealed class OutgoingTransfer : IDisposable
 
     /// <summary>
     /// Frames sealed and written together: fewer system calls, while a text typed meanwhile still
-    /// waits for at most this many frames (256 KiB) per running transfer.
+    /// waits for at most this many frames (512 KiB) per running transfer.
     /// </summary>
-    private const int FramesPerWrite = 4;
+    private const int FramesPerWrite = 8;
 
     private readonly ISessionLink _link;
     private readonly SafeFileHandle _file;
     private readonly CancellationTokenSource _cancel = new();
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Task _sending = Task.CompletedTask;
+    private string? _prefixSha256;
     private int _state; // 0 offered, 1 sending, 2 awaiting confirmation, 3 finished
 
-    public OutgoingTransfer(ISessionLink link, uint id, SafeFileHandle file, string path, string name, long size, string sha256)
+    public OutgoingTransfer(ISessionLink link, uint id, SafeFileHandle file, string path, string name, long size)
     {
         _link = link;
         _file = file;
@@ -33,7 +39,6 @@ internal sealed class OutgoingTransfer : IDisposable
         Path = path;
         Name = name;
         Size = size;
-        Sha256 = sha256;
     }
 
     public uint Id { get; }
@@ -44,19 +49,25 @@ internal sealed class OutgoingTransfer : IDisposable
 
     public long Size { get; }
 
-    public string Sha256 { get; }
+    /// <summary>The SHA-256 of what was sent, once FILE_END is out (null before).</summary>
+    public string? Sha256 { get; private set; }
 
+    /// <summary>Where the data started: the accepted offset, or 0 after a FILE_RESTART.</summary>
     public long Offset { get; private set; }
 
-    /// <summary>The peer accepted: validates the offset and starts sending. False when the offset is impossible or the offer is not waiting.</summary>
-    public bool Start(long offset)
+    /// <summary>
+    /// The peer accepted: validates the offset and starts sending. False when the offset is impossible
+    /// or the offer is not waiting. <paramref name="prefixSha256"/> (lower-case hex) comes with an offset above 0.
+    /// </summary>
+    public bool Start(long offset, string? prefixSha256)
     {
-        if (offset < 0 || offset > Size || Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        if (offset < 0 || offset > Size || (offset > 0) != (prefixSha256 is not null) || Interlocked.CompareExchange(ref _state, 1, 0) != 0)
         {
             return false;
         }
 
         Offset = offset;
+        _prefixSha256 = prefixSha256;
         _sending = Task.Run(SendAsync);
         return true;
     }
@@ -79,13 +90,22 @@ internal sealed class OutgoingTransfer : IDisposable
     private async Task SendAsync()
     {
         var clock = new ProgressClock();
-        long position = Offset;
         try
         {
+            if (Offset > 0 && !await PrefixMatchesAsync().ConfigureAwait(false))
+            {
+                // The receiver's .part is some other file's start: it empties it, and all of ours follows.
+                _hash.GetHashAndReset();
+                Offset = 0;
+                await _link.SendControlAsync(FileMessageType.Restart, FileMessages.Encode(new FileRestart(Id)), _cancel.Token).ConfigureAwait(false);
+                _link.TryPublish(new PeerWarning($"The peer's partial copy of file {Id} is not the start of {Name}; sending it from the start."));
+            }
+
+            long position = Offset;
             while (position < Size)
             {
                 int count = (int)Math.Min(FramesPerWrite * ChunkSize, Size - position);
-                int read = await _link.SendDataAsync(Id, _file, position, count, _cancel.Token).ConfigureAwait(false);
+                int read = await _link.SendDataAsync(Id, _file, position, count, _hash, _cancel.Token).ConfigureAwait(false);
                 if (read <= 0)
                 {
                     throw new IOException($"the file shrank while it was being sent ({position:N0} of {Size:N0} bytes)");
@@ -98,7 +118,9 @@ internal sealed class OutgoingTransfer : IDisposable
                 }
             }
 
-            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id)), _cancel.Token).ConfigureAwait(false);
+            string sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
+            Sha256 = sha256;
+            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id, sha256)), _cancel.Token).ConfigureAwait(false);
             _link.TryPublish(new FileProgress(Id, TransferDirection.Outgoing, position, Size, clock.Rate(position - Offset)));
             if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
             {
@@ -123,10 +145,53 @@ internal sealed class OutgoingTransfer : IDisposable
         }
     }
 
-    /// <summary>Stops the transfer; the file is closed once the sending loop has let go of it.</summary>
+    /// <summary>
+    /// Hashes our first <see cref="Offset"/> bytes (into the whole-file hash, which goes on from there)
+    /// and compares them with the receiver's prefix hash.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read, or is shorter than it was.</exception>
+    private async Task<bool> PrefixMatchesAsync()
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long position = 0;
+            while (position < Offset)
+            {
+                _cancel.Token.ThrowIfCancellationRequested();
+                int read = await RandomAccess.ReadAsync(_file, buffer.AsMemory(0, (int)Math.Min(buffer.Length, Offset - position)), position, _cancel.Token).ConfigureAwait(false);
+                if (read <= 0)
+                {
+                    throw new IOException($"the file shrank while it was being sent ({position:N0} of {Size:N0} bytes)");
+                }
+
+                _hash.AppendData(buffer, 0, read);
+                position += read;
+            }
+
+            byte[] ours = _hash.GetCurrentHash();
+            byte[] theirs = Convert.FromHexString(_prefixSha256!);
+            return CryptographicOperations.FixedTimeEquals(ours, theirs);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Stops the transfer; the file and the hash are released once the sending loop has let go of them.</summary>
     public void Dispose()
     {
         Stop();
-        _sending.ContinueWith(_ => _file.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _sending.ContinueWith(
+            _ =>
+            {
+                _file.Dispose();
+                _hash.Dispose();
+                _cancel.Dispose();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 }

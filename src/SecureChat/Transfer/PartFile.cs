@@ -6,8 +6,9 @@ namespace SecureChat.Transfer;
 
 /// <summary>
 /// Where an incoming file is written while it arrives: NAME.part, with NAME.part.meta beside it
-/// recording the offer's size and SHA-256, so that a later offer of the same file into the same
-/// directory resumes from what the .part holds. Both are opened without following links
+/// recording the offer's size and SHA-256 (null when the offer came without one), so that a later
+/// offer of the same name and size (and hash, when both are known) into the same directory resumes from
+/// what the .part holds — once the sender has checked the prefix's hash (FILE_ACCEPT's prefix_sha256). Both are opened without following links
 /// (<see cref="NoFollowFile"/>) and used only when they are regular files of ours with one link, the
 /// .meta at most 1 KiB and matching the offer, the .part no longer than the offered size; anything
 /// else at a name is left alone and the next free name is taken. New ones are created exclusively,
@@ -15,7 +16,7 @@ namespace SecureChat.Transfer;
 /// </summary>
 internal sealed class PartFile : IDisposable
 {
-    /// <summary>A .meta holds {"size":…,"sha256":"…"}: far less than this.</summary>
+    /// <summary>A .meta holds {"size":…,"sha256":"…"|null}: far less than this.</summary>
     private const int MaxMetaLength = 1024;
 
     /// <summary>.part paths in use by a transfer in this process: two transfers never share one.</summary>
@@ -49,11 +50,12 @@ internal sealed class PartFile : IDisposable
     public SafeFileHandle Handle => _handle ?? throw new ObjectDisposedException(nameof(PartFile));
 
     /// <summary>
-    /// Finds the .part for this offer: the one a previous attempt left (same size and SHA-256), or
+    /// Finds the .part for this offer: the one a previous attempt left (same size; same SHA-256 when the
+    /// .meta and the offer both have one), or
     /// a new one whose name is free, and opens it. Claims it for this process until <see cref="Release"/>.
     /// </summary>
     /// <exception cref="IOException">The directory cannot be used.</exception>
-    public static PartFile Claim(string directory, string safeName, long size, string sha256)
+    public static PartFile Claim(string directory, string safeName, long size, string? sha256)
     {
         for (int n = 0; n < 1000; n++)
         {
@@ -87,7 +89,7 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>The .part and .meta a previous attempt left for this very file, or null.</summary>
-    private static PartFile? TryResume(string directory, string baseName, string part, long size, string sha256)
+    private static PartFile? TryResume(string directory, string baseName, string part, long size, string? sha256)
     {
         if (NoFollowFile.Inspect(part, write: true, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
@@ -104,7 +106,7 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>A new .part and .meta when neither name is taken (by anything, even a dangling link), or null.</summary>
-    private static PartFile? TryCreate(string directory, string baseName, string part, long size, string sha256)
+    private static PartFile? TryCreate(string directory, string baseName, string part, long size, string? sha256)
     {
         string meta = part + ".meta";
         if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? existing, out _) != NoFollowFile.Found.Missing)
@@ -129,7 +131,7 @@ internal sealed class PartFile : IDisposable
                 return null;
             }
 
-            RandomAccess.Write(metaHandle, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["size"] = size, ["sha256"] = sha256 }), 0);
+            RandomAccess.Write(metaHandle, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["size"] = size, ["sha256"] = sha256 }), 0);
         }
         catch
         {
@@ -191,8 +193,11 @@ internal sealed class PartFile : IDisposable
         _handle = null;
     }
 
-    /// <summary>True when the .meta beside a .part is a regular file of ours, small, and records this size and SHA-256.</summary>
-    private static bool MetaMatches(string meta, long size, string sha256)
+    /// <summary>
+    /// True when the .meta beside a .part is a regular file of ours, small, and records this size and
+    /// a SHA-256 that is null, or this one, or the offer has none (the prefix proof decides then).
+    /// </summary>
+    private static bool MetaMatches(string meta, long size, string? sha256)
     {
         if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
@@ -218,7 +223,8 @@ internal sealed class PartFile : IDisposable
                 JsonElement root = document.RootElement;
                 return root.ValueKind == JsonValueKind.Object
                     && root.TryGetProperty("size", out JsonElement s) && s.TryGetInt64(out long recordedSize) && recordedSize == size
-                    && root.TryGetProperty("sha256", out JsonElement h) && h.ValueKind == JsonValueKind.String && h.GetString() == sha256;
+                    && root.TryGetProperty("sha256", out JsonElement h)
+                    && (h.ValueKind == JsonValueKind.Null || (h.ValueKind == JsonValueKind.String && (sha256 is null || h.GetString() == sha256)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
             {

@@ -5,14 +5,14 @@ namespace SecureChat.Session;
 /// <summary>
 /// The public face of file transfer (docs/PROTOCOL.md §4.1) on the session: offers, answers and data
 /// travel as ordinary transport messages, so every FILE_DATA frame has a key of its own like any
-/// text, and a text sent during a transfer waits for one frame at most. The work is done by the
+/// text, and a text sent during a transfer waits for one write of at most 8 frames. The work is done by the
 /// session's <see cref="TransferManager"/>, registered in <see cref="SessionFeatures"/>; this file
 /// lives with the feature, not in Session/.
 /// </summary>
 public sealed partial class SecureChatSession : IFileTransfers
 {
     /// <summary>
-    /// Offers a file to the peer: hashes it (SHA-256, off the caller's thread), then sends the offer.
+    /// Offers a file to the peer at once, without its hash: the SHA-256 is computed while the data is sent.
     /// The data follows when the peer accepts (<see cref="FileAccepted"/>, <see cref="FileProgress"/>,
     /// then <see cref="FileCompleted"/> once the peer has verified its copy, or <see cref="FileFailed"/>).
     /// </summary>

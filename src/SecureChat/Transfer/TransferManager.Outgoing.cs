@@ -1,14 +1,12 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using SecureChat.Framing;
 using SecureChat.Session;
 
 namespace SecureChat.Transfer;
 
-/// <summary>Outgoing transfers: offering a file (hashed first) and the peer's answers to our offers.</summary>
+/// <summary>Outgoing transfers: offering a file (its hash follows the data) and the peer's answers to our offers.</summary>
 internal sealed partial class TransferManager
 {
-    /// <summary>Hashes a file and offers it to the peer.</summary>
+    /// <summary>Offers a file to the peer, with <c>"sha256": null</c>: the hash is computed while the data is sent.</summary>
     /// <exception cref="ArgumentException">The path is not a readable regular file (the message says what to do).</exception>
     public async Task<FileOfferSent> OfferAsync(string path, CancellationToken cancellationToken)
     {
@@ -33,20 +31,20 @@ internal sealed partial class TransferManager
         OutgoingTransfer? transfer = null;
         try
         {
+            // No hashing pass first: the SHA-256 is computed as the data goes out, and FILE_END carries it.
             long size = RandomAccess.GetLength(file);
-            string sha256 = await Task.Run(() => HashFile(file, size, cancellationToken), cancellationToken).ConfigureAwait(false);
             string name = Path.GetFileName(full);
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_ended, this);
                 uint id = _nextId;
                 _nextId += 2;
-                transfer = new OutgoingTransfer(_link, id, file, full, name, size, sha256);
+                transfer = new OutgoingTransfer(_link, id, file, full, name, size);
                 _outgoing.Add(id, transfer);
             }
 
-            await _link.SendControlAsync(FileMessageType.Offer, FileMessages.Encode(new FileOffer(transfer.Id, name, size, sha256)), cancellationToken).ConfigureAwait(false);
-            return new FileOfferSent(transfer.Id, name, size, sha256, full);
+            await _link.SendControlAsync(FileMessageType.Offer, FileMessages.Encode(new FileOffer(transfer.Id, name, size, Sha256Hex: null)), cancellationToken).ConfigureAwait(false);
+            return new FileOfferSent(transfer.Id, name, size, Sha256: null, full);
         }
         catch
         {
@@ -60,39 +58,6 @@ internal sealed partial class TransferManager
             }
 
             throw;
-        }
-    }
-
-    private static string HashFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long size, CancellationToken cancellationToken)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
-        {
-            long position = 0;
-            while (position < size)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int read = RandomAccess.Read(file, buffer, position);
-                if (read <= 0)
-                {
-                    break;
-                }
-
-                hash.AppendData(buffer, 0, read);
-                position += read;
-            }
-
-            if (position != size)
-            {
-                throw new ArgumentException("The file changed size while it was being read; try again when it is complete.");
-            }
-
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -111,7 +76,7 @@ internal sealed partial class TransferManager
             return new FileFailed(accept.Id, TransferDirection.Outgoing, $"the peer asked to resume at byte {accept.Offset:N0}, beyond the file's {transfer.Size:N0} bytes");
         }
 
-        if (!transfer.Start(accept.Offset))
+        if (!transfer.Start(accept.Offset, accept.PrefixSha256Hex))
         {
             return new PeerWarning($"The peer accepted file {accept.Id} twice; ignored.");
         }

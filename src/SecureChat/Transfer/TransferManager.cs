@@ -122,6 +122,7 @@ internal sealed partial class TransferManager : IMessageHandler
                 FileMessageType.Reject => OnReject(FileMessages.ParseReject(body)),
                 FileMessageType.End => OnEnd(FileMessages.ParseEnd(body)),
                 FileMessageType.Cancel => OnCancel(FileMessages.ParseCancel(body)),
+                FileMessageType.Restart => OnRestart(FileMessages.ParseRestart(body)),
                 _ => null,
             };
         }
@@ -147,7 +148,7 @@ internal sealed partial class TransferManager : IMessageHandler
                 return incoming is null ? new PeerWarning($"The peer ended file {end.Id}, which is not being received; ignored.") : null;
             }
 
-            incoming.OnEnd(); // it leaves the list when the writer has finished with the file
+            incoming.OnEnd(end.Sha256Hex); // it leaves the list when the writer has finished with the file
             return null;
         }
 
@@ -159,7 +160,26 @@ internal sealed partial class TransferManager : IMessageHandler
         }
 
         Remove(transfer);
-        return new FileCompleted(end.Id, TransferDirection.Outgoing, transfer.Path, transfer.Sha256, Verified: true, ResumedFrom: transfer.Offset);
+        // Confirm() succeeded, so our FILE_END (and with it the hash) went out. A hash in the
+        // receiver's FILE_END means nothing and is ignored.
+        return new FileCompleted(end.Id, TransferDirection.Outgoing, transfer.Path, transfer.Sha256!, Verified: true, ResumedFrom: transfer.Offset);
+    }
+
+    /// <summary>The sender's answer to our resumed accept: our .part is not its file's start.</summary>
+    private PeerWarning OnRestart(FileRestart restart)
+    {
+        IncomingTransfer? incoming = null;
+        if (IsPeerId(restart.Id))
+        {
+            lock (_lock)
+            {
+                _incoming.TryGetValue(restart.Id, out incoming);
+            }
+        }
+
+        return incoming is not null && incoming.TryRestart()
+            ? new PeerWarning($"The .part of file {restart.Id} was not the start of the offered file; it is received again from the start.")
+            : new PeerWarning($"The peer restarted file {restart.Id}, which is not a resumed transfer waiting for its first data; ignored.");
     }
 
     private FileFailed? OnCancel(FileCancel cancel)

@@ -17,6 +17,7 @@ public class TransferSafetyTests
     private const int FileAccept = 0x11;
     private const int FileData = 0x13;
     private const int FileEnd = 0x14;
+    private const int FileCancel = 0x15;
 
     private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
 
@@ -137,7 +138,7 @@ public class TransferSafetyTests
     }
 
     [Fact]
-    public async Task A_corrupted_part_file_is_caught_by_the_final_hash_and_deleted()
+    public async Task A_corrupted_part_file_fails_the_prefix_proof_and_the_file_arrives_whole_from_the_start()
     {
         using var serverHome = new TempHome();
         using var clientHome = new TempHome();
@@ -157,16 +158,36 @@ public class TransferSafetyTests
         {
             await client.EventAsync("handshake");
             await client.WriteLineAsync("/send " + source);
-            JsonElement failed = await listener.EventAsync("file-failed");
-            Assert.Contains("SHA-256", failed.GetProperty("reason").GetString(), StringComparison.Ordinal);
-            Assert.Empty(Directory.GetFileSystemEntries(downloads));
-            Assert.Contains("SHA-256", (await client.EventAsync("file-failed")).GetProperty("reason").GetString(), StringComparison.Ordinal);
 
-            // Sending again starts from scratch and succeeds.
-            await client.WriteLineAsync("/send " + source);
+            // The sender's check of the .part's prefix hash fails: FILE_RESTART, and all of it comes again.
             JsonElement done = await listener.EventAsync("file-done");
             Assert.Equal(0, done.GetProperty("resumed_from").GetInt64());
+            Assert.Equal(sha, done.GetProperty("sha256").GetString());
             Assert.Equal(sha, TestFiles.Sha256(done.GetProperty("path").GetString()!));
+            Assert.Equal(["report.bin"], Directory.GetFileSystemEntries(downloads).Select(Path.GetFileName));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_end_hash_that_does_not_match_is_answered_with_file_cancel_and_the_part_is_deleted()
+    {
+        using var home = new TempHome();
+        string downloads = Directory.CreateDirectory(home.File("downloads")).FullName;
+        byte[] content = "the bytes that really arrive\n"u8.ToArray();
+        var (listener, port) = await Launch.ListenAsync(home.Path, null, "--accept-files", downloads, "--ephemeral");
+        await using (listener)
+        await using (SeedPeer peer = SeedPeer.Start("v2_peer.py", "initiator", port))
+        {
+            await peer.EventAsync("established");
+            await peer.SendTypeAsync(FileOffer, Json(new { id = 1, name = "claimed.txt", size = content.Length, sha256 = (string?)null }));
+            Assert.Equal(JsonValueKind.Null, (await listener.EventAsync("file-offer")).GetProperty("sha256").ValueKind);
+            await FileMessageAsync(peer, FileAccept);
+            await peer.SendTypeAsync(FileData, Data(1, content));
+            await peer.SendTypeAsync(FileEnd, Json(new { id = 1, sha256 = new string('0', 64) }));
+
+            Assert.Contains("SHA-256", (await listener.EventAsync("file-failed")).GetProperty("reason").GetString(), StringComparison.Ordinal);
+            await FileMessageAsync(peer, FileCancel);
+            Assert.Empty(Directory.GetFileSystemEntries(downloads));
         }
     }
 

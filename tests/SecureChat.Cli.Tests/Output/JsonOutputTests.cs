@@ -52,6 +52,16 @@ public class JsonOutputTests
     }
 
     [Fact]
+    public void An_offer_whose_hash_comes_at_the_end_has_sha256_null()
+    {
+        (JsonOutput output, StringWriter stdout) = Create();
+        output.FileOffered(new FileOffered(7, "a.bin", 10, null));
+        using JsonDocument parsed = JsonDocument.Parse(stdout.ToString());
+        Assert.Equal("file-offer", parsed.RootElement.GetProperty("event").GetString());
+        Assert.Equal(JsonValueKind.Null, parsed.RootElement.GetProperty("sha256").ValueKind);
+    }
+
+    [Fact]
     public void Format_characters_in_failure_reasons_and_close_reasons_are_escaped()
     {
         (JsonOutput output, StringWriter stdout) = Create();

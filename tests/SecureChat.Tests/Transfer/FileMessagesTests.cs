@@ -15,16 +15,18 @@ public class FileMessagesTests
         ["FILE_REJECT"] = body => FileMessages.ParseReject(body),
         ["FILE_END"] = body => FileMessages.ParseEnd(body),
         ["FILE_CANCEL"] = body => FileMessages.ParseCancel(body),
+        ["FILE_RESTART"] = body => FileMessages.ParseRestart(body),
     };
 
     /// <summary>One valid body of each message.</summary>
     private static IEnumerable<(string Message, byte[] Body)> ValidBodies() =>
     [
         ("FILE_OFFER", FileMessages.Encode(new FileOffer(9, "name \"ü\" 👋.txt", 42, Sha))),
-        ("FILE_ACCEPT", FileMessages.Encode(new FileAccept(10, 1_000_000))),
+        ("FILE_ACCEPT", FileMessages.Encode(new FileAccept(10, 1_000_000, Sha))),
         ("FILE_REJECT", FileMessages.Encode(new FileReject(11, "no thanks"))),
-        ("FILE_END", FileMessages.Encode(new FileEnd(12))),
+        ("FILE_END", FileMessages.Encode(new FileEnd(12, Sha))),
         ("FILE_CANCEL", FileMessages.Encode(new FileCancel(13, "disk full"))),
+        ("FILE_RESTART", FileMessages.Encode(new FileRestart(14))),
     ];
 
     private static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json.Replace("SHA", Sha, StringComparison.Ordinal));
@@ -42,11 +44,13 @@ public class FileMessagesTests
         new FileOffer(uint.MaxValue, "a \"quoted\" \\ name\twith\u001b[31m control 👋", FileMessages.MaxSize, Sha),
         new FileOffer(7, new string('n', FileMessages.MaxNameBytes), 123_456_789_012, Sha),
         new FileAccept(1, 0),
-        new FileAccept(uint.MaxValue, FileMessages.MaxSize),
+        new FileOffer(8, "hashed while sent", 5, null),
+        new FileAccept(uint.MaxValue, FileMessages.MaxSize, Sha),
         new FileReject(2, "no"),
         new FileReject(2, ""),
         new FileEnd(3),
-        new FileEnd(uint.MaxValue),
+        new FileEnd(uint.MaxValue, Sha),
+        new FileRestart(6),
         new FileCancel(4, "disk full: \"/home\" </script> 👋"),
     ];
 
@@ -61,6 +65,7 @@ public class FileMessagesTests
             FileReject reject => FileMessages.ParseReject(FileMessages.Encode(reject)),
             FileEnd end => FileMessages.ParseEnd(FileMessages.Encode(end)),
             FileCancel cancel => FileMessages.ParseCancel(FileMessages.Encode(cancel)),
+            FileRestart restart => FileMessages.ParseRestart(FileMessages.Encode(restart)),
             _ => throw new InvalidOperationException("not a file message"),
         };
         Assert.Equal(record, parsed);
@@ -70,7 +75,11 @@ public class FileMessagesTests
     public void Bodies_are_the_documented_json_objects()
     {
         Assert.Equal($"{{\"id\":5,\"name\":\"a.txt\",\"size\":10,\"sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileOffer(5, "a.txt", 10, Sha))));
-        Assert.Equal("{\"id\":5,\"offset\":7}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 7))));
+        Assert.Equal("{\"id\":5,\"name\":\"a.txt\",\"size\":10,\"sha256\":null}", Encoding.UTF8.GetString(FileMessages.Encode(new FileOffer(5, "a.txt", 10, null))));
+        Assert.Equal("{\"id\":5,\"offset\":0}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 0))));
+        Assert.Equal($"{{\"id\":5,\"offset\":7,\"prefix_sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 7, Sha))));
+        Assert.Equal($"{{\"id\":5,\"sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileEnd(5, Sha))));
+        Assert.Equal("{\"id\":5}", Encoding.UTF8.GetString(FileMessages.Encode(new FileRestart(5))));
         Assert.Equal("{\"id\":5,\"reason\":\"r\"}", Encoding.UTF8.GetString(FileMessages.Encode(new FileReject(5, "r"))));
         Assert.Equal("{\"id\":5}", Encoding.UTF8.GetString(FileMessages.Encode(new FileEnd(5))));
         Assert.Equal("{\"id\":5,\"reason\":\"r\"}", Encoding.UTF8.GetString(FileMessages.Encode(new FileCancel(5, "r"))));
@@ -132,7 +141,8 @@ public class FileMessagesTests
     [InlineData("{\"id\":1,\"name\":[\"x\"],\"size\":1,\"sha256\":\"SHA\"}", "\"name\" must be a string")]
     [InlineData("{\"id\":1,\"name\":\"x\",\"size\":\"1\",\"sha256\":\"SHA\"}", "\"size\" must be an integer from 0 to 9007199254740991")]
     [InlineData("{\"id\":1,\"name\":\"x\",\"size\":{},\"sha256\":\"SHA\"}", "\"size\" must be an integer from 0 to 9007199254740991")]
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":null}", "\"sha256\" must be a string")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":5}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":[\"SHA\"]}", "\"sha256\" must be null or 64 hexadecimal digits")]
     // Out of range or not an integer.
     [InlineData("{\"id\":0,\"name\":\"x\",\"size\":1,\"sha256\":\"SHA\"}", "\"id\" must be an integer from 1 to 4294967295")]
     [InlineData("{\"id\":-1,\"name\":\"x\",\"size\":1,\"sha256\":\"SHA\"}", "\"id\" must be an integer from 1 to 4294967295")]
@@ -148,11 +158,11 @@ public class FileMessagesTests
     [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1E3,\"sha256\":\"SHA\"}", "\"size\" must be an integer from 0 to 9007199254740991")]
     [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1e-3,\"sha256\":\"SHA\"}", "\"size\" must be an integer from 0 to 9007199254740991")]
     // The hash.
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"abc\"}", "\"sha256\" must be 64 hexadecimal digits")]
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"\"}", "\"sha256\" must be 64 hexadecimal digits")]
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"SHA0\"}", "\"sha256\" must be 64 hexadecimal digits")]
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"zzSHA\"}", "\"sha256\" must be 64 hexadecimal digits")]
-    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\" SHA\"}", "\"sha256\" must be 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"abc\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"SHA0\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\"zzSHA\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("{\"id\":1,\"name\":\"x\",\"size\":1,\"sha256\":\" SHA\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
     // The name.
     [InlineData("{\"id\":1,\"name\":\"\",\"size\":1,\"sha256\":\"SHA\"}", "\"name\" must be 1 to 4096 bytes of UTF-8")]
     [InlineData("{\"id\":1,\"name\":\"\\ud800\",\"size\":1,\"sha256\":\"SHA\"}", "\"name\" is not valid Unicode")]
@@ -191,6 +201,13 @@ public class FileMessagesTests
     [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":9007199254740992}", "\"offset\" must be an integer from 0 to 9007199254740991")]
     [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"offset\":5}", "more than once")]
     [InlineData("FILE_ACCEPT", "[]", "not a JSON object")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5}", "an offset above 0 needs \"prefix_sha256\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":null}", "an offset above 0 needs \"prefix_sha256\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"prefix_sha256\":\"SHA\"}", "an offset of 0 has no \"prefix_sha256\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"SHA0\"}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"abc\"}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":7}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"SHA\",\"prefix_sha256\":\"SHA\"}", "more than once")]
     [InlineData("FILE_REJECT", "{\"reason\":\"r\"}", "\"id\" is missing")]
     [InlineData("FILE_REJECT", "{\"id\":1}", "\"reason\" is missing")]
     [InlineData("FILE_REJECT", "{\"id\":1,\"reason\":null}", "\"reason\" must be a string")]
@@ -203,6 +220,13 @@ public class FileMessagesTests
     [InlineData("FILE_END", "{\"id\":7.0}", "\"id\" must be an integer from 1 to 4294967295")]
     [InlineData("FILE_END", "{\"id\":1,\"id\":1}", "more than once")]
     [InlineData("FILE_END", "true", "not a JSON object")]
+    [InlineData("FILE_END", "{\"id\":1,\"sha256\":\"SHA0\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_END", "{\"id\":1,\"sha256\":\"\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_END", "{\"id\":1,\"sha256\":\"zzSHA\"}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_END", "{\"id\":1,\"sha256\":{}}", "\"sha256\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_RESTART", "{}", "\"id\" is missing")]
+    [InlineData("FILE_RESTART", "{\"id\":0}", "\"id\" must be an integer from 1 to 4294967295")]
+    [InlineData("FILE_RESTART", "{\"id\":1,\"id\":2}", "more than once")]
     [InlineData("FILE_CANCEL", "{\"reason\":\"r\"}", "\"id\" is missing")]
     [InlineData("FILE_CANCEL", "{\"id\":1}", "\"reason\" is missing")]
     [InlineData("FILE_CANCEL", "{\"id\":1,\"reason\":5}", "\"reason\" must be a string")]
@@ -367,6 +391,11 @@ public class FileMessagesTests
         Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileOffer(1, "x", 1, "g" + Sha[1..])));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileAccept(1, -1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileAccept(0, 0)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 0, Sha)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, "abc")));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileEnd(1, Sha + "0")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileRestart(0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileReject(0, "r")));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileEnd(0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileCancel(0, "r")));
@@ -380,5 +409,24 @@ public class FileMessagesTests
         // 2048 × "ü" is 4096 bytes of UTF-8, but 12288 bytes as \u00FC escapes.
         var error = Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileOffer(1, new string('ü', 2048), 1, Sha)));
         Assert.Contains("at most 8192", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Offer_may_carry_a_null_hash_when_it_comes_with_file_end()
+    {
+        Assert.Null(FileMessages.ParseOffer(Utf8("{\"id\":1,\"name\":\"x\",\"size\":3,\"sha256\":null}")).Sha256Hex);
+        Assert.Equal(Sha, FileMessages.ParseEnd(Utf8($"{{\"id\":1,\"sha256\":\"{Sha.ToUpperInvariant()}\"}}")).Sha256Hex);
+        Assert.Null(FileMessages.ParseEnd(Utf8("{\"id\":1,\"sha256\":null}")).Sha256Hex);
+        Assert.Null(FileMessages.ParseEnd(Utf8("{\"id\":1}")).Sha256Hex);
+    }
+
+    [Fact]
+    public void A_hash_in_a_message_that_has_no_such_field_is_an_ignored_unknown_field()
+    {
+        // "sha256" means nothing in FILE_ACCEPT, "prefix_sha256" nothing in FILE_OFFER or FILE_END.
+        Assert.Equal(new FileAccept(1, 0), FileMessages.ParseAccept(Utf8("{\"id\":1,\"offset\":0,\"sha256\":\"SHA\"}")));
+        Assert.Equal(new FileOffer(1, "x", 3, null), FileMessages.ParseOffer(Utf8("{\"id\":1,\"name\":\"x\",\"size\":3,\"sha256\":null,\"prefix_sha256\":\"SHA\"}")));
+        Assert.Equal(new FileEnd(1), FileMessages.ParseEnd(Utf8("{\"id\":1,\"prefix_sha256\":\"SHA\"}")));
+        Assert.Equal(new FileRestart(1), FileMessages.ParseRestart(Utf8("{\"id\":1,\"sha256\":\"SHA\"}")));
     }
 }

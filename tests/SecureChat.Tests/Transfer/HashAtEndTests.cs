@@ -1,0 +1,321 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text.Json;
+using SecureChat.Session;
+using SecureChat.Tests.Support;
+using SecureChat.Transfer;
+
+namespace SecureChat.Tests.Transfer;
+
+/// <summary>
+/// Protocol v2 file messages (docs/PROTOCOL.md §4.1): the offer comes without the hash, the sender's
+/// FILE_END carries it, and a resumed accept proves its .part prefix (FILE_ACCEPT's prefix_sha256,
+/// FILE_RESTART when it is another file's). Hostile values from either side change nothing they should not.
+/// </summary>
+public sealed class HashAtEndTests : IDisposable
+{
+    private const byte FileOffer = 0x10;
+    private const byte FileAccept = 0x11;
+    private const byte FileData = 0x13;
+    private const byte FileEnd = 0x14;
+    private const byte FileRestart = 0x16;
+    private const string Name = "notes.bin";
+
+    private readonly string _root = Directory.CreateTempSubdirectory("securechat-hashatend-").FullName;
+    private readonly string _downloads;
+    private readonly string _source;
+    private readonly byte[] _content;
+    private readonly string _sha256;
+
+    public HashAtEndTests()
+    {
+        _downloads = Directory.CreateDirectory(Path.Combine(_root, "downloads")).FullName;
+        _content = new byte[300_000];
+        new Random(11).NextBytes(_content);
+        _sha256 = Convert.ToHexStringLower(SHA256.HashData(_content));
+        _source = Path.Combine(Directory.CreateDirectory(Path.Combine(_root, "outbox")).FullName, Name);
+        File.WriteAllBytes(_source, _content);
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Part => Path.Combine(_downloads, Name + ".part");
+
+    private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
+
+    private static Task SendAsync(SecureChatSession peer, byte type, object body) => peer.SendRawForTestsAsync(type, Json(body)).AsTask();
+
+    /// <summary>FILE_DATA frames of at most 65,513 bytes each.</summary>
+    private static async Task DataAsync(SecureChatSession peer, uint id, ReadOnlyMemory<byte> bytes)
+    {
+        do
+        {
+            ReadOnlyMemory<byte> chunk = bytes[..Math.Min(bytes.Length, 65_513)];
+            byte[] body = new byte[4 + chunk.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(body, id);
+            chunk.Span.CopyTo(body.AsSpan(4));
+            await peer.SendRawForTestsAsync(FileData, body);
+            bytes = bytes[chunk.Length..];
+        }
+        while (!bytes.IsEmpty);
+    }
+
+    /// <summary>Events of <paramref name="session"/> until one of type <typeparamref name="T"/> (returned), the others in <paramref name="seen"/>.</summary>
+    private static async Task<T> UntilAsync<T>(SecureChatSession session, List<SessionEvent>? seen = null)
+        where T : SessionEvent
+    {
+        using var timeout = new CancellationTokenSource(Loopback.Timeout);
+        while (true)
+        {
+            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
+            if (evt is T wanted)
+            {
+                return wanted;
+            }
+
+            seen?.Add(evt);
+        }
+    }
+
+    /// <summary>Until the transfer ends on this side: FileCompleted or FileFailed.</summary>
+    private static async Task<SessionEvent> OutcomeAsync(SecureChatSession session, List<SessionEvent>? seen = null)
+    {
+        using var timeout = new CancellationTokenSource(Loopback.Timeout);
+        while (true)
+        {
+            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
+            if (evt is FileCompleted or FileFailed)
+            {
+                return evt;
+            }
+
+            seen?.Add(evt);
+        }
+    }
+
+    private static void ContainsWarning(List<SessionEvent> events, string text) =>
+        Assert.Contains(events, e => e is PeerWarning w && w.Message.Contains(text, StringComparison.Ordinal));
+
+    [Fact]
+    public async Task The_offer_has_no_hash_and_both_sides_finish_with_the_sha256_of_the_file()
+    {
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            FileOfferSent sent = await client.SendFileAsync(_source);
+            Assert.Null(sent.Sha256);
+            FileOffered offer = await UntilAsync<FileOffered>(server);
+            Assert.Null(offer.Sha256);
+            await server.AcceptFileAsync(offer.Id, _downloads);
+
+            FileCompleted received = Assert.IsType<FileCompleted>(await OutcomeAsync(server));
+            FileCompleted confirmed = Assert.IsType<FileCompleted>(await OutcomeAsync(client));
+            Assert.Equal(_sha256, received.Sha256);
+            Assert.Equal(_sha256, confirmed.Sha256);
+            Assert.True(received.Verified && confirmed.Verified);
+            Assert.Equal(_content, File.ReadAllBytes(received.Path));
+        }
+    }
+
+    [Fact]
+    public async Task A_part_of_the_same_file_is_proven_by_its_prefix_hash_and_resumed()
+    {
+        File.WriteAllBytes(Part, _content[..100_000]);
+        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            await client.SendFileAsync(_source);
+            await server.AcceptFileAsync((await UntilAsync<FileOffered>(server)).Id, _downloads);
+
+            FileCompleted done = Assert.IsType<FileCompleted>(await OutcomeAsync(server));
+            Assert.Equal(100_000, done.ResumedFrom);
+            Assert.Equal(_content, File.ReadAllBytes(done.Path));
+            Assert.Equal(100_000, Assert.IsType<FileCompleted>(await OutcomeAsync(client)).ResumedFrom);
+            Assert.Empty(Directory.GetFiles(_downloads, "*.part*"));
+        }
+    }
+
+    [Fact]
+    public async Task A_part_of_another_file_with_the_same_name_and_size_fails_the_prefix_proof_and_the_file_comes_from_the_start()
+    {
+        byte[] other = new byte[_content.Length];
+        new Random(99).NextBytes(other);
+        File.WriteAllBytes(Part, other[..100_000]);
+        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            await client.SendFileAsync(_source);
+            await server.AcceptFileAsync((await UntilAsync<FileOffered>(server)).Id, _downloads);
+
+            var serverEvents = new List<SessionEvent>();
+            FileCompleted done = Assert.IsType<FileCompleted>(await OutcomeAsync(server, serverEvents));
+            Assert.Equal(0, done.ResumedFrom);
+            Assert.Equal(Path.Combine(_downloads, Name), done.Path);
+            Assert.Equal(_content, File.ReadAllBytes(done.Path));
+            ContainsWarning(serverEvents, "not the start of the offered file");
+
+            var clientEvents = new List<SessionEvent>();
+            FileCompleted confirmed = Assert.IsType<FileCompleted>(await OutcomeAsync(client, clientEvents));
+            Assert.Equal(0, confirmed.ResumedFrom);
+            Assert.Equal(_sha256, confirmed.Sha256);
+            ContainsWarning(clientEvents, "sending it from the start");
+        }
+    }
+
+    [Fact]
+    public async Task A_file_end_hash_that_does_not_match_the_data_fails_the_transfer_and_deletes_the_part()
+    {
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = 1000, sha256 = (string?)null });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await DataAsync(peer, 1, _content.AsMemory(0, 1000));
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = _sha256 }); // the hash of another file
+
+            FileFailed failed = Assert.IsType<FileFailed>(await OutcomeAsync(receiver));
+            Assert.Contains("does not match", failed.Reason, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(_downloads));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_without_a_hash_in_its_offer_or_its_end_is_not_kept()
+    {
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = 1000, sha256 = (string?)null });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await DataAsync(peer, 1, _content.AsMemory(0, 1000));
+            await SendAsync(peer, FileEnd, new { id = 1 });
+
+            FileFailed failed = Assert.IsType<FileFailed>(await OutcomeAsync(receiver));
+            Assert.Contains("did not give the SHA-256", failed.Reason, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(_downloads));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_end_hash_that_contradicts_the_offer_fails_even_when_the_data_matches_the_offer()
+    {
+        string offered = Convert.ToHexStringLower(SHA256.HashData(_content.AsSpan(0, 1000)));
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = 1000, sha256 = offered });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await DataAsync(peer, 1, _content.AsMemory(0, 1000));
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = _sha256 });
+
+            FileFailed failed = Assert.IsType<FileFailed>(await OutcomeAsync(receiver));
+            Assert.Contains("differs from the one in its offer", failed.Reason, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(_downloads));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_end_with_a_malformed_hash_is_ignored_and_a_valid_one_still_completes_the_file()
+    {
+        string sha = Convert.ToHexStringLower(SHA256.HashData(_content.AsSpan(0, 1000)));
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = 1000, sha256 = (string?)null });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await DataAsync(peer, 1, _content.AsMemory(0, 1000));
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = sha[..63] });
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = sha + "00" });
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = sha.ToUpperInvariant() });
+
+            var events = new List<SessionEvent>();
+            FileCompleted done = Assert.IsType<FileCompleted>(await OutcomeAsync(receiver, events));
+            Assert.Equal(sha, done.Sha256);
+            Assert.Equal(2, events.Count(e => e is PeerWarning w && w.Message.Contains("\"sha256\" must be null or 64 hexadecimal digits", StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
+    public async Task A_restart_for_a_transfer_that_did_not_resume_is_ignored()
+    {
+        string sha = Convert.ToHexStringLower(SHA256.HashData(_content.AsSpan(0, 1000)));
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = 1000, sha256 = (string?)null });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await SendAsync(peer, FileRestart, new { id = 1 });
+            await SendAsync(peer, FileRestart, new { id = 77 });
+            await DataAsync(peer, 1, _content.AsMemory(0, 1000));
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = sha });
+
+            var events = new List<SessionEvent>();
+            FileCompleted done = Assert.IsType<FileCompleted>(await OutcomeAsync(receiver, events));
+            Assert.Equal(_content[..1000], File.ReadAllBytes(done.Path));
+            Assert.Equal(2, events.Count(e => e is PeerWarning w && w.Message.Contains("not a resumed transfer", StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
+    public async Task A_restart_after_resumed_data_arrived_is_ignored_and_the_part_is_not_emptied()
+    {
+        File.WriteAllBytes(Part, _content[..100_000]);
+        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
+        var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (peer)
+        await using (receiver)
+        {
+            await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = _content.Length, sha256 = (string?)null });
+            await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
+            await DataAsync(peer, 1, _content.AsMemory(100_000, 50_000));
+            await SendAsync(peer, FileRestart, new { id = 1 });
+            await DataAsync(peer, 1, _content.AsMemory(150_000));
+            await SendAsync(peer, FileEnd, new { id = 1, sha256 = _sha256 });
+
+            var events = new List<SessionEvent>();
+            FileCompleted done = Assert.IsType<FileCompleted>(await OutcomeAsync(receiver, events));
+            Assert.Equal(100_000, done.ResumedFrom);
+            Assert.Equal(_content, File.ReadAllBytes(done.Path));
+            ContainsWarning(events, "not a resumed transfer");
+        }
+    }
+
+    [Fact]
+    public async Task The_sender_refuses_a_resumed_accept_without_a_valid_prefix_hash_and_restarts_on_a_wrong_one()
+    {
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            FileOfferSent sent = await client.SendFileAsync(_source);
+            await UntilAsync<FileOffered>(server); // the server answers by hand below
+
+            // No prefix hash, a prefix hash of the wrong length, a prefix hash with offset 0: invalid, ignored.
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000 });
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, prefix_sha256 = _sha256[..62] });
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 0, prefix_sha256 = _sha256 });
+            var events = new List<SessionEvent>();
+            for (int i = 0; i < 3; i++)
+            {
+                events.Add(await UntilAsync<PeerWarning>(client));
+            }
+
+            Assert.All(events, e => Assert.Contains("FILE_ACCEPT", ((PeerWarning)e).Message, StringComparison.Ordinal));
+
+            // A well-formed prefix hash of other bytes: the sender restarts from byte 0.
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, prefix_sha256 = _sha256 });
+            Assert.Equal(1000, (await UntilAsync<FileAccepted>(client)).Offset);
+            Assert.Contains("sending it from the start", (await UntilAsync<PeerWarning>(client)).Message, StringComparison.Ordinal);
+        }
+    }
+}
