@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace SecureChat.Relay.Tests.Forwarding;
 
 /// <summary>
-/// A real <c>securechat relay</c> process, counted through /proc/PID/fd: pairs that streamed and
+/// A real <c>securechat relay</c> process, its sockets and pipes counted through /proc/PID/fd: pairs that streamed and
 /// went idle hold no pipe, and after many pairs — some ended by a receiver that resets the
 /// connection in the middle of a stream, with bytes still in the relay's pipe — every descriptor is
 /// closed again. A resource check, nothing is timed.
@@ -28,15 +28,18 @@ public sealed class DescriptorReleaseTests(ITestOutputHelper output)
         using var relay = new RelayProcess();
         IPEndPoint endPoint = await relay.StartedAsync();
 
-        // Warm-up: one pair streams and closes, so the runtime's own descriptors exist before the baseline.
+        // The listener's sockets and the runtime's own pipes (standard streams, its wake-ups),
+        // and one pair that streams and closes, after which they must be back to that.
+        (int Sockets, int Pipes) baseline = relay.Descriptors();
+        string before = relay.DescribeDescriptors();
         List<TestClient> warmUp = await StreamAsync(endPoint, 1);
         warmUp.ForEach(c => c.Dispose());
         await Eventually.HoldsAsync(() => relay.Count("pair_closed") == 1, "the warm-up pair closed");
-        (int All, int Pipes) baseline = relay.Descriptors();
+        await Eventually.HoldsAsync(() => relay.Descriptors() == baseline, $"the first pair's descriptors closed (before: {before})", () => $"now: {relay.DescribeDescriptors()}");
 
         // Pairs that streamed both ways and are now idle: their sockets, and no pipe.
         List<TestClient> idle = await StreamAsync(endPoint, Batch);
-        await Eventually.HoldsAsync(() => relay.Descriptors() == (baseline.All + (2 * Batch), baseline.Pipes), "idle pairs hold their sockets and no pipe");
+        await Eventually.HoldsAsync(() => relay.Descriptors() == (baseline.Sockets + (2 * Batch), baseline.Pipes), $"idle pairs hold their sockets and no pipe (before: {before})", () => $"now: {relay.DescribeDescriptors()}");
 
         // Hostile receivers: each joiner streams, each waiter reads a little and resets.
         int resets = 0;
@@ -48,8 +51,8 @@ public sealed class DescriptorReleaseTests(ITestOutputHelper output)
         idle.ForEach(c => c.Dispose());
         int pairs = 1 + Batch + (3 * Batch);
         await Eventually.HoldsAsync(() => relay.Count("pair_closed") == pairs, $"every pair closed ({pairs}; {relay.Count("pair_closed")} closed, {relay.Count("paired")} paired events)");
-        await Eventually.HoldsAsync(() => relay.Descriptors() == baseline, "every descriptor closed");
-        output.WriteLine($"{pairs} pairs, {resets} ended by a reset mid-stream; relay descriptors {baseline.All} ({baseline.Pipes} pipes) before and after");
+        await Eventually.HoldsAsync(() => relay.Descriptors() == baseline, $"every descriptor closed (before: {before})", () => $"now: {relay.DescribeDescriptors()}");
+        output.WriteLine($"{pairs} pairs, {resets} ended by a reset mid-stream; relay sockets {baseline.Sockets} and pipes {baseline.Pipes} before and after");
     }
 
     /// <summary>Opens <paramref name="count"/> pairs, streams 2 MiB each way through each, and leaves them open and idle.</summary>

@@ -34,20 +34,26 @@ internal sealed class RelayProcess : IDisposable
 
     public int Count(string name) => _counts.GetValueOrDefault(name);
 
-    /// <summary>The relay's open file descriptors now, and how many of them are pipes.</summary>
-    public (int All, int Pipes) Descriptors()
+    /// <summary>
+    /// The relay's open sockets and pipes now (from /proc/PID/fd). Other descriptors are left out:
+    /// the runtime opens assemblies and symbol files as it needs them (to render a stack trace, say).
+    /// </summary>
+    public (int Sockets, int Pipes) Descriptors()
     {
-        int all = 0;
-        int pipes = 0;
+        string[] kinds = DescriptorKinds();
+        return (kinds.Count(k => k == "socket"), kinds.Count(k => k == "pipe"));
+    }
+
+    /// <summary>What each open descriptor is: "pipe", "socket", "file", "anon_inode:[eventpoll]"...</summary>
+    public string[] DescriptorKinds()
+    {
+        var kinds = new List<string>();
         foreach (string fd in Directory.GetFiles($"/proc/{_process.Id}/fd"))
         {
-            all++;
             try
             {
-                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("pipe:", StringComparison.Ordinal))
-                {
-                    pipes++;
-                }
+                string target = new FileInfo(fd).LinkTarget ?? "?";
+                kinds.Add(target.StartsWith("pipe:", StringComparison.Ordinal) ? "pipe" : target.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : target.StartsWith('/') ? "file" : target);
             }
             catch (IOException)
             {
@@ -55,8 +61,12 @@ internal sealed class RelayProcess : IDisposable
             }
         }
 
-        return (all, pipes);
+        return [.. kinds];
     }
+
+    /// <summary>The descriptors by kind, for a message.</summary>
+    public string DescribeDescriptors() =>
+        string.Join(", ", DescriptorKinds().GroupBy(k => k).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
 
     public long RssKiB()
     {
