@@ -15,6 +15,13 @@ The raw runs also print each relay process's CPU time per GB forwarded (user + s
 hardly depends on how busy the rest of the machine is.
 
     python3 bench/relay-throughput.py [--raw-mb 2000] [--file-mb 500] [--runs 3] [--claims 500]
+                                      [--no-file] [--baseline-cli PATH] [--baseline-env K=V ...]
+
+--no-file skips the file transfers. --baseline-cli runs a second `securechat relay` from another
+build (say, the commit before a change; `dotnet build src/SecureChat.Cli -c Release -o DIR`, then
+DIR/securechat) in the same rotation, so before and after are measured in the same run;
+--baseline-env sets environment variables for that second relay only (it defaults to this build,
+so `--baseline-env DOTNET_SOME_KNOB=0` alone compares a runtime setting).
 
 Uses the Release build of the CLI (built first). MB = 10^6 bytes. Prints a table and a JSON line.
 """
@@ -208,6 +215,9 @@ def main():
     parser.add_argument("--file-mb", type=int, default=500, help="MiB of the file sent per transfer")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--claims", type=int, default=500)
+    parser.add_argument("--no-file", action="store_true", help="skip the file transfers")
+    parser.add_argument("--baseline-cli", help="a second securechat build whose relay is measured in the same rotation")
+    parser.add_argument("--baseline-env", action="append", default=[], metavar="K=V", help="environment for the baseline relay (repeatable)")
     parser.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir())
     args = parser.parse_args()
     if not shutil.which("twist3"):
@@ -219,25 +229,41 @@ def main():
     relay_port, transit_port = free_port(), free_port()
     relay = subprocess.Popen([CLI, "relay", "--bind", "127.0.0.1", "--port", str(relay_port), "--exempt", "127.0.0.0/8", "--json"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SECURECHAT_HOME": work})
+    baseline = None
+    if args.baseline_cli or args.baseline_env:
+        baseline_port = free_port()
+        baseline_env = dict(kv.split("=", 1) for kv in args.baseline_env)
+        baseline = subprocess.Popen([args.baseline_cli or CLI, "relay", "--bind", "127.0.0.1", "--port", str(baseline_port), "--exempt", "127.0.0.0/8", "--json"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SECURECHAT_HOME": work, **baseline_env})
     transit = subprocess.Popen(["twist3", "--log-file", os.path.join(work, "transit.log"), "transitrelay",
                                 "--port", f"tcp:{transit_port}:interface=127.0.0.1"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
     try:
         wait_for_port(relay_port, relay, "securechat relay")
         wait_for_port(transit_port, transit, "twist3 transitrelay")
+        if baseline:
+            wait_for_port(baseline_port, baseline, "baseline securechat relay")
         source = os.path.join(work, "source.bin")
         with open(source, "wb") as f:
-            for _ in range(args.file_mb):
+            for _ in range(0 if args.no_file else args.file_mb):
                 f.write(os.urandom(1 << 20))
         downloads = os.path.join(work, "downloads")
         os.mkdir(downloads)
         home = os.path.join(work, "home")
         os.mkdir(home)
         print(f"machine: {os.cpu_count()} cores; dotnet {subprocess.run(['dotnet', '--version'], capture_output=True, text=True).stdout.strip()}; "
-              f"raw {args.raw_mb} MiB, file {args.file_mb} MiB in {args.dir}; {args.runs} runs each, alternating")
+              f"raw {args.raw_mb} MiB, file {'skipped' if args.no_file else f'{args.file_mb} MiB in {args.dir}'}; {args.runs} runs each, alternating"
+              + (f"; baseline relay {args.baseline_cli or CLI} {' '.join(args.baseline_env)}" if baseline else ""))
 
         rates = {k: [] for k in ("raw securechat relay", "raw wormhole transit", "file through relay", "file direct")}
         cpu = {"raw securechat relay": [], "raw wormhole transit": [], "file through relay": []}  # relay CPU s per GB of payload
+        if baseline:
+            rates["raw baseline relay"] = []
+            cpu["raw baseline relay"] = []
+        if args.no_file:
+            for k in ("file through relay", "file direct"):
+                rates.pop(k)
+            cpu.pop("file through relay")
         loads = []
         size = args.raw_mb << 20
         for run in range(args.runs):
@@ -251,10 +277,17 @@ def main():
             rates["raw wormhole transit"].append(stream(a, b, size))
             cpu["raw wormhole transit"].append((cpu_seconds(transit.pid) - before) / (size / 1e9))
             a.close(); b.close()
-            before = cpu_seconds(relay.pid)
-            rates["file through relay"].append(file_transfer(source, downloads, home, relay_port))
-            cpu["file through relay"].append((cpu_seconds(relay.pid) - before) / (os.path.getsize(source) / 1e9))
-            rates["file direct"].append(file_transfer(source, downloads, home))
+            if baseline:
+                waiter, joiner, _ = securechat_pair(baseline_port)
+                before = cpu_seconds(baseline.pid)
+                rates["raw baseline relay"].append(stream(joiner, waiter, size))
+                cpu["raw baseline relay"].append((cpu_seconds(baseline.pid) - before) / (size / 1e9))
+                waiter.close(); joiner.close()
+            if not args.no_file:
+                before = cpu_seconds(relay.pid)
+                rates["file through relay"].append(file_transfer(source, downloads, home, relay_port))
+                cpu["file through relay"].append((cpu_seconds(relay.pid) - before) / (os.path.getsize(source) / 1e9))
+                rates["file direct"].append(file_transfer(source, downloads, home))
             loads.append(load())
             print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in rates.items()) + f" MB/s; load {loads[-1]:.2f}", flush=True)
 
@@ -265,30 +298,39 @@ def main():
             waiter.close(); joiner.close()
         loads.append(load())
         latencies.sort()
+        if not latencies:
+            latencies.append(float("nan"))
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
         best = {k: max(v) for k, v in rates.items()}
         raw_ratio = best["raw securechat relay"] / best["raw wormhole transit"]
-        file_ratio = best["file through relay"] / best["file direct"]
+        file_ratio = float("nan") if args.no_file else best["file through relay"] / best["file direct"]
         print(f"\n{'measurement':36}{'best':>10}{'runs':>24}{'target':>16}")
         for k, v in rates.items():
             print(f"{k:36}{best[k]:>6.0f} MB/s{' / '.join(f'{x:.0f}' for x in v):>24}")
         for k, v in cpu.items():
             print(f"{k + ', relay CPU':36}{min(v):>6.2f} s/GB{' / '.join(f'{x:.2f}' for x in v):>24}")
         print(f"{'raw: securechat / wormhole':36}{raw_ratio:>10.2f}{'':>24}{'>= 2':>16}  {'met' if raw_ratio >= 2 else 'MISSED'}")
-        print(f"{'file: relayed / direct':36}{file_ratio:>10.2f}{'':>24}{'>= 0.7':>16}  {'met' if file_ratio >= 0.7 else 'MISSED'}")
+        if baseline:
+            print(f"{'raw: baseline / wormhole':36}{best['raw baseline relay'] / best['raw wormhole transit']:>10.2f}")
+            print(f"{'raw: securechat / baseline':36}{best['raw securechat relay'] / best['raw baseline relay']:>10.2f}")
+        if not args.no_file:
+            print(f"{'file: relayed / direct':36}{file_ratio:>10.2f}{'':>24}{'>= 0.7':>16}  {'met' if file_ratio >= 0.7 else 'MISSED'}")
         print(f"{'claim -> paired p50':36}{p50:>8.3f} ms{'':>24}{'<= 2 ms':>14}  {'met' if p50 <= 2 else 'MISSED'}")
         print(f"{'claim -> paired p99':36}{p99:>8.3f} ms")
         print(f"load average (1 min) after each run: {', '.join(f'{x:.2f}' for x in loads)}")
         print(json.dumps({"raw_securechat_MBps": round(best["raw securechat relay"]), "raw_wormhole_MBps": round(best["raw wormhole transit"]),
                           "raw_ratio": round(raw_ratio, 2),
-                          "relay_cpu_s_per_GB": {k: round(min(v), 3) for k, v in cpu.items()}, "file_relayed_MBps": round(best["file through relay"]),
-                          "file_direct_MBps": round(best["file direct"]), "file_ratio": round(file_ratio, 2),
-                          "claim_p50_ms": round(p50, 3), "claim_p99_ms": round(p99, 3), "claims": args.claims,
+                          **({"raw_baseline_MBps": round(best["raw baseline relay"])} if baseline else {}),
+                          "relay_cpu_s_per_GB": {k: round(min(v), 3) for k, v in cpu.items()}, "file_relayed_MBps": (round(best["file through relay"]) if not args.no_file else None),
+                          "file_direct_MBps": (round(best["file direct"]) if not args.no_file else None), "file_ratio": None if args.no_file else round(file_ratio, 2),
+                          "claim_p50_ms": round(p50, 3) if args.claims else None, "claim_p99_ms": round(p99, 3) if args.claims else None, "claims": args.claims,
                           "load": [round(x, 2) for x in loads]}))
     finally:
-        for p in (relay, transit):
+        for p in (relay, transit, baseline):
+            if p is None:
+                continue
             p.terminate()
             try:
                 p.wait(10)

@@ -88,6 +88,13 @@ public sealed record RelayLimits
     /// <summary>The read a direction always gets, even with the budget spent (so no pair ever stalls on the budget).</summary>
     public int MinReadSize { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// On Linux, a streaming direction moves its bytes with splice(2) through a kernel pipe (two
+    /// descriptors while it streams, counted against the socket cap) instead of copying them
+    /// through the process. False: always copy.
+    /// </summary>
+    public bool ZeroCopy { get; init; } = true;
+
     /// <summary>Bytes one pair may forward, both directions together; then it is closed. Null (the default): no cap.</summary>
     public long? MaxBytesPerPair { get; init; }
 

@@ -11,7 +11,9 @@ namespace SecureChat.Relay.Forwarding;
 /// the send. A buffer is held as long as its send takes, which the receiving client decides, so
 /// each receiving address (a non-exempt client's IPv4 address or IPv6 /64) may hold at most
 /// 1/64 of the budget (2 MiB of 128 MiB) beyond the minimum per read: a slow reader that keeps many
-/// 2 MiB sends pending cannot take the budget from everyone else.
+/// 2 MiB sends pending cannot take the budget from everyone else. The zero-copy path holds bytes in
+/// a kernel pipe instead of an array, and charges what one splice may put there the same way
+/// (<see cref="Reserve"/>, <see cref="Release"/>), until the pipe is empty again.
 /// </summary>
 internal sealed class BufferBudget(long budget, int minimum)
 {
@@ -32,6 +34,23 @@ internal sealed class BufferBudget(long budget, int minimum)
     /// <summary>As <see cref="Rent(int, out int)"/>, charged to the receiving address <paramref name="holder"/> (null: exempt).</summary>
     public byte[] Rent(int wanted, Limits.AddressKey? holder, out int granted)
     {
+        Reserve(wanted, holder, out granted);
+        return ArrayPool<byte>.Shared.Rent(granted);
+    }
+
+    /// <summary>Gives back a buffer rented for <paramref name="holder"/>.</summary>
+    public void Return(byte[] buffer, int granted, Limits.AddressKey? holder)
+    {
+        ArrayPool<byte>.Shared.Return(buffer);
+        Release(granted, holder);
+    }
+
+    /// <summary>
+    /// Charges <paramref name="granted"/> bytes (chosen as for <see cref="Rent(int, Limits.AddressKey?, out int)"/>)
+    /// without an array: the bytes a splice may move into a pipe.
+    /// </summary>
+    public void Reserve(int wanted, Limits.AddressKey? holder, out int granted)
+    {
         if (holder is { } key)
         {
             long held = _held.GetValueOrDefault(key);
@@ -39,18 +58,16 @@ internal sealed class BufferBudget(long budget, int minimum)
             wanted = room >= wanted ? wanted : (int)Math.Max(minimum, room >= minimum ? 1L << (int)(63 - long.LeadingZeroCount(room)) : minimum);
         }
 
-        byte[] buffer = RentWithin(wanted, out granted);
+        granted = Within(wanted);
         if (holder is { } charged)
         {
             int amount = granted;
             _held.AddOrUpdate(charged, amount, (_, held) => held + amount);
         }
-
-        return buffer;
     }
 
-    /// <summary>Gives back a buffer rented for <paramref name="holder"/>.</summary>
-    public void Return(byte[] buffer, int granted, Limits.AddressKey? holder)
+    /// <summary>Gives back what <see cref="Reserve"/> charged.</summary>
+    public void Release(int granted, Limits.AddressKey? holder)
     {
         if (holder is { } key)
         {
@@ -61,23 +78,19 @@ internal sealed class BufferBudget(long budget, int minimum)
             }
         }
 
-        Return(buffer, granted);
+        Interlocked.Add(ref _available, granted);
     }
 
-    private byte[] RentWithin(int wanted, out int granted)
+    private int Within(int wanted)
     {
         long available = Volatile.Read(ref _available);
-        granted = available >= wanted ? wanted
+        int granted = available >= wanted ? wanted
             : available >= minimum ? (int)Math.Max(minimum, 1L << (int)(63 - long.LeadingZeroCount(available)))
             : minimum;
         Interlocked.Add(ref _available, -granted);
-        return ArrayPool<byte>.Shared.Rent(granted);
+        return granted;
     }
 
     /// <summary>Gives a buffer back.</summary>
-    public void Return(byte[] buffer, int granted)
-    {
-        ArrayPool<byte>.Shared.Return(buffer);
-        Interlocked.Add(ref _available, granted);
-    }
+    public void Return(byte[] buffer, int granted) => Return(buffer, granted, holder: null);
 }

@@ -27,18 +27,18 @@ internal sealed class Pair
     private readonly CancellationTokenSource _closing = new();
     private ITimer? _halfCloseTimer;
 
-    public Pair(string nameplate, ClientConnection waiter, ClientConnection joiner, IReadOnlyList<IDisposable> leases, BufferBudget budget, RelayLimits limits, TimeProvider time, Action<Pair, string> onClosed)
+    public Pair(string nameplate, ClientConnection waiter, ClientConnection joiner, IReadOnlyList<IDisposable> leases, ForwardingResources resources, Action<Pair, string> onClosed)
     {
         Nameplate = nameplate;
         _waiter = waiter;
         _joiner = joiner;
         _leases = leases;
-        _limits = limits;
-        _time = time;
+        _limits = resources.Limits;
+        _time = resources.Time;
         _onClosed = onClosed;
-        _started = time.GetTimestamp();
-        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, budget, limits, time, Allowance, waiter.Client.Exempt ? null : waiter.Client.Keys.Narrow);
-        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, budget, limits, time, Allowance, joiner.Client.Exempt ? null : joiner.Client.Keys.Narrow);
+        _started = _time.GetTimestamp();
+        ToWaiter = new ForwardingDirection(joiner.Socket, waiter.Socket, resources.Budget, _limits, _time, Allowance, waiter.Client.Exempt ? null : waiter.Client.Keys.Narrow, resources.Pipes, resources.CountToWaiter);
+        ToJoiner = new ForwardingDirection(waiter.Socket, joiner.Socket, resources.Budget, _limits, _time, Allowance, joiner.Client.Exempt ? null : joiner.Client.Keys.Narrow, resources.Pipes, resources.CountToJoiner);
     }
 
     /// <summary>The nameplate it paired under.</summary>
@@ -143,6 +143,12 @@ internal sealed class Pair
         _onClosed(this, reason);
     }
 }
+
+/// <summary>
+/// What every pair of a relay shares: the buffer budget, the pipes of the zero-copy path (null:
+/// always copy), the limits, the clock, and where forwarded bytes are counted as they go.
+/// </summary>
+internal sealed record ForwardingResources(BufferBudget Budget, SplicePipes? Pipes, RelayLimits Limits, TimeProvider Time, Action<long>? CountToWaiter = null, Action<long>? CountToJoiner = null);
 
 /// <summary>A slot of the global pair cap; disposing it gives the slot back, once.</summary>
 internal sealed class PairSlot(Action release) : IDisposable

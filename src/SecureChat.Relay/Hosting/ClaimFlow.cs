@@ -70,7 +70,7 @@ internal static class ClaimFlow
 
         Waiter waiter = outcome.Waiter!;
         waiter.StopWaiting();
-        var pair = new Pair(claim.Nameplate, waiter.Connection, joiner, leases, context.Budget, context.Limits, context.Time, (closed, reason) =>
+        var pair = new Pair(claim.Nameplate, waiter.Connection, joiner, leases, context.Forwarding, (closed, reason) =>
         {
             context.Supervisor.Remove(closed);
             context.Emit(new PairClosed(closed.Nameplate, closed.ToWaiter.Bytes, closed.ToJoiner.Bytes, closed.Age, reason));

@@ -38,9 +38,11 @@ internal sealed class RelayContext : IDisposable
         Waiting = new CountLimiter(Limits.WaitingPerAddress, Limits.WidePrefixFactor, MaxWaiting);
         PairsPerAddress = new CountLimiter(Limits.PairsPerAddress, Limits.WidePrefixFactor, int.MaxValue);
         Budget = new BufferBudget(Limits.BufferBudgetBytes, Limits.MinReadSize);
+        Pipes = new SplicePipes(Limits, Time, () => _slots.Wait(0), () => _slots.Release());
         Supervisor = new PairSupervisor(Time, Limits.SupervisionInterval);
         Refusals = new RefusalCounter(Time, Limits.RefusalSummaryInterval, Emit);
         Metrics = new RelayMetrics(this);
+        Forwarding = new ForwardingResources(Budget, Pipes, Limits, Time, Metrics.ForwardedToWaiter, Metrics.ForwardedToJoiner);
     }
 
     public RelayOptions Options { get; }
@@ -74,6 +76,12 @@ internal sealed class RelayContext : IDisposable
     public CountLimiter PairsPerAddress { get; }
 
     public BufferBudget Budget { get; }
+
+    /// <summary>The pipes of the zero-copy path; their descriptors take socket slots.</summary>
+    public SplicePipes Pipes { get; }
+
+    /// <summary>What every pair shares.</summary>
+    public ForwardingResources Forwarding { get; }
 
     public PairSupervisor Supervisor { get; }
 
@@ -147,7 +155,6 @@ internal sealed class RelayContext : IDisposable
 
     public void Emit(RelayEvent relayEvent)
     {
-        Metrics?.Observe(relayEvent);
         if (_onEvent is null)
         {
             return;

@@ -9,13 +9,14 @@ namespace SecureChat.Relay.Metrics;
 /// The relay's Prometheus series (docs/RELAY.md, "Metrics"), in a registry of its own (not the
 /// process-wide default, so two relays in one process do not share counters). Labels are closed
 /// sets only — a claim's result, an error code, a direction — never a nameplate or an address.
-/// Gauges are read from the relay's state when scraped; bytes are counted when a pair closes.
+/// Gauges are read from the relay's state when scraped; bytes are counted as they are sent.
 /// </summary>
 internal sealed class RelayMetrics
 {
     private readonly Counter _claims;
     private readonly Counter _refusals;
-    private readonly Counter _bytes;
+    private readonly Counter.Child _toWaiter;
+    private readonly Counter.Child _toJoiner;
     private readonly Histogram _claimSeconds;
 
     public RelayMetrics(RelayContext context)
@@ -29,7 +30,7 @@ internal sealed class RelayMetrics
             : null;
         _claims = factory.CreateCounter("securechat_relay_claims_total", "Claims by result: paired, redirect, unknown-nameplate, busy, rate-limited.", new CounterConfiguration { LabelNames = ["result"] });
         _refusals = factory.CreateCounter("securechat_relay_refusals_total", "Error frames sent, by code.", new CounterConfiguration { LabelNames = ["code"] });
-        _bytes = factory.CreateCounter("securechat_relay_forwarded_bytes_total", "Bytes forwarded by closed pairs, by direction (to_waiter, to_joiner).", new CounterConfiguration { LabelNames = ["direction"] });
+        Counter bytes = factory.CreateCounter("securechat_relay_forwarded_bytes_total", "Bytes forwarded, by direction (to_waiter, to_joiner), counted as they are sent.", new CounterConfiguration { LabelNames = ["direction"] });
         _claimSeconds = factory.CreateHistogram(
             "securechat_relay_claim_duration_seconds",
             "From a claim's first frame to its answer (paired, redirect or error).",
@@ -45,8 +46,8 @@ internal sealed class RelayMetrics
             _refusals.WithLabels(code);
         }
 
-        _bytes.WithLabels("to_waiter");
-        _bytes.WithLabels("to_joiner");
+        _toWaiter = bytes.WithLabels("to_waiter");
+        _toJoiner = bytes.WithLabels("to_joiner");
         Registry.AddBeforeCollectCallback(() =>
         {
             waiting.Set(context.Registry.Waiting);
@@ -68,13 +69,9 @@ internal sealed class RelayMetrics
     /// <summary>An error frame was sent.</summary>
     public void Refused(string code) => _refusals.WithLabels(code).Inc();
 
-    /// <summary>Counts what the events carry (bytes of a closed pair).</summary>
-    public void Observe(RelayEvent relayEvent)
-    {
-        if (relayEvent is PairClosed closed)
-        {
-            _bytes.WithLabels("to_waiter").Inc(closed.BytesToWaiter);
-            _bytes.WithLabels("to_joiner").Inc(closed.BytesToJoiner);
-        }
-    }
+    /// <summary>Bytes just sent from the joiner to the waiter.</summary>
+    public void ForwardedToWaiter(long bytes) => _toWaiter.Inc(bytes);
+
+    /// <summary>Bytes just sent from the waiter to the joiner.</summary>
+    public void ForwardedToJoiner(long bytes) => _toJoiner.Inc(bytes);
 }
