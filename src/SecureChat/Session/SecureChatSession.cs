@@ -35,7 +35,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     private readonly IdentityKeyPair? _ownedIdentity;
     private readonly KeyLog? _keyLog;
     private readonly SessionOptions _options;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly FrameWriter _writer;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(
         new BoundedChannelOptions(64) { SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
@@ -61,6 +61,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         _stream = stream;
         _reader = reader;
         _transport = new NoiseTransport(handshake.Send, handshake.Receive);
+        _writer = new FrameWriter(stream, _transport, OnWriteFailed);
         _ownedIdentity = ownedIdentity;
         _keyLog = keyLog;
         _options = options;
@@ -332,7 +333,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
             try
             {
                 byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
-                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger).ConfigureAwait(false);
+                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger, waitForWrite: true).ConfigureAwait(false);
                 if (_stream is NetworkStream network)
                 {
                     network.Socket.Shutdown(SocketShutdown.Send);
