@@ -139,7 +139,9 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         try
         {
             ThrowIfUnusable();
-            if (_pending is null || _pending.Length - _pendingLength < maxBytes)
+            bool fits = _pending is not null && _pendingLength + maxBytes <= _pending.Length
+                && (_pendingLength == 0 || _pendingLength + maxBytes <= MaxPendingBytes);
+            if (!fits)
             {
                 if (_pendingLength > 0)
                 {

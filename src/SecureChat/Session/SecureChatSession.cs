@@ -116,6 +116,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     /// <summary>True once every key of the session has been erased (after a close or a fault).</summary>
     public bool KeysErased { get; private set; }
 
+    /// <summary>Tests only: true while the session holds a receive or send buffer (an idle session holds neither).</summary>
+    internal bool HoldsIoBuffers => _reader.HoldsBuffer || _writer.HoldsBuffer;
+
     /// <summary>The final handshake hash h.</summary>
     internal byte[] HandshakeHash { get; }
 
