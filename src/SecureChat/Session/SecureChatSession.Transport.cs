@@ -257,6 +257,7 @@ public sealed partial class SecureChatSession
 
         try
         {
+            _keepAlive.Stop();
             await _lifetime.CancelAsync().ConfigureAwait(false);
             await CloseGracefullyAsync(_stream, reader: null).ConfigureAwait(false);
             if (!fromReadLoop)
@@ -282,7 +283,7 @@ public sealed partial class SecureChatSession
             {
                 handler.OnSessionEnded(faulted: _lifecycle.Fault is not null);
             }
-            _outbox.Writer.TryComplete();
+            CompleteOutbox();
             _events.Writer.TryComplete();
             _lifecycle.End();
             _shutdownDone.TrySetResult();

@@ -44,7 +44,6 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
-    private Task _keepAliveLoop = Task.CompletedTask;
     private SessionClosed? _closed;
     private readonly SessionLifecycle _lifecycle = new();
 
@@ -277,8 +276,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     {
         _keepAlive.Touch();
         _readLoop = Task.Run(ReadLoopAsync);
-        _keepAliveLoop = Task.Run(() => _keepAlive.RunAsync(_lifetime.Token));
-        _outboxLoop = Task.Run(OutboxLoopAsync);
+        _keepAlive.Start();
     }
 
     /// <summary>Sends a text message.</summary>
