@@ -9,7 +9,7 @@ namespace SecureChat.Session;
 /// the session after <see cref="SessionOptions.IdleTimeout"/> with nothing from the peer. Time
 /// spent waiting for this side (the application, a file writer) is not silence from the peer.
 /// </summary>
-internal sealed class KeepAlive
+internal sealed class KeepAlive : IDisposable
 {
     private readonly SessionOptions _options;
     private readonly Func<MessageType, byte[], ValueTask> _send;
@@ -20,6 +20,10 @@ internal sealed class KeepAlive
     private byte[]? _pendingPong;
     private int _pongScheduled;
     private int _pingInFlight;
+    private readonly Lock _timerLock = new();
+    private Timer? _timer;
+    private bool _stopped;
+    private int _ticking;
 
     /// <param name="options">The intervals.</param>
     /// <param name="send">Sends one message (throws <see cref="SecureChatException"/> or <see cref="InvalidOperationException"/> once the session has ended).</param>
@@ -62,37 +66,67 @@ internal sealed class KeepAlive
         }
     }
 
-    /// <summary>Checks the idle time and sends PINGs until <paramref name="lifetime"/> ends.</summary>
-    public async Task RunAsync(CancellationToken lifetime)
+    /// <summary>
+    /// Starts checking the idle time and sending PINGs, on a timer (an idle session holds a timer,
+    /// not a waiting task) until <see cref="Stop"/>.
+    /// </summary>
+    public void Start()
     {
         Touch();
         TimeSpan shortest = _options.PingInterval < _options.IdleTimeout ? _options.PingInterval : _options.IdleTimeout;
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 10, 1000));
-        using var timer = new PeriodicTimer(tick);
-        try
+        lock (_timerLock)
         {
-            while (await timer.WaitForNextTickAsync(lifetime).ConfigureAwait(false))
+            if (!_stopped)
             {
-                long now = Environment.TickCount64;
-                long silent = now - Interlocked.Read(ref _lastReceiveTicks);
-                if (silent >= (long)_options.IdleTimeout.TotalMilliseconds && !Volatile.Read(ref _deliveryBlocked))
-                {
-                    await _fail(new SessionTimeoutException($"Nothing arrived from the peer for {_options.IdleTimeout.TotalSeconds:0.#} s: the connection is lost.")).ConfigureAwait(false);
-                    return;
-                }
-
-                if (silent >= (long)_options.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_options.PingInterval.TotalMilliseconds)
-                {
-                    // Sent on the side, so this loop keeps checking the idle time even if the
-                    // send waits behind a stalled write.
-                    _lastPingTicks = now;
-                    _ = SendPingAsync(now);
-                }
+                _timer = new Timer(static state => ((KeepAlive)state!).Tick(), this, tick, tick);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SecureChatException or InvalidOperationException)
+    }
+
+    /// <summary>Stops the timer (the session is ending).</summary>
+    public void Stop()
+    {
+        lock (_timerLock)
         {
-            // Shut down, or the session failed and recorded why.
+            _stopped = true;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    /// <summary>Stops the timer.</summary>
+    public void Dispose() => Stop();
+
+    private void Tick()
+    {
+        if (Volatile.Read(ref _stopped) || Interlocked.Exchange(ref _ticking, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            long now = Environment.TickCount64;
+            long silent = now - Interlocked.Read(ref _lastReceiveTicks);
+            if (silent >= (long)_options.IdleTimeout.TotalMilliseconds && !Volatile.Read(ref _deliveryBlocked))
+            {
+                Stop();
+                _ = _fail(new SessionTimeoutException($"Nothing arrived from the peer for {_options.IdleTimeout.TotalSeconds:0.#} s: the connection is lost."));
+                return;
+            }
+
+            if (silent >= (long)_options.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_options.PingInterval.TotalMilliseconds)
+            {
+                // Sent on the side, so the timer keeps checking the idle time even if the send
+                // waits behind a stalled write.
+                _lastPingTicks = now;
+                _ = SendPingAsync(now);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
         }
     }
 

@@ -58,6 +58,9 @@ internal sealed class NoiseTransport(CipherState send, CipherState receive) : ID
         return length;
     }
 
+    /// <summary>Tests only: the nonce the next sealed frame will use.</summary>
+    internal ulong SendNonceForTests => _send.Nonce;
+
     /// <summary>Erases the receive key (once the reader loop has ended).</summary>
     public void DisposeReceive() => _receive.Dispose();
 

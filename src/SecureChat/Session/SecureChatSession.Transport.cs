@@ -16,19 +16,22 @@ public sealed partial class SecureChatSession
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Encrypts and writes one transport message; returns a copy of the frame when asked. A write
-    /// that cannot finish within <paramref name="writeTimeout"/> (default: the idle timeout) means
-    /// the peer stopped reading: the session ends with <see cref="ConnectionLostException"/>, so a
-    /// stalled peer can never hold the session, its keys or its lock forever.
+    /// Encrypts one transport message and hands it to the writer (<see cref="FrameWriter"/>); returns
+    /// a copy of the frame when asked. A write that cannot finish within
+    /// <paramref name="writeTimeout"/> (default: the idle timeout) means the peer stopped reading:
+    /// the session ends with <see cref="ConnectionLostException"/>, so a stalled peer can never hold
+    /// the session, its keys or its senders forever. With <paramref name="waitForWrite"/>, returns
+    /// only once the frame has been written (CLOSE, before the socket is shut down).
     /// </summary>
-    private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null) =>
-        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout);
+    private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null, bool waitForWrite = false) =>
+        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout, waitForWrite);
 
     /// <summary>
-    /// Under the send lock, lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>
-    /// bytes in all) straight into one buffer, and writes them with one call.
+    /// Lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/> bytes in all)
+    /// straight into the writer's pending buffer, in turn with every other sender, so that they go
+    /// out in nonce order, several senders' frames in one write when they queue up.
     /// </summary>
-    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null)
+    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null, bool waitForWrite = false)
     {
         ThrowIfFaulted();
         if (_lifecycle.IsShuttingDown)
@@ -36,60 +39,32 @@ public sealed partial class SecureChatSession
             throw new InvalidOperationException("The session is closed.");
         }
 
-        TimeSpan limit = writeTimeout ?? _options.IdleTimeout;
-        if (!await _sendLock.WaitAsync(limit, cancellationToken).ConfigureAwait(false))
-        {
-            ThrowIfFaulted();
-            throw new ConnectionLostException("The peer stopped reading: an earlier message could not be delivered.");
-        }
-
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(maxBytes);
-        int length = 0;
-        using var write = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         try
         {
-            ThrowIfFaulted();
-            if (_lifecycle.IsShuttingDown)
-            {
-                throw new InvalidOperationException("The session is closed.");
-            }
-
-            length = build(_transport, buffer.AsSpan(0, maxBytes), state);
-            if (length < 0)
-            {
-                length = 0;
-                return null;
-            }
-
-            byte[]? copy = captureCiphertext ? buffer.AsSpan(Frame.HeaderSize, length - Frame.HeaderSize).ToArray() : null;
-
-            // Never the caller's token: a frame cut in half would desynchronise the stream.
-            write.CancelAfter(limit);
-            await _stream.WriteAsync(buffer.AsMemory(0, length), write.Token).ConfigureAwait(false);
-            return copy;
+            return await _writer.SendAsync(maxBytes, build, state, captureCiphertext, writeTimeout ?? _options.IdleTimeout, waitForWrite, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            if (_lifecycle.IsShuttingDown)
-            {
-                // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
-                ThrowIfFaulted();
-                throw new InvalidOperationException("The session is closed.", e);
-            }
-
-            var lost = e is OperationCanceledException
-                ? new ConnectionLostException($"The peer stopped reading: a message could not be delivered within {limit.TotalSeconds:0.#} s.", e)
-                : new ConnectionLostException("The connection was lost while sending.", e);
-            _ = FailAsync(lost, fromReadLoop: false);
+            // The writer failed (its failure ended the session, OnWriteFailed) or was closed.
             ThrowIfFaulted();
-            throw lost;
+            throw new InvalidOperationException("The session is closed.", e);
         }
-        finally
+    }
+
+    /// <summary>A write failed or timed out (from the writer, once): ends the session and returns the fault.</summary>
+    private Exception OnWriteFailed(Exception error, TimeSpan limit)
+    {
+        if (_lifecycle.IsShuttingDown)
         {
-            CryptographicOperations.ZeroMemory(buffer.AsSpan(0, length));
-            ArrayPool<byte>.Shared.Return(buffer);
-            _sendLock.Release();
+            // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
+            return new InvalidOperationException("The session is closed.", error);
         }
+
+        var lost = error is OperationCanceledException
+            ? new ConnectionLostException($"The peer stopped reading: a message could not be delivered within {limit.TotalSeconds:0.#} s.", error)
+            : new ConnectionLostException("The connection was lost while sending.", error);
+        _ = FailAsync(lost, fromReadLoop: false);
+        return lost;
     }
 
     private async Task ReadLoopAsync()
@@ -246,25 +221,19 @@ public sealed partial class SecureChatSession
 
     private async Task TrySendCloseAsync(string reason)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
-            if (await _sendLock.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false))
-            {
-                byte[] buffer = ArrayPool<byte>.Shared.Rent(Frame.MaxFrameSize);
-                try
-                {
-                    int length = _transport.Seal(MessageType.Close, Encoding.UTF8.GetBytes(reason), buffer);
-                    await _stream.WriteAsync(buffer.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-                    _sendLock.Release();
-                }
-            }
+            // Behind whatever is queued, and written before the shutdown closes the stream.
+            await _writer.SendAsync(
+                Frame.HeaderSize + 1 + Encoding.UTF8.GetByteCount(reason) + TransportLimits.TagSize,
+                static (transport, buffer, text) => transport.Seal(MessageType.Close, Encoding.UTF8.GetBytes(text), buffer),
+                reason,
+                capture: false,
+                TimeSpan.FromSeconds(1),
+                waitForWrite: true,
+                CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or TimeoutException)
         {
             // Best effort.
         }
@@ -288,6 +257,7 @@ public sealed partial class SecureChatSession
 
         try
         {
+            _keepAlive.Stop();
             await _lifetime.CancelAsync().ConfigureAwait(false);
             await CloseGracefullyAsync(_stream, reader: null).ConfigureAwait(false);
             if (!fromReadLoop)
@@ -299,16 +269,9 @@ public sealed partial class SecureChatSession
             _transport.DisposeReceive();
             _reader.Dispose();
 
-            // Writers fail fast once the stream is closed; wait for the one in flight.
-            await _sendLock.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                _transport.DisposeSend();
-            }
-            finally
-            {
-                _sendLock.Release();
-            }
+            // A write in flight fails on the closed stream; the writer drops what is pending and
+            // erases the send key once no sender is sealing.
+            await _writer.CloseAsync().ConfigureAwait(false);
 
             _ownedIdentity?.Dispose();
             _keyLog?.Dispose();
@@ -320,7 +283,7 @@ public sealed partial class SecureChatSession
             {
                 handler.OnSessionEnded(faulted: _lifecycle.Fault is not null);
             }
-            _outbox.Writer.TryComplete();
+            CompleteOutbox();
             _events.Writer.TryComplete();
             _lifecycle.End();
             _shutdownDone.TrySetResult();

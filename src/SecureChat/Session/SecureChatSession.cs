@@ -35,7 +35,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     private readonly IdentityKeyPair? _ownedIdentity;
     private readonly KeyLog? _keyLog;
     private readonly SessionOptions _options;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly FrameWriter _writer;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Channel<SessionEvent> _events = Channel.CreateBounded<SessionEvent>(
         new BoundedChannelOptions(64) { SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
@@ -44,7 +44,6 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
-    private Task _keepAliveLoop = Task.CompletedTask;
     private SessionClosed? _closed;
     private readonly SessionLifecycle _lifecycle = new();
 
@@ -61,6 +60,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         _stream = stream;
         _reader = reader;
         _transport = new NoiseTransport(handshake.Send, handshake.Receive);
+        _writer = new FrameWriter(stream, _transport, OnWriteFailed);
         _ownedIdentity = ownedIdentity;
         _keyLog = keyLog;
         _options = options;
@@ -114,6 +114,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     /// <summary>True once every key of the session has been erased (after a close or a fault).</summary>
     public bool KeysErased { get; private set; }
+
+    /// <summary>Tests only: true while the session holds a receive or send buffer (an idle session holds neither).</summary>
+    internal bool HoldsIoBuffers => _reader.HoldsBuffer || _writer.HoldsBuffer;
 
     /// <summary>The final handshake hash h.</summary>
     internal byte[] HandshakeHash { get; }
@@ -273,8 +276,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     {
         _keepAlive.Touch();
         _readLoop = Task.Run(ReadLoopAsync);
-        _keepAliveLoop = Task.Run(() => _keepAlive.RunAsync(_lifetime.Token));
-        _outboxLoop = Task.Run(OutboxLoopAsync);
+        _keepAlive.Start();
     }
 
     /// <summary>Sends a text message.</summary>
@@ -332,7 +334,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
             try
             {
                 byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
-                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger).ConfigureAwait(false);
+                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger, waitForWrite: true).ConfigureAwait(false);
                 if (_stream is NetworkStream network)
                 {
                     network.Socket.Shutdown(SocketShutdown.Send);

@@ -1,0 +1,233 @@
+using System.Text;
+using SecureChat.Framing;
+using SecureChat.Noise;
+using SecureChat.Session;
+
+namespace SecureChat.Tests.Session;
+
+/// <summary>
+/// The coalescing writer: frames queued while a write is in flight go out in one write, each sealed
+/// on its own and in nonce order; backpressure, failure and cancellation behave as documented.
+/// </summary>
+public sealed class FrameWriterTests : IDisposable
+{
+    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+    private readonly NoiseTransport _send;
+    private readonly NoiseTransport _receive;
+
+    public FrameWriterTests()
+    {
+        _send = Transport();
+        _receive = Transport();
+    }
+
+    public void Dispose()
+    {
+        _send.Dispose();
+        _receive.Dispose();
+    }
+
+    private static NoiseTransport Transport()
+    {
+        var send = new CipherState(null, null, "test");
+        send.InitializeKey(Key);
+        var receive = new CipherState(null, null, "test");
+        receive.InitializeKey(Key);
+        return new NoiseTransport(send, receive);
+    }
+
+    /// <summary>A stream whose writes are logged, and held (pending) while the gate is closed.</summary>
+    private sealed class GatedStream : Stream
+    {
+        private TaskCompletionSource? _gate;
+
+        public List<byte[]> Writes { get; } = [];
+
+        public void Close(out TaskCompletionSource gate) => _gate = gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            lock (Writes)
+            {
+                Writes.Add(buffer.ToArray());
+            }
+
+            if (Interlocked.Exchange(ref _gate, null) is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    private static ValueTask<byte[]?> SendText(FrameWriter writer, string text, bool waitForWrite = false, CancellationToken cancellationToken = default)
+    {
+        byte[] body = Encoding.UTF8.GetBytes(text);
+        return writer.SendAsync(
+            Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
+            static (transport, buffer, b) => transport.Seal(MessageType.Text, b, buffer),
+            body,
+            capture: false,
+            TimeSpan.FromSeconds(30),
+            waitForWrite,
+            cancellationToken);
+    }
+
+    /// <summary>Decrypts every frame of <paramref name="wire"/> in order, as the peer would.</summary>
+    private List<string> Decode(byte[] wire)
+    {
+        var texts = new List<string>();
+        int offset = 0;
+        while (offset < wire.Length)
+        {
+            Assert.Equal(FrameStatus.Complete, Frame.TryParse(wire.AsSpan(offset), out int length));
+            Span<byte> payload = wire.AsSpan(offset + Frame.HeaderSize, length - 1);
+            Assert.Equal((byte)FrameKind.Transport, wire[offset + Frame.LengthSize]);
+            int plain = _receive.Open(payload);
+            Assert.True(plain > 0, "a frame failed authentication: not sealed in wire order");
+            Assert.Equal((byte)MessageType.Text, payload[0]);
+            texts.Add(Encoding.UTF8.GetString(payload[1..plain]));
+            offset += Frame.LengthSize + length;
+        }
+
+        return texts;
+    }
+
+    private static FrameWriter Writer(Stream stream, NoiseTransport transport, List<Exception>? failures = null) =>
+        new(stream, transport, (error, _) =>
+        {
+            failures?.Add(error);
+            return new ConnectionLostException("lost", error);
+        });
+
+    [Fact]
+    public async Task Frames_queued_behind_a_write_in_flight_go_out_in_one_write_in_nonce_order()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        stream.Close(out TaskCompletionSource gate);
+
+        // The first frame is written at once (nothing in flight) and its write is held.
+        Task first = SendText(writer, "first").AsTask();
+        Assert.False(first.IsCompleted);
+
+        // Everything sent meanwhile only queues (the callers return), from several senders.
+        string[] queued = [.. Enumerable.Range(0, 50).Select(i => $"queued {i}")];
+        await Task.WhenAll(queued.Select(text => Task.Run(async () => await SendText(writer, text))));
+        Assert.Single(stream.Writes);
+
+        gate.SetResult();
+        await first;
+        await SendText(writer, "last", waitForWrite: true);
+
+        List<List<string>> writes = [.. stream.Writes.Select(Decode)];
+        List<string> wire = [.. writes.SelectMany(texts => texts)];
+        Assert.Equal(["first"], writes[0]);
+        Assert.Equal(queued.Order(), wire.Skip(1).Take(50).Order());
+        Assert.Equal("last", wire[^1]);
+        Assert.Equal(52, wire.Count);
+
+        // The 50 queued frames went out in ONE write (with "last" too, if it queued behind them).
+        Assert.InRange(writes.Count, 2, 3);
+        Assert.Equal(writes.Count == 3 ? 50 : 51, writes[1].Count);
+        Assert.False(writer.HoldsBuffer);
+    }
+
+    [Fact]
+    public async Task A_sender_that_does_not_fit_behind_the_write_in_flight_waits_for_room()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        stream.Close(out TaskCompletionSource gate);
+        Task first = SendText(writer, "first").AsTask();
+
+        // Fill the pending buffer up to its cap; the sender that would pass it must wait.
+        string big = new('b', TransportLimits.MaxBodyLength);
+        int frame = Frame.HeaderSize + 1 + big.Length + TransportLimits.TagSize;
+        int fitting = FrameWriter.MaxPendingBytes / frame;
+        for (int i = 0; i < fitting; i++)
+        {
+            await SendText(writer, big);
+        }
+
+        Task blocked = SendText(writer, big).AsTask();
+        Assert.False(blocked.IsCompleted);
+        ulong sealedBefore = SendNonce();
+
+        gate.SetResult();
+        await first;
+        await blocked;
+        await SendText(writer, "end", waitForWrite: true);
+        Assert.Equal(sealedBefore + 2, SendNonce());
+        Assert.Equal(fitting + 3, stream.Writes.SelectMany(Decode).Count());
+    }
+
+    [Fact]
+    public async Task A_sender_cancelled_while_waiting_for_room_seals_nothing()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        stream.Close(out TaskCompletionSource gate);
+        Task first = SendText(writer, "first").AsTask();
+        string big = new('b', TransportLimits.MaxBodyLength);
+        await SendText(writer, big);
+        using var cancel = new CancellationTokenSource();
+        Task blocked = SendText(writer, big, cancellationToken: cancel.Token).AsTask();
+        ulong nonce = SendNonce();
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
+        Assert.Equal(nonce, SendNonce());
+
+        gate.SetResult();
+        await first;
+        await SendText(writer, "after", waitForWrite: true);
+        Assert.Equal(["first", big, "after"], stream.Writes.SelectMany(Decode));
+    }
+
+    [Fact]
+    public async Task A_failed_write_fails_every_waiting_sender_and_is_reported_once()
+    {
+        var stream = new GatedStream();
+        var failures = new List<Exception>();
+        FrameWriter writer = Writer(stream, _send, failures);
+        stream.Close(out TaskCompletionSource gate);
+        Task first = SendText(writer, "first").AsTask();
+        Task waiting = SendText(writer, "second", waitForWrite: true).AsTask();
+        string big = new('b', TransportLimits.MaxBodyLength);
+        await SendText(writer, big);
+        Task noRoom = SendText(writer, big).AsTask();
+
+        gate.SetException(new IOException("broken pipe"));
+        await Assert.ThrowsAsync<IOException>(() => first);
+        await Assert.ThrowsAsync<IOException>(() => waiting);
+        await Assert.ThrowsAsync<IOException>(() => noRoom);
+        await Assert.ThrowsAsync<IOException>(() => SendText(writer, "later").AsTask());
+        Assert.Single(failures);
+        Assert.False(writer.HoldsBuffer);
+    }
+
+    [Fact]
+    public async Task Closing_drops_what_is_pending_and_refuses_later_senders()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        await SendText(writer, "sent", waitForWrite: true);
+        await writer.CloseAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => SendText(writer, "too late").AsTask());
+        Assert.False(writer.HoldsBuffer);
+        Assert.Equal(["sent"], stream.Writes.SelectMany(Decode));
+    }
+
+    /// <summary>How many frames have been sealed so far (each takes one nonce).</summary>
+    private ulong SendNonce() => _send.SendNonceForTests;
+}
