@@ -18,6 +18,12 @@ public class FaultTests(ITestOutputHelper log)
     private static int Count =>
         int.TryParse(Environment.GetEnvironmentVariable("SECURECHAT_FAULT_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 30;
 
+    /// <summary>
+    /// The listener's handshake time limit: short, so silent handshakes free their slots quickly,
+    /// but long enough for a real handshake in a freshly started listener on a loaded machine.
+    /// </summary>
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(3);
+
     private static readonly byte[] Hello = [0, 7, (byte)'S', (byte)'C', (byte)'H', (byte)'A', (byte)'T', 1, 1];
 
     /// <summary>Open sockets, all descriptors, and resident memory of a process.</summary>
@@ -77,7 +83,7 @@ public class FaultTests(ITestOutputHelper log)
             silent.Add(socket);
         }
 
-        await Task.Delay(1500); // the handshake timeout frees the 8 being handshaken; the rest were refused as busy
+        await Task.Delay(HandshakeTimeout + TimeSpan.FromMilliseconds(500)); // the handshake timeout frees the 8 being handshaken; the rest were refused as busy
         silent.ForEach(s => s.Dispose());
     }
 
@@ -158,7 +164,7 @@ public class FaultTests(ITestOutputHelper log)
         }
 
         using var home = new TempHome();
-        var (listener, port) = await Launch.ListenAsync(home.Path, null, "--keep-open", "--ephemeral", "--handshake-timeout", "1", "--idle-timeout", "2");
+        var (listener, port) = await Launch.ListenAsync(home.Path, null, "--keep-open", "--ephemeral", "--handshake-timeout", HandshakeTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--idle-timeout", "2");
         await using (listener)
         {
             // Warm-up: every path once (the first error also loads the runtime's stack-trace support).
