@@ -311,6 +311,7 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
         string peer = socket.RemoteEndPoint is IPEndPoint remote ? ConnectCommand.Format(remote) : "a peer";
         SecureChatSession session;
         IDisposable? turn = null;
+        bool authenticated = false;
         try
         {
             socket.NoDelay = true;
@@ -321,10 +322,18 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
                 {
                     return false; // refused as busy, not counted as an attempt
                 }
+
+                if (winner.Task.IsCompleted)
+                {
+                    // Another peer won while this one waited: busy, before any cryptography.
+                    BusyRefusals.Refuse(socket, InConversationReason, compat: false);
+                    return false;
+                }
             }
 
             session = await SecureChatSession.AcceptAsync(new NetworkStream(socket, ownsSocket: true), setup.SessionOptions(VerifyPeer), abandon).ConfigureAwait(false);
             _backoff?.Succeeded();
+            authenticated = true;
         }
         catch (PeerRejectedException e) when (e is { ByPeer: false, Peer: { } rejected })
         {
@@ -366,10 +375,18 @@ internal sealed class HandshakeContest(TcpListener listener, SessionSetup setup,
 
         finally
         {
-            turn?.Dispose();
+            if (!authenticated)
+            {
+                turn?.Dispose();
+            }
         }
 
-        if (winner.TrySetResult((session, peer)))
+        // An authenticated handshake gives its passphrase turn back only once the round is
+        // decided, so a queued connection cannot start an attempt, without the back-off's pause,
+        // while this one wins.
+        bool won = winner.TrySetResult((session, peer));
+        turn?.Dispose();
+        if (won)
         {
             return true;
         }
