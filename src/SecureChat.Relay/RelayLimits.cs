@@ -90,10 +90,18 @@ public sealed record RelayLimits
 
     /// <summary>
     /// On Linux, a streaming direction moves its bytes with splice(2) through a kernel pipe (two
-    /// descriptors while it streams, counted against the socket cap) instead of copying them
-    /// through the process. False: always copy.
+    /// descriptors while it streams, from the pipes' own share of the open-file limit, see
+    /// <see cref="ZeroCopyPipes"/>) instead of copying them through the process. False: always copy.
     /// </summary>
     public bool ZeroCopy { get; init; } = true;
+
+    /// <summary>
+    /// Zero-copy pipes open at once, all directions together (two descriptors each). Their
+    /// descriptors are carved out of the open-file limit apart from the socket cap — at most an
+    /// eighth of what is left after <see cref="ReservedFileDescriptors"/> — so a pipe never takes a
+    /// slot a connection needs; with every pipe in use, a streaming direction copies. 0: always copy.
+    /// </summary>
+    public int ZeroCopyPipes { get; init; } = 128;
 
     /// <summary>Bytes one pair may forward, both directions together; then it is closed. Null (the default): no cap.</summary>
     public long? MaxBytesPerPair { get; init; }
@@ -125,6 +133,7 @@ public sealed record RelayLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(FailedClaimBurst, 1, nameof(FailedClaimBurst));
         ArgumentOutOfRangeException.ThrowIfLessThan(FirstFrameGlobal, 1, nameof(FirstFrameGlobal));
         ArgumentOutOfRangeException.ThrowIfNegative(ReservedFileDescriptors, nameof(ReservedFileDescriptors));
+        ArgumentOutOfRangeException.ThrowIfNegative(ZeroCopyPipes, nameof(ZeroCopyPipes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MinReadSize, 1, nameof(MinReadSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialReadSize, MinReadSize, nameof(InitialReadSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxReadSize, InitialReadSize, nameof(MaxReadSize));

@@ -5,8 +5,9 @@ namespace SecureChat.Relay.Forwarding;
 /// <summary>
 /// The kernel pipes of the zero-copy path (Linux only): a direction opens one when it starts to
 /// stream and closes it when it goes idle or ends, so idle pairs hold none. A pipe is two file
-/// descriptors, and both count against the relay's socket cap (<paramref name="tryTakeDescriptor"/>,
-/// <paramref name="giveDescriptor"/>): with no descriptor to spare, or when <c>pipe2</c> or
+/// descriptors, both taken from the pipes' own share of the open-file limit, never from the socket
+/// cap (<paramref name="tryTakeDescriptor"/>, <paramref name="giveDescriptor"/>; see
+/// <see cref="RelayLimits.ZeroCopyPipes"/>): with no descriptor to spare, or when <c>pipe2</c> or
 /// <c>F_SETPIPE_SZ</c> fails (EMFILE, ENFILE, the per-user pipe limit), no pipe is opened for
 /// <see cref="RetryDelay"/> and directions forward with the managed copy meanwhile — a back-off,
 /// never a spin. Each pipe is sized to <see cref="RelayLimits.MaxReadSize"/>, at most the system's

@@ -16,6 +16,7 @@ internal sealed class RelayContext : IDisposable
     private readonly Action<RelayEvent>? _onEvent;
     private readonly ConcurrentDictionary<ClientConnection, byte> _connections = new();
     private readonly SemaphoreSlim _slots;
+    private int _pipeDescriptorsFree;
     private int _pairs;
     private bool _draining;
     private bool _stopped;
@@ -26,7 +27,10 @@ internal sealed class RelayContext : IDisposable
         Limits = options.Limits;
         Time = options.TimeProvider;
         _onEvent = onEvent;
-        ConnectionCap = Math.Max(16, openFileLimit - Limits.ReservedFileDescriptors);
+        int available = Math.Max(0, openFileLimit - Limits.ReservedFileDescriptors);
+        ConnectionCap = Math.Max(16, available - PipeShare(Limits, available));
+        PipeDescriptors = Math.Max(0, available - ConnectionCap) & ~1;
+        _pipeDescriptorsFree = PipeDescriptors;
         MaxWaiting = Math.Min(options.MaxWaiting, ConnectionCap);
         MaxPairs = Math.Min(options.MaxPairs, ConnectionCap / 2);
         _slots = new SemaphoreSlim(ConnectionCap, ConnectionCap);
@@ -38,7 +42,7 @@ internal sealed class RelayContext : IDisposable
         Waiting = new CountLimiter(Limits.WaitingPerAddress, Limits.WidePrefixFactor, MaxWaiting);
         PairsPerAddress = new CountLimiter(Limits.PairsPerAddress, Limits.WidePrefixFactor, int.MaxValue);
         Budget = new BufferBudget(Limits.BufferBudgetBytes, Limits.MinReadSize);
-        Pipes = new SplicePipes(Limits, Time, () => _slots.Wait(0), () => _slots.Release());
+        Pipes = new SplicePipes(Limits, Time, TryTakePipeDescriptor, () => Interlocked.Increment(ref _pipeDescriptorsFree));
         Supervisor = new PairSupervisor(Time, Limits.SupervisionInterval);
         Refusals = new RefusalCounter(Time, Limits.RefusalSummaryInterval, Emit);
         Metrics = new RelayMetrics(this);
@@ -51,8 +55,11 @@ internal sealed class RelayContext : IDisposable
 
     public TimeProvider Time { get; }
 
-    /// <summary>The most sockets at once: the open-file limit less a reserve.</summary>
+    /// <summary>The most sockets at once: the open-file limit less a reserve and less <see cref="PipeDescriptors"/>.</summary>
     public int ConnectionCap { get; }
+
+    /// <summary>The descriptors zero-copy pipes may hold at once: their own share of the open-file limit, apart from the socket slots.</summary>
+    public int PipeDescriptors { get; }
 
     /// <summary>The effective waiting cap.</summary>
     public int MaxWaiting { get; }
@@ -77,7 +84,7 @@ internal sealed class RelayContext : IDisposable
 
     public BufferBudget Budget { get; }
 
-    /// <summary>The pipes of the zero-copy path; their descriptors take socket slots.</summary>
+    /// <summary>The pipes of the zero-copy path; their descriptors come from <see cref="PipeDescriptors"/>, never from the socket slots.</summary>
     public SplicePipes Pipes { get; }
 
     /// <summary>What every pair shares.</summary>
@@ -125,6 +132,33 @@ internal sealed class RelayContext : IDisposable
         });
         _connections.TryAdd(connection, 0);
         return connection;
+    }
+
+    /// <summary>
+    /// The descriptors kept for pipes out of <paramref name="available"/> (the open-file limit less
+    /// the process's reserve): two per <see cref="RelayLimits.ZeroCopyPipes"/>, at most an eighth,
+    /// even; none where the zero-copy path cannot be used.
+    /// </summary>
+    private static int PipeShare(RelayLimits limits, int available) => limits.ZeroCopy && OperatingSystem.IsLinux()
+        ? (int)Math.Min(2L * limits.ZeroCopyPipes, available / 8) & ~1
+        : 0;
+
+    /// <summary>Takes one descriptor of the pipes' share, or returns false (none left: the direction copies).</summary>
+    private bool TryTakePipeDescriptor()
+    {
+        int free = Volatile.Read(ref _pipeDescriptorsFree);
+        while (free > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _pipeDescriptorsFree, free - 1, free);
+            if (seen == free)
+            {
+                return true;
+            }
+
+            free = seen;
+        }
+
+        return false;
     }
 
     /// <summary>Takes a slot of the global pair cap, or returns null.</summary>

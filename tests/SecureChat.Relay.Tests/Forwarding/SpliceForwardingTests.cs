@@ -156,8 +156,9 @@ public sealed class SpliceForwardingTests
     [Fact]
     public async Task With_no_descriptor_to_spare_a_direction_copies_instead_and_loses_nothing()
     {
-        // A socket cap of 16 (the open-file limit less the 128 kept back): seven idle pairs and
-        // this one take every slot, so no pipe can be opened.
+        // A socket cap of 16 (the open-file limit less the 128 kept back), its floor, which leaves
+        // no descriptor for pipes: seven idle pairs and this one take every socket slot, and no
+        // pipe can be opened.
         await using var relay = TestRelay.Start(openFileLimit: 144);
         var idle = new List<TestClient>();
         for (int i = 0; i < 7; i++)

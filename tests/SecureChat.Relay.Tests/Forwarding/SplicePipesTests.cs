@@ -3,7 +3,7 @@ using SecureChat.Relay.Forwarding;
 
 namespace SecureChat.Relay.Tests.Forwarding;
 
-/// <summary>The pipes of the zero-copy path: descriptors counted against the socket cap, and a back-off (never a spin) when none can be had.</summary>
+/// <summary>The pipes of the zero-copy path: descriptors counted against the pipes' share of the open-file limit, and a back-off (never a spin) when none can be had.</summary>
 public sealed class SplicePipesTests
 {
     [Fact]
