@@ -15,10 +15,14 @@ namespace SecureChat.Session;
 /// queued, as it would once a socket's send buffer took it.</item>
 /// <item>At most <see cref="MaxPendingBytes"/> (or one call's frames, if larger) wait behind the
 /// write in flight; a sender that does not fit waits for the flush to take them (backpressure).</item>
-/// <item>A write that does not finish within the smallest write timeout of its frames means the
-/// peer stopped reading: the failure is reported once (<c>onWriteFailed</c>) and every waiting and
-/// later sender fails. Cancellation only stops a sender that is still waiting for its turn or for
-/// room: a sealed frame is always written whole.</item>
+/// <item>A batch is written in slices of at most <see cref="MaxWriteSlice"/> bytes, and the write
+/// timeout (the smallest of its frames') runs per slice: it measures progress, not the batch. A
+/// slice the peer does not take within the timeout means the peer stopped reading: the failure is
+/// reported once (<c>onWriteFailed</c>) and every waiting and later sender fails. Cancellation only
+/// stops a sender that is still waiting for its turn or for room: a sealed frame is always written
+/// whole.</item>
+/// <item>The last frame (CLOSE, <see cref="SendFinalAsync"/>) makes the writer final under the same
+/// turn: nothing is sealed after it, so nothing can be reported sent that would follow the CLOSE.</item>
 /// <item>Idle, it holds no buffer: buffers are pooled, zeroed after each write, and returned when
 /// the queue drains.</item>
 /// </list>
@@ -31,6 +35,12 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
     /// <summary>A frame this soon after the previous write ended is part of a burst, and is queued for one flush.</summary>
     public const int BurstWindowMicroseconds = 10;
+
+    /// <summary>
+    /// The most bytes one write call takes (docs/PROTOCOL.md §4): the write timeout is re-armed for
+    /// each slice, so a peer that reads slowly but steadily is never taken for one that stopped.
+    /// </summary>
+    public const int MaxWriteSlice = 64 * 1024;
 
     private static readonly long BurstTicks = Stopwatch.Frequency * BurstWindowMicroseconds / 1_000_000;
 
@@ -47,6 +57,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     private byte[]? _spare;
     private bool _flushing;
     private bool _closed;
+    private bool _final;
     private Exception? _failure;
     private long _lastWriteEnd;
     private TaskCompletionSource? _roomFreed;
@@ -70,6 +81,9 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     /// <summary>Tests only: this writer holds a buffer.</summary>
     internal bool HoldsBuffer => Volatile.Read(ref _pending) is not null || Volatile.Read(ref _spare) is not null;
 
+    /// <summary>True once the last frame (<see cref="SendFinalAsync"/>) was sealed: every later send is refused.</summary>
+    public bool IsFinal => Volatile.Read(ref _final);
+
     /// <summary>
     /// Lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>) into the pending
     /// buffer, then writes them or queues them. Returns a copy of the sealed bytes after the first
@@ -79,25 +93,52 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     /// <exception cref="IOException">An earlier or this write failed (the session reports why).</exception>
     /// <exception cref="ObjectDisposedException">The writer was closed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before anything was sealed.</exception>
-    public ValueTask<byte[]?> SendAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, CancellationToken cancellationToken)
+    public ValueTask<byte[]?> SendAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, CancellationToken cancellationToken) =>
+        Send(maxBytes, build, state, capture, writeTimeout, waitForWrite ? Mode.WaitForWrite : Mode.Queue, cancellationToken);
+
+    /// <summary>
+    /// Sends the last frame (CLOSE): seals it like <see cref="SendAsync"/>, makes the writer final
+    /// under the same turn (every later send fails with <see cref="ObjectDisposedException"/>, before
+    /// sealing anything), and completes once it has been written.
+    /// </summary>
+    /// <exception cref="IOException">An earlier or this write failed.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was closed, or is already final.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before anything was sealed.</exception>
+    public async ValueTask SendFinalAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, TimeSpan writeTimeout, CancellationToken cancellationToken) =>
+        await Send(maxBytes, build, state, capture: false, writeTimeout, Mode.Final, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>What a send waits for, and whether it is the last.</summary>
+    private enum Mode
+    {
+        /// <summary>Returns once the frames are sealed and queued.</summary>
+        Queue,
+
+        /// <summary>Returns once the frames are written.</summary>
+        WaitForWrite,
+
+        /// <summary>The last frames: written before returning, and nothing is sealed after them.</summary>
+        Final,
+    }
+
+    private ValueTask<byte[]?> Send<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         if (!_turn.Wait(0, cancellationToken))
         {
-            return SendSlowAsync(maxBytes, build, state, capture, writeTimeout, waitForWrite, cancellationToken);
+            return SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, cancellationToken);
         }
 
-        Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, waitForWrite, out byte[]? copy, out Task? wait);
+        Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, out byte[]? copy, out Task? wait);
         return step switch
         {
             Step.Done => new ValueTask<byte[]?>(copy),
-            Step.NoRoom => SendSlowAsync(maxBytes, build, state, capture, writeTimeout, waitForWrite, cancellationToken, wait),
+            Step.NoRoom => SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, cancellationToken, wait),
             Step.WriteInline => WriteInlineAsync(copy),
             _ => WaitWrittenAsync(wait!, copy),
         };
     }
 
-    private async ValueTask<byte[]?> SendSlowAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, CancellationToken cancellationToken, Task? room = null)
+    private async ValueTask<byte[]?> SendSlowAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, CancellationToken cancellationToken, Task? room = null)
     {
         while (true)
         {
@@ -107,7 +148,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
             }
 
             await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
-            Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, waitForWrite, out byte[]? copy, out Task? wait);
+            Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, out byte[]? copy, out Task? wait);
             switch (step)
             {
                 case Step.Done:
@@ -132,8 +173,9 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     }
 
     /// <summary>Runs holding the turn, and releases it.</summary>
-    private Step SealUnderTurn<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, out byte[]? copy, out Task? wait)
+    private Step SealUnderTurn<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, out byte[]? copy, out Task? wait)
     {
+        bool waitForWrite = mode != Mode.Queue;
         copy = null;
         wait = null;
         try
@@ -177,6 +219,12 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
             }
 
             _pendingLength += length;
+            if (mode == Mode.Final)
+            {
+                // Under the same turn as the seal: no frame can follow the last one.
+                Volatile.Write(ref _final, true);
+            }
+
             _pendingLimitTicks = Math.Min(_pendingLimitTicks, writeTimeout.Ticks);
             if (_flushing)
             {
@@ -328,27 +376,38 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="bytes"/> in slices of at most <see cref="MaxWriteSlice"/>; each slice
+    /// the kernel cannot take at once must be taken within <paramref name="limit"/>, so the write
+    /// fails only when the peer takes nothing for that long.
+    /// </summary>
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, TimeSpan limit)
     {
-        CancellationTokenSource timeout = _writeTimeout ??= new CancellationTokenSource();
-        ValueTask write = _stream.WriteAsync(bytes, timeout.Token);
-        if (write.IsCompletedSuccessfully)
+        while (!bytes.IsEmpty)
         {
-            return;
-        }
-
-        // The kernel could not take it all at once: from now on the write has a deadline.
-        timeout.CancelAfter(limit);
-        try
-        {
-            await write.ConfigureAwait(false);
-        }
-        finally
-        {
-            if (!timeout.TryReset())
+            ReadOnlyMemory<byte> slice = bytes[..Math.Min(bytes.Length, MaxWriteSlice)];
+            bytes = bytes[slice.Length..];
+            CancellationTokenSource timeout = _writeTimeout ??= new CancellationTokenSource();
+            ValueTask write = _stream.WriteAsync(slice, timeout.Token);
+            if (write.IsCompleted)
             {
-                timeout.Dispose();
-                _writeTimeout = null;
+                write.GetAwaiter().GetResult();
+                continue;
+            }
+
+            // The kernel could not take this slice at once: from now on it has a deadline.
+            timeout.CancelAfter(limit);
+            try
+            {
+                await write.ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!timeout.TryReset())
+                {
+                    timeout.Dispose();
+                    _writeTimeout = null;
+                }
             }
         }
     }
@@ -391,6 +450,11 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     private void ThrowIfUnusable()
     {
         ObjectDisposedException.ThrowIf(_closed, this);
+        if (_final)
+        {
+            throw new ObjectDisposedException(nameof(FrameWriter), "The last frame (CLOSE) has been sealed: nothing more is sent.");
+        }
+
         if (_failure is not null)
         {
             throw new IOException("An earlier write failed.", _failure);

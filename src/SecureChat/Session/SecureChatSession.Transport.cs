@@ -17,21 +17,20 @@ public sealed partial class SecureChatSession
 
     /// <summary>
     /// Encrypts one transport message and hands it to the writer (<see cref="FrameWriter"/>); returns
-    /// a copy of the frame when asked. A write that cannot finish within
-    /// <paramref name="writeTimeout"/> (default: the idle timeout) means the peer stopped reading:
-    /// the session ends with <see cref="ConnectionLostException"/>, so a stalled peer can never hold
-    /// the session, its keys or its senders forever. With <paramref name="waitForWrite"/>, returns
-    /// only once the frame has been written (CLOSE, before the socket is shut down).
+    /// a copy of the frame when asked. A slice of the write (<see cref="FrameWriter.MaxWriteSlice"/>)
+    /// that the peer does not take within the idle timeout means the peer stopped reading: the
+    /// session ends with <see cref="ConnectionLostException"/>, so a stalled peer can never hold
+    /// the session, its keys or its senders forever. CLOSE goes through <see cref="SendCloseAsync"/>.
     /// </summary>
-    private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null, bool waitForWrite = false) =>
-        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken, writeTimeout, waitForWrite);
+    private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken) =>
+        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken);
 
     /// <summary>
     /// Lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/> bytes in all)
     /// straight into the writer's pending buffer, in turn with every other sender, so that they go
     /// out in nonce order, several senders' frames in one write when they queue up.
     /// </summary>
-    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken, TimeSpan? writeTimeout = null, bool waitForWrite = false)
+    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken)
     {
         ThrowIfFaulted();
         if (_lifecycle.IsShuttingDown)
@@ -41,7 +40,7 @@ public sealed partial class SecureChatSession
 
         try
         {
-            return await _writer.SendAsync(maxBytes, build, state, captureCiphertext, writeTimeout ?? _options.IdleTimeout, waitForWrite, cancellationToken).ConfigureAwait(false);
+            return await _writer.SendAsync(maxBytes, build, state, captureCiphertext, _options.IdleTimeout, waitForWrite: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -51,17 +50,39 @@ public sealed partial class SecureChatSession
         }
     }
 
+    /// <summary>
+    /// Sends CLOSE as the writer's last frame (<see cref="FrameWriter.SendFinalAsync"/>): every later
+    /// send is refused, and it returns once the CLOSE has been written.
+    /// </summary>
+    private async ValueTask SendCloseAsync(string? reason, TimeSpan writeTimeout, CancellationToken cancellationToken)
+    {
+        byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(reason);
+        ThrowIfFaulted();
+        if (_lifecycle.IsShuttingDown)
+        {
+            throw new InvalidOperationException("The session is closed.");
+        }
+
+        await _writer.SendFinalAsync(
+            Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
+            static (transport, buffer, b) => transport.Seal(MessageType.Close, b, buffer),
+            body,
+            writeTimeout,
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>A write failed or timed out (from the writer, once): ends the session and returns the fault.</summary>
     private Exception OnWriteFailed(Exception error, TimeSpan limit)
     {
-        if (_lifecycle.IsShuttingDown)
+        if (_lifecycle.IsShuttingDown || (_lifecycle.State == SessionState.Closing && _writer.IsFinal))
         {
-            // The session ended meanwhile (say, the peer's CLOSE arrived): not a fault of this send.
+            // The session ended meanwhile (say, the peer's CLOSE arrived), or our CLOSE has been
+            // sealed and the peer may hang up as soon as it reads it: not a fault of this send.
             return new InvalidOperationException("The session is closed.", error);
         }
 
         var lost = error is OperationCanceledException
-            ? new ConnectionLostException($"The peer stopped reading: a message could not be delivered within {limit.TotalSeconds:0.#} s.", error)
+            ? new ConnectionLostException($"The peer stopped reading: it took none of our data for {limit.TotalSeconds:0.#} s.", error)
             : new ConnectionLostException("The connection was lost while sending.", error);
         _ = FailAsync(lost, fromReadLoop: false);
         return lost;
@@ -223,14 +244,13 @@ public sealed partial class SecureChatSession
     {
         try
         {
-            // Behind whatever is queued, and written before the shutdown closes the stream.
-            await _writer.SendAsync(
-                Frame.HeaderSize + 1 + Encoding.UTF8.GetByteCount(reason) + TransportLimits.TagSize,
-                static (transport, buffer, text) => transport.Seal(MessageType.Close, Encoding.UTF8.GetBytes(text), buffer),
-                reason,
-                capture: false,
+            // Behind whatever is queued, the last frame, and written before the shutdown closes the stream.
+            byte[] body = Encoding.UTF8.GetBytes(reason);
+            await _writer.SendFinalAsync(
+                Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
+                static (transport, buffer, b) => transport.Seal(MessageType.Close, b, buffer),
+                body,
                 TimeSpan.FromSeconds(1),
-                waitForWrite: true,
                 CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or TimeoutException)

@@ -333,8 +333,7 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         {
             try
             {
-                byte[] body = reason is null ? [] : Encoding.UTF8.GetBytes(Truncate(reason, 1024));
-                await SendMessageAsync(MessageType.Close, body, captureCiphertext: false, cancellationToken, CloseLinger, waitForWrite: true).ConfigureAwait(false);
+                await SendCloseAsync(reason is null ? null : Truncate(reason, 1024), CloseLinger, cancellationToken).ConfigureAwait(false);
                 if (_stream is NetworkStream network)
                 {
                     network.Socket.Shutdown(SocketShutdown.Send);

@@ -43,6 +43,9 @@ public sealed class FrameWriterTests : IDisposable
 
         public List<byte[]> Writes { get; } = [];
 
+        /// <summary>Every write call's bytes in order: what the peer reads (a large batch goes out in slices).</summary>
+        public byte[] Wire => [.. Writes.SelectMany(w => w)];
+
         public void Close(out TaskCompletionSource gate) => _gate = gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -169,7 +172,7 @@ public sealed class FrameWriterTests : IDisposable
         await blocked;
         await SendText(writer, "end", waitForWrite: true);
         Assert.Equal(sealedBefore + 2, SendNonce());
-        Assert.Equal(fitting + 3, stream.Writes.SelectMany(Decode).Count());
+        Assert.Equal(fitting + 3, Decode(stream.Wire).Count);
     }
 
     [Fact]
@@ -191,7 +194,7 @@ public sealed class FrameWriterTests : IDisposable
         gate.SetResult();
         await first;
         await SendText(writer, "after", waitForWrite: true);
-        Assert.Equal(["first", big, "after"], stream.Writes.SelectMany(Decode));
+        Assert.Equal(["first", big, "after"], Decode(stream.Wire));
     }
 
     [Fact]
@@ -225,7 +228,42 @@ public sealed class FrameWriterTests : IDisposable
         await writer.CloseAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => SendText(writer, "too late").AsTask());
         Assert.False(writer.HoldsBuffer);
-        Assert.Equal(["sent"], stream.Writes.SelectMany(Decode));
+        Assert.Equal(["sent"], Decode(stream.Wire));
+    }
+
+    [Fact]
+    public async Task The_last_frame_makes_the_writer_final_and_nothing_is_sealed_after_it()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        stream.Close(out TaskCompletionSource gate);
+        Task first = SendText(writer, "first").AsTask();
+        await SendText(writer, "queued");
+
+        // The CLOSE queues behind the write in flight; from its seal on, every send is refused.
+        Task last = writer.SendFinalAsync(
+            Frame.HeaderSize + 1 + TransportLimits.TagSize,
+            static (transport, buffer, _) => transport.Seal(MessageType.Close, [], buffer),
+            0,
+            TimeSpan.FromSeconds(30),
+            CancellationToken.None).AsTask();
+        Assert.True(writer.IsFinal);
+        ulong nonce = SendNonce();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => SendText(writer, "after close").AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => SendText(writer, "after close", waitForWrite: true).AsTask());
+        Assert.Equal(nonce, SendNonce());
+        Assert.False(last.IsCompleted);
+
+        gate.SetResult();
+        await first;
+        await last;
+        byte[] wire = stream.Wire;
+        int closeAt = wire.Length - (Frame.HeaderSize + 1 + TransportLimits.TagSize);
+        Assert.Equal(["first", "queued"], Decode(wire[..closeAt]));
+        Span<byte> close = wire.AsSpan(closeAt + Frame.HeaderSize);
+        Assert.Equal(1, _receive.Open(close));
+        Assert.Equal((byte)MessageType.Close, close[0]);
+        Assert.False(writer.HoldsBuffer);
     }
 
     /// <summary>How many frames have been sealed so far (each takes one nonce).</summary>
