@@ -17,6 +17,12 @@ internal interface ISessionLink
     /// <summary>The session's options (the limits on incoming files).</summary>
     SessionOptions Options { get; }
 
+    /// <summary>
+    /// The fingerprint of the peer's authenticated static key (<see cref="PeerInfo.Fingerprint"/>): a
+    /// resumable .part is bound to it. Read only once the session is built.
+    /// </summary>
+    string PeerFingerprint { get; }
+
     /// <summary>Sends one message (a control message, JSON body).</summary>
     /// <exception cref="SecureChatException">The session has failed.</exception>
     /// <exception cref="InvalidOperationException">The session was closed.</exception>

@@ -12,6 +12,8 @@ public sealed partial class SecureChatSession : ISessionLink
 {
     SessionOptions ISessionLink.Options => _options;
 
+    string ISessionLink.PeerFingerprint => PeerInfo.Fingerprint;
+
     /// <summary>Tests and fuzzing only: one transport message of any type and body, as a hostile but authenticated peer could send.</summary>
     internal async ValueTask SendRawForTestsAsync(byte type, ReadOnlyMemory<byte> body) =>
         await SendMessageAsync((MessageType)type, body, captureCiphertext: false, CancellationToken.None).ConfigureAwait(false);

@@ -11,16 +11,22 @@ namespace SecureChat.Transfer;
 internal sealed record FileOffer(uint Id, string Name, long Size, string? Sha256Hex);
 
 /// <summary>
-/// FILE_ACCEPT, JSON <c>{"id":N,"offset":N}</c> or, resuming, <c>{"id":N,"offset":N,"prefix_sha256":"…"}</c>:
+/// FILE_ACCEPT, JSON <c>{"id":N,"offset":N}</c> or, resuming, <c>{"id":N,"offset":N,"challenge":"…","prefix_mac":"…"}</c>:
 /// the receiver wants the file from <paramref name="Offset"/> on.
 /// </summary>
 /// <param name="Id">The transfer id from the offer.</param>
 /// <param name="Offset">Where to start sending, 0 … 2^53 − 1 (more than 0 when a partial download is resumed).</param>
-/// <param name="PrefixSha256Hex">
-/// With an offset above 0 (and only then): the SHA-256 of the receiver's first <paramref name="Offset"/>
-/// bytes, which the sender checks against its own file before it sends from there.
+/// <param name="ChallengeHex">
+/// With an offset above 0 (and only then): 32 fresh random bytes from the receiver, 64 lower-case
+/// hexadecimal digits, the HMAC key of <paramref name="PrefixMacHex"/>.
 /// </param>
-internal sealed record FileAccept(uint Id, long Offset, string? PrefixSha256Hex = null);
+/// <param name="PrefixMacHex">
+/// With an offset above 0 (and only then): HMAC-SHA256(key = the challenge's 32 bytes, message = the
+/// receiver's first <paramref name="Offset"/> bytes), 64 lower-case hexadecimal digits, which the
+/// sender checks against its own file before it sends from there. Keyed, so no plain digest of the
+/// receiver's data (which SHA-256 length extension could build on) ever leaves it.
+/// </param>
+internal sealed record FileAccept(uint Id, long Offset, string? ChallengeHex = null, string? PrefixMacHex = null);
 
 /// <summary>FILE_REJECT, JSON <c>{"id":N,"reason":"…"}</c>: the receiver declines the offer.</summary>
 /// <param name="Id">The transfer id from the offer.</param>
@@ -37,7 +43,7 @@ internal sealed record FileEnd(uint Id, string? Sha256Hex = null);
 
 /// <summary>
 /// FILE_RESTART, JSON <c>{"id":N}</c>, from the sender right after a resumed FILE_ACCEPT whose prefix
-/// hash is not that of its own file: the receiver empties its .part, and the data follows from byte 0.
+/// MAC is not that of its own file's start: the receiver empties its .part, and the data follows from byte 0.
 /// </summary>
 /// <param name="Id">The transfer id.</param>
 internal sealed record FileRestart(uint Id);

@@ -18,7 +18,7 @@ internal static class FileMessageType
     /// <summary>JSON {id, name, size, sha256 (or null: it comes with FILE_END)}.</summary>
     public const MessageType Offer = (MessageType)0x10;
 
-    /// <summary>JSON {id, offset, prefix_sha256 when offset &gt; 0}: send from this offset.</summary>
+    /// <summary>JSON {id, offset, and challenge and prefix_mac when offset &gt; 0}: send from this offset.</summary>
     public const MessageType Accept = (MessageType)0x11;
 
     /// <summary>JSON {id, reason}.</summary>

@@ -39,7 +39,7 @@ internal static class FileMessages
     /// <summary>Sizes and offsets are integers that a JSON number carries exactly everywhere: 0 … 2^53 − 1.</summary>
     public const long MaxSize = (1L << 53) - 1;
 
-    /// <summary>The length of a SHA-256 in hexadecimal.</summary>
+    /// <summary>The length of a SHA-256 in hexadecimal (and of FILE_ACCEPT's 32-byte challenge and HMAC-SHA256).</summary>
     public const int Sha256HexLength = 64;
 
     /// <summary>A body is one object of fields; unknown fields may nest a little, nothing more.</summary>
@@ -81,27 +81,29 @@ internal static class FileMessages
         });
     }
 
-    /// <summary>Encodes a FILE_ACCEPT body: the prefix hash is present exactly when the offset is more than 0.</summary>
+    /// <summary>Encodes a FILE_ACCEPT body: the challenge and the prefix MAC are present exactly when the offset is more than 0.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="accept"/> is null.</exception>
-    /// <exception cref="ArgumentException">The id is 0, the offset is outside 0 … <see cref="MaxSize"/>, or the prefix hash is missing, superfluous or not 64 hexadecimal digits.</exception>
+    /// <exception cref="ArgumentException">The id is 0, the offset is outside 0 … <see cref="MaxSize"/>, or the challenge or the prefix MAC is missing, superfluous or not 64 hexadecimal digits.</exception>
     public static byte[] Encode(FileAccept accept)
     {
         ArgumentNullException.ThrowIfNull(accept);
         CheckId(accept.Id, nameof(accept));
         CheckSize(accept.Offset, nameof(accept));
-        CheckHash(accept.PrefixSha256Hex, nameof(accept));
-        if ((accept.Offset > 0) != (accept.PrefixSha256Hex is not null))
+        CheckHash(accept.ChallengeHex, nameof(accept));
+        CheckHash(accept.PrefixMacHex, nameof(accept));
+        if ((accept.Offset > 0) != (accept.ChallengeHex is not null) || (accept.Offset > 0) != (accept.PrefixMacHex is not null))
         {
-            throw new ArgumentException("A resumed accept (offset > 0) carries the SHA-256 of the prefix, and only it does.", nameof(accept));
+            throw new ArgumentException("A resumed accept (offset > 0) carries the challenge and the MAC of the prefix, and only it does.", nameof(accept));
         }
 
         return Write(nameof(accept), w =>
         {
             w.WriteNumber("id", accept.Id);
             w.WriteNumber("offset", accept.Offset);
-            if (accept.PrefixSha256Hex is not null)
+            if (accept.Offset > 0)
             {
-                WriteHash(w, "prefix_sha256", accept.PrefixSha256Hex);
+                WriteHash(w, "challenge", accept.ChallengeHex);
+                WriteHash(w, "prefix_mac", accept.PrefixMacHex);
             }
         });
     }
@@ -186,7 +188,10 @@ internal static class FileMessages
         return new FileOffer(id, name, size, OptionalHash(root, Offer, "sha256"));
     }
 
-    /// <summary>Parses a FILE_ACCEPT body: an offset above 0 must carry "prefix_sha256", an offset of 0 must not.</summary>
+    /// <summary>
+    /// Parses a FILE_ACCEPT body: an offset above 0 must carry "challenge" and "prefix_mac" (64
+    /// hexadecimal digits each), an offset of 0 neither.
+    /// </summary>
     /// <exception cref="InvalidDataException">The body is not a valid FILE_ACCEPT.</exception>
     public static FileAccept ParseAccept(ReadOnlySpan<byte> json)
     {
@@ -194,18 +199,19 @@ internal static class FileMessages
         JsonElement root = document.RootElement;
         uint id = Id(root, Accept);
         long offset = Size(root, Accept, "offset");
-        string? prefix = OptionalHash(root, Accept, "prefix_sha256");
-        if (offset > 0 && prefix is null)
+        string? challenge = OptionalHash(root, Accept, "challenge");
+        string? mac = OptionalHash(root, Accept, "prefix_mac");
+        if (offset > 0 && (challenge is null || mac is null))
         {
-            throw Invalid(Accept, "an offset above 0 needs \"prefix_sha256\", the SHA-256 of the bytes before it");
+            throw Invalid(Accept, "an offset above 0 needs \"challenge\" and \"prefix_mac\", the HMAC-SHA256 of the bytes before it");
         }
 
-        if (offset == 0 && prefix is not null)
+        if (offset == 0 && (challenge is not null || mac is not null))
         {
-            throw Invalid(Accept, "an offset of 0 has no \"prefix_sha256\"");
+            throw Invalid(Accept, "an offset of 0 has no \"challenge\" or \"prefix_mac\"");
         }
 
-        return new FileAccept(id, offset, prefix);
+        return new FileAccept(id, offset, challenge, mac);
     }
 
     /// <summary>Parses a FILE_REJECT body; a reason longer than <see cref="MaxReasonChars"/> is cut.</summary>

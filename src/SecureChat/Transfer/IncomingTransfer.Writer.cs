@@ -20,13 +20,13 @@ internal sealed partial class IncomingTransfer
     {
         if (!IsReceiving)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(chunk, clearArray: true); // file bytes: not left in the pool
             return;
         }
 
         if (_queued + length > Size)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
             await FailAsync("the peer sent more data than it offered", "the sender sent more data than it offered", keepPart: true).ConfigureAwait(false);
             return;
         }
@@ -38,7 +38,12 @@ internal sealed partial class IncomingTransfer
         }
         catch (ChannelClosedException)
         {
-            ArrayPool<byte>.Shared.Return(chunk); // the writer failed meanwhile
+            ArrayPool<byte>.Shared.Return(chunk, clearArray: true); // the writer failed meanwhile
+        }
+        catch (OperationCanceledException)
+        {
+            ArrayPool<byte>.Shared.Return(chunk, clearArray: true); // the session is ending
+            throw;
         }
     }
 

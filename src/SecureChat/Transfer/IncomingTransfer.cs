@@ -11,8 +11,10 @@ namespace SecureChat.Transfer;
 /// bounded queue (so memory stays constant whatever the size) and a writer task hashes and writes
 /// it to the .part; at FILE_END the SHA-256 of the whole file is compared with the sender's (from the
 /// offer, or from its FILE_END when the offer had none) and the .part becomes the file, or is deleted.
-/// A resumed transfer proves its prefix to the sender (FILE_ACCEPT's prefix_sha256); a FILE_RESTART
-/// answer empties the .part and the data comes from byte 0. A transfer that stops early keeps its .part for resuming
+/// Only a .part the same authenticated peer left is resumed (<see cref="PartFile"/>); the resumed
+/// transfer proves its prefix to the sender with a keyed MAC (FILE_ACCEPT's challenge and
+/// prefix_mac, never a plain digest of the .part); a FILE_RESTART answer empties the .part and the
+/// data comes from byte 0. A transfer that stops early keeps its .part for resuming
 /// only when bytes arrived and its manager allows one more kept .part (<see cref="TransferManager.MaxKeptPartFiles"/>);
 /// otherwise the .part and .meta are deleted. An open transfer holds one file descriptor, the .part;
 /// an offer holds none.
@@ -31,7 +33,8 @@ internal sealed partial class IncomingTransfer
     private long _queued;
     private long _partLength; // bytes in the .part: what a previous attempt left, then what the writer wrote
     private long _existing; // what a previous attempt left in the .part (0 once restarted)
-    private string? _prefixSha256; // the SHA-256 of those bytes, for FILE_ACCEPT
+    private string? _challenge; // FILE_ACCEPT's fresh random HMAC key, when resuming
+    private string? _prefixMac; // HMAC-SHA256(_challenge, those bytes), for FILE_ACCEPT
     private string? _endSha256; // the hash in the sender's FILE_END
     private bool _restarted;
 
@@ -123,12 +126,12 @@ internal sealed partial class IncomingTransfer
         }
 
         _ = Task.Run(() => WriteLoopAsync(part, offset), CancellationToken.None);
-        await _link.SendControlAsync(FileMessageType.Accept, FileMessages.Encode(new FileAccept(Id, offset, offset > 0 ? _prefixSha256 : null)), cancellationToken).ConfigureAwait(false);
+        await _link.SendControlAsync(FileMessageType.Accept, FileMessages.Encode(new FileAccept(Id, offset, offset > 0 ? _challenge : null, offset > 0 ? _prefixMac : null)), cancellationToken).ConfigureAwait(false);
     }
 
     private void Prepare(string directory, bool checkFreeSpace)
     {
-        PartFile part = PartFile.Claim(directory, Name, Size, Sha256);
+        PartFile part = PartFile.Claim(directory, Name, Size, Sha256, _link.PeerFingerprint);
         lock (_closeLock)
         {
             _part = part;
@@ -144,7 +147,11 @@ internal sealed partial class IncomingTransfer
 
         if (part.Existing > 0)
         {
-            // The final check covers the whole file: hash what the .part already holds.
+            // The final check covers the whole file: hash what the .part already holds. The sender
+            // checks the same bytes against its own before it sends the rest, by an HMAC under a
+            // fresh random key: a plain SHA-256 of them would let anyone who sees it extend it.
+            byte[] challenge = RandomNumberGenerator.GetBytes(FileMessages.Sha256HexLength / 2);
+            using IncrementalHash mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, challenge);
             byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
             try
             {
@@ -158,15 +165,16 @@ internal sealed partial class IncomingTransfer
                     }
 
                     _hash.AppendData(buffer, 0, read);
+                    mac.AppendData(buffer, 0, read);
                     position += read;
                 }
 
-                // The sender checks these bytes against its own before it sends the rest.
-                _prefixSha256 = Convert.ToHexStringLower(_hash.GetCurrentHash());
+                _challenge = Convert.ToHexStringLower(challenge);
+                _prefixMac = Convert.ToHexStringLower(mac.GetHashAndReset());
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // it held the file's bytes
             }
         }
     }

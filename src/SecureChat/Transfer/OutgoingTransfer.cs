@@ -8,8 +8,8 @@ namespace SecureChat.Transfer;
 
 /// <summary>
 /// A file we offered (without its hash: it is computed while the data goes out). Waits for
-/// FILE_ACCEPT; when the receiver resumes, checks its prefix hash against our first bytes and
-/// answers FILE_RESTART when they differ; then sends FILE_DATA and FILE_END with the SHA-256 of the
+/// FILE_ACCEPT; when the receiver resumes, checks its prefix MAC (HMAC-SHA256 under the receiver's
+/// challenge) against our first bytes and answers FILE_RESTART when they differ; then sends FILE_DATA and FILE_END with the SHA-256 of the
 /// whole file, and waits for the receiver's FILE_END (its hash matched) or FILE_CANCEL.
 /// </summary>
 internal sealed class OutgoingTransfer : IDisposable
@@ -28,7 +28,8 @@ internal sealed class OutgoingTransfer : IDisposable
     private readonly CancellationTokenSource _cancel = new();
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Task _sending = Task.CompletedTask;
-    private string? _prefixSha256;
+    private byte[]? _challenge;
+    private byte[]? _prefixMac;
     private int _state; // 0 offered, 1 sending, 2 awaiting confirmation, 3 finished
 
     public OutgoingTransfer(ISessionLink link, uint id, SafeFileHandle file, string path, string name, long size)
@@ -57,17 +58,21 @@ internal sealed class OutgoingTransfer : IDisposable
 
     /// <summary>
     /// The peer accepted: validates the offset and starts sending. False when the offset is impossible
-    /// or the offer is not waiting. <paramref name="prefixSha256"/> (lower-case hex) comes with an offset above 0.
+    /// or the offer is not waiting. <paramref name="challengeHex"/> and <paramref name="prefixMacHex"/>
+    /// (64 hexadecimal digits each, as <see cref="FileMessages.ParseAccept"/> checked) come with an offset above 0.
     /// </summary>
-    public bool Start(long offset, string? prefixSha256)
+    public bool Start(long offset, string? challengeHex, string? prefixMacHex)
     {
-        if (offset < 0 || offset > Size || (offset > 0) != (prefixSha256 is not null) || Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        bool resumed = offset > 0;
+        if (offset < 0 || offset > Size || resumed != (challengeHex is not null) || resumed != (prefixMacHex is not null)
+            || Interlocked.CompareExchange(ref _state, 1, 0) != 0)
         {
             return false;
         }
 
         Offset = offset;
-        _prefixSha256 = prefixSha256;
+        _challenge = resumed ? Convert.FromHexString(challengeHex!) : null;
+        _prefixMac = resumed ? Convert.FromHexString(prefixMacHex!) : null;
         _sending = Task.Run(SendAsync);
         return true;
     }
@@ -146,12 +151,13 @@ internal sealed class OutgoingTransfer : IDisposable
     }
 
     /// <summary>
-    /// Hashes our first <see cref="Offset"/> bytes (into the whole-file hash, which goes on from there)
-    /// and compares them with the receiver's prefix hash.
+    /// Hashes our first <see cref="Offset"/> bytes (into the whole-file hash, which goes on from there,
+    /// and into HMAC-SHA256 under the receiver's challenge) and compares the MAC with the receiver's.
     /// </summary>
     /// <exception cref="IOException">The file cannot be read, or is shorter than it was.</exception>
     private async Task<bool> PrefixMatchesAsync()
     {
+        using IncrementalHash mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _challenge!);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
@@ -166,16 +172,15 @@ internal sealed class OutgoingTransfer : IDisposable
                 }
 
                 _hash.AppendData(buffer, 0, read);
+                mac.AppendData(buffer, 0, read);
                 position += read;
             }
 
-            byte[] ours = _hash.GetCurrentHash();
-            byte[] theirs = Convert.FromHexString(_prefixSha256!);
-            return CryptographicOperations.FixedTimeEquals(ours, theirs);
+            return CryptographicOperations.FixedTimeEquals(mac.GetHashAndReset(), _prefixMac!);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // it held the file's bytes
         }
     }
 

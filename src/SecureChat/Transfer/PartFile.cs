@@ -6,17 +6,20 @@ namespace SecureChat.Transfer;
 
 /// <summary>
 /// Where an incoming file is written while it arrives: NAME.part, with NAME.part.meta beside it
-/// recording the offer's size and SHA-256 (null when the offer came without one), so that a later
-/// offer of the same name and size (and hash, when both are known) into the same directory resumes from
-/// what the .part holds — once the sender has checked the prefix's hash (FILE_ACCEPT's prefix_sha256). Both are opened without following links
-/// (<see cref="NoFollowFile"/>) and used only when they are regular files of ours with one link, the
-/// .meta at most 1 KiB and matching the offer, the .part no longer than the offered size; anything
-/// else at a name is left alone and the next free name is taken. New ones are created exclusively,
-/// mode 0600. The open .part is the transfer's one file descriptor.
+/// recording the offer's size, its SHA-256 (null when the offer came without one) and the
+/// fingerprint of the authenticated peer that sent it. A later offer of the same name and size into
+/// the same directory resumes from what the .part holds only when it comes from that same peer (and
+/// the hashes agree, when both are known) — once the sender has checked the prefix (FILE_ACCEPT's
+/// challenge and prefix_mac). A .meta without a peer, or with another peer's, is never reused: the
+/// next free name is taken, and the other transfer's .part is left as it is. Both are opened without
+/// following links (<see cref="NoFollowFile"/>) and used only when they are regular files of ours
+/// with one link, the .meta at most 1 KiB and matching the offer, the .part no longer than the
+/// offered size; anything else at a name is left alone and the next free name is taken. New ones are
+/// created exclusively, mode 0600. The open .part is the transfer's one file descriptor.
 /// </summary>
 internal sealed class PartFile : IDisposable
 {
-    /// <summary>A .meta holds {"size":…,"sha256":"…"|null}: far less than this.</summary>
+    /// <summary>A .meta holds {"size":…,"sha256":"…"|null,"peer":"SHA256:…"}: far less than this.</summary>
     private const int MaxMetaLength = 1024;
 
     /// <summary>.part paths in use by a transfer in this process: two transfers never share one.</summary>
@@ -50,12 +53,18 @@ internal sealed class PartFile : IDisposable
     public SafeFileHandle Handle => _handle ?? throw new ObjectDisposedException(nameof(PartFile));
 
     /// <summary>
-    /// Finds the .part for this offer: the one a previous attempt left (same size; same SHA-256 when the
-    /// .meta and the offer both have one), or
-    /// a new one whose name is free, and opens it. Claims it for this process until <see cref="Release"/>.
+    /// Finds the .part for this offer: the one a previous attempt from the same peer left (same
+    /// <paramref name="peer"/> fingerprint, same size; same SHA-256 when the .meta and the offer both
+    /// have one), or a new one whose name is free, and opens it. Claims it for this process until
+    /// <see cref="Release"/>.
     /// </summary>
+    /// <param name="directory">The download directory.</param>
+    /// <param name="safeName">The offered name, already reduced to a safe file name.</param>
+    /// <param name="size">The offered size.</param>
+    /// <param name="sha256">The offer's SHA-256 (lower-case hex), or null.</param>
+    /// <param name="peer">The fingerprint of the session's authenticated peer: a .meta must record it to be reused, and a new one records it.</param>
     /// <exception cref="IOException">The directory cannot be used.</exception>
-    public static PartFile Claim(string directory, string safeName, long size, string? sha256)
+    public static PartFile Claim(string directory, string safeName, long size, string? sha256, string peer)
     {
         for (int n = 0; n < 1000; n++)
         {
@@ -69,7 +78,7 @@ internal sealed class PartFile : IDisposable
             PartFile? claimed = null;
             try
             {
-                claimed = TryResume(directory, baseName, part, size, sha256) ?? TryCreate(directory, baseName, part, size, sha256);
+                claimed = TryResume(directory, baseName, part, size, sha256, peer) ?? TryCreate(directory, baseName, part, size, sha256, peer);
             }
             finally
             {
@@ -89,14 +98,14 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>The .part and .meta a previous attempt left for this very file, or null.</summary>
-    private static PartFile? TryResume(string directory, string baseName, string part, long size, string? sha256)
+    private static PartFile? TryResume(string directory, string baseName, string part, long size, string? sha256, string peer)
     {
         if (NoFollowFile.Inspect(part, write: true, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
             return null;
         }
 
-        if (length <= size && MetaMatches(part + ".meta", size, sha256))
+        if (length <= size && MetaMatches(part + ".meta", size, sha256, peer))
         {
             return new PartFile(directory, baseName, handle!, length);
         }
@@ -106,7 +115,7 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>A new .part and .meta when neither name is taken (by anything, even a dangling link), or null.</summary>
-    private static PartFile? TryCreate(string directory, string baseName, string part, long size, string? sha256)
+    private static PartFile? TryCreate(string directory, string baseName, string part, long size, string? sha256, string peer)
     {
         string meta = part + ".meta";
         if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? existing, out _) != NoFollowFile.Found.Missing)
@@ -131,7 +140,7 @@ internal sealed class PartFile : IDisposable
                 return null;
             }
 
-            RandomAccess.Write(metaHandle, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["size"] = size, ["sha256"] = sha256 }), 0);
+            RandomAccess.Write(metaHandle, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["size"] = size, ["sha256"] = sha256, ["peer"] = peer }), 0);
         }
         catch
         {
@@ -194,10 +203,12 @@ internal sealed class PartFile : IDisposable
     }
 
     /// <summary>
-    /// True when the .meta beside a .part is a regular file of ours, small, and records this size and
-    /// a SHA-256 that is null, or this one, or the offer has none (the prefix proof decides then).
+    /// True when the .meta beside a .part is a regular file of ours, small, and records this
+    /// <paramref name="peer"/> (the same authenticated sender: a .meta without one, from an older
+    /// version, never matches), this size, and a SHA-256 that is null, or this one, or the offer has
+    /// none (the prefix proof decides then).
     /// </summary>
-    private static bool MetaMatches(string meta, long size, string? sha256)
+    private static bool MetaMatches(string meta, long size, string? sha256, string peer)
     {
         if (NoFollowFile.Inspect(meta, write: false, out SafeFileHandle? handle, out long length) != NoFollowFile.Found.Usable)
         {
@@ -222,6 +233,7 @@ internal sealed class PartFile : IDisposable
                 using JsonDocument document = JsonDocument.Parse(json);
                 JsonElement root = document.RootElement;
                 return root.ValueKind == JsonValueKind.Object
+                    && root.TryGetProperty("peer", out JsonElement p) && p.ValueKind == JsonValueKind.String && string.Equals(p.GetString(), peer, StringComparison.Ordinal)
                     && root.TryGetProperty("size", out JsonElement s) && s.TryGetInt64(out long recordedSize) && recordedSize == size
                     && root.TryGetProperty("sha256", out JsonElement h)
                     && (h.ValueKind == JsonValueKind.Null || (h.ValueKind == JsonValueKind.String && (sha256 is null || h.GetString() == sha256)));

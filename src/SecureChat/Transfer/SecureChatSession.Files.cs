@@ -28,7 +28,8 @@ public sealed partial class SecureChatSession : IFileTransfers
 
     /// <summary>
     /// Accepts the peer's offer <paramref name="id"/> into <paramref name="directory"/>: the data goes
-    /// to NAME.part (resuming from a previous attempt's .part when it is the same file), and becomes
+    /// to NAME.part (resuming from a previous attempt's .part when the same peer — the same identity
+    /// key — left it and it is the start of the same file), and becomes
     /// NAME — or NAME (1), NAME (2)…, never overwriting — once its SHA-256 matches the offer.
     /// </summary>
     /// <exception cref="ArgumentException">No such offer is waiting, or the directory does not exist.</exception>

@@ -76,7 +76,7 @@ internal sealed partial class TransferManager
             return new FileFailed(accept.Id, TransferDirection.Outgoing, $"the peer asked to resume at byte {accept.Offset:N0}, beyond the file's {transfer.Size:N0} bytes");
         }
 
-        if (!transfer.Start(accept.Offset, accept.PrefixSha256Hex))
+        if (!transfer.Start(accept.Offset, accept.ChallengeHex, accept.PrefixMacHex))
         {
             return new PeerWarning($"The peer accepted file {accept.Id} twice; ignored.");
         }

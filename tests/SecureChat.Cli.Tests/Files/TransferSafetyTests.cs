@@ -146,20 +146,21 @@ public class TransferSafetyTests
         string source = clientHome.File("report.bin");
         string sha = TestFiles.Create(source, 3_000_000, seed: 7);
 
-        // An earlier attempt left a .part whose bytes were damaged since.
-        byte[] damaged = File.ReadAllBytes(source)[..1_000_000];
-        damaged[12345] ^= 0xFF;
-        File.WriteAllBytes(Path.Combine(downloads, "report.bin.part"), damaged);
-        File.WriteAllText(Path.Combine(downloads, "report.bin.part.meta"), $"{{\"size\":3000000,\"sha256\":\"{sha}\"}}");
-
         var (listener, port) = await Launch.ListenAsync(serverHome.Path, null, "--accept-files", downloads);
         await using (listener)
         await using (CliProcess client = Launch.Connect(clientHome.Path, port))
         {
             await client.EventAsync("handshake");
+
+            // An earlier attempt from this same peer left a .part whose bytes were damaged since.
+            string peer = (await listener.EventAsync("handshake")).GetProperty("peer_fingerprint").GetString()!;
+            byte[] damaged = File.ReadAllBytes(source)[..1_000_000];
+            damaged[12345] ^= 0xFF;
+            File.WriteAllBytes(Path.Combine(downloads, "report.bin.part"), damaged);
+            File.WriteAllText(Path.Combine(downloads, "report.bin.part.meta"), $"{{\"size\":3000000,\"sha256\":\"{sha}\",\"peer\":\"{peer}\"}}");
             await client.WriteLineAsync("/send " + source);
 
-            // The sender's check of the .part's prefix hash fails: FILE_RESTART, and all of it comes again.
+            // The sender's check of the .part's prefix MAC fails: FILE_RESTART, and all of it comes again.
             JsonElement done = await listener.EventAsync("file-done");
             Assert.Equal(0, done.GetProperty("resumed_from").GetInt64());
             Assert.Equal(sha, done.GetProperty("sha256").GetString());

@@ -22,7 +22,7 @@ public class FileMessagesTests
     private static IEnumerable<(string Message, byte[] Body)> ValidBodies() =>
     [
         ("FILE_OFFER", FileMessages.Encode(new FileOffer(9, "name \"ü\" 👋.txt", 42, Sha))),
-        ("FILE_ACCEPT", FileMessages.Encode(new FileAccept(10, 1_000_000, Sha))),
+        ("FILE_ACCEPT", FileMessages.Encode(new FileAccept(10, 1_000_000, Sha, Sha))),
         ("FILE_REJECT", FileMessages.Encode(new FileReject(11, "no thanks"))),
         ("FILE_END", FileMessages.Encode(new FileEnd(12, Sha))),
         ("FILE_CANCEL", FileMessages.Encode(new FileCancel(13, "disk full"))),
@@ -45,7 +45,7 @@ public class FileMessagesTests
         new FileOffer(7, new string('n', FileMessages.MaxNameBytes), 123_456_789_012, Sha),
         new FileAccept(1, 0),
         new FileOffer(8, "hashed while sent", 5, null),
-        new FileAccept(uint.MaxValue, FileMessages.MaxSize, Sha),
+        new FileAccept(uint.MaxValue, FileMessages.MaxSize, Sha, Sha),
         new FileReject(2, "no"),
         new FileReject(2, ""),
         new FileEnd(3),
@@ -77,7 +77,7 @@ public class FileMessagesTests
         Assert.Equal($"{{\"id\":5,\"name\":\"a.txt\",\"size\":10,\"sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileOffer(5, "a.txt", 10, Sha))));
         Assert.Equal("{\"id\":5,\"name\":\"a.txt\",\"size\":10,\"sha256\":null}", Encoding.UTF8.GetString(FileMessages.Encode(new FileOffer(5, "a.txt", 10, null))));
         Assert.Equal("{\"id\":5,\"offset\":0}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 0))));
-        Assert.Equal($"{{\"id\":5,\"offset\":7,\"prefix_sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 7, Sha))));
+        Assert.Equal($"{{\"id\":5,\"offset\":7,\"challenge\":\"{Sha}\",\"prefix_mac\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileAccept(5, 7, Sha, Sha))));
         Assert.Equal($"{{\"id\":5,\"sha256\":\"{Sha}\"}}", Encoding.UTF8.GetString(FileMessages.Encode(new FileEnd(5, Sha))));
         Assert.Equal("{\"id\":5}", Encoding.UTF8.GetString(FileMessages.Encode(new FileRestart(5))));
         Assert.Equal("{\"id\":5,\"reason\":\"r\"}", Encoding.UTF8.GetString(FileMessages.Encode(new FileReject(5, "r"))));
@@ -201,13 +201,20 @@ public class FileMessagesTests
     [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":9007199254740992}", "\"offset\" must be an integer from 0 to 9007199254740991")]
     [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"offset\":5}", "more than once")]
     [InlineData("FILE_ACCEPT", "[]", "not a JSON object")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5}", "an offset above 0 needs \"prefix_sha256\"")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":null}", "an offset above 0 needs \"prefix_sha256\"")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"prefix_sha256\":\"SHA\"}", "an offset of 0 has no \"prefix_sha256\"")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"SHA0\"}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"abc\"}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":7}", "\"prefix_sha256\" must be null or 64 hexadecimal digits")]
-    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"SHA\",\"prefix_sha256\":\"SHA\"}", "more than once")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5}", "an offset above 0 needs \"challenge\" and \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA\"}", "an offset above 0 needs \"challenge\" and \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_mac\":\"SHA\"}", "an offset above 0 needs \"challenge\" and \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA\",\"prefix_mac\":null}", "an offset above 0 needs \"challenge\" and \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"prefix_sha256\":\"SHA\"}", "an offset above 0 needs \"challenge\" and \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"challenge\":\"SHA\"}", "an offset of 0 has no \"challenge\" or \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":0,\"prefix_mac\":\"SHA\"}", "an offset of 0 has no \"challenge\" or \"prefix_mac\"")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA0\",\"prefix_mac\":\"SHA\"}", "\"challenge\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"abc\",\"prefix_mac\":\"SHA\"}", "\"challenge\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\",\"prefix_mac\":\"SHA\"}", "\"challenge\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":7,\"prefix_mac\":\"SHA\"}", "\"challenge\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA\",\"prefix_mac\":\"SHA0\"}", "\"prefix_mac\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA\",\"prefix_mac\":[]}", "\"prefix_mac\" must be null or 64 hexadecimal digits")]
+    [InlineData("FILE_ACCEPT", "{\"id\":1,\"offset\":5,\"challenge\":\"SHA\",\"challenge\":\"SHA\",\"prefix_mac\":\"SHA\"}", "more than once")]
     [InlineData("FILE_REJECT", "{\"reason\":\"r\"}", "\"id\" is missing")]
     [InlineData("FILE_REJECT", "{\"id\":1}", "\"reason\" is missing")]
     [InlineData("FILE_REJECT", "{\"id\":1,\"reason\":null}", "\"reason\" must be a string")]
@@ -392,8 +399,11 @@ public class FileMessagesTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileAccept(1, -1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileAccept(0, 0)));
         Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5)));
-        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 0, Sha)));
-        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, "abc")));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, Sha)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, null, Sha)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 0, Sha, Sha)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, "abc", Sha)));
+        Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileAccept(1, 5, Sha, "abc")));
         Assert.Throws<ArgumentException>(() => FileMessages.Encode(new FileEnd(1, Sha + "0")));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileRestart(0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => FileMessages.Encode(new FileReject(0, "r")));
@@ -423,8 +433,9 @@ public class FileMessagesTests
     [Fact]
     public void A_hash_in_a_message_that_has_no_such_field_is_an_ignored_unknown_field()
     {
-        // "sha256" means nothing in FILE_ACCEPT, "prefix_sha256" nothing in FILE_OFFER or FILE_END.
+        // "sha256" and "prefix_sha256" mean nothing in FILE_ACCEPT, "prefix_sha256" nothing in FILE_OFFER or FILE_END.
         Assert.Equal(new FileAccept(1, 0), FileMessages.ParseAccept(Utf8("{\"id\":1,\"offset\":0,\"sha256\":\"SHA\"}")));
+        Assert.Equal(new FileAccept(1, 0), FileMessages.ParseAccept(Utf8("{\"id\":1,\"offset\":0,\"prefix_sha256\":\"SHA\"}"))); // the old, unkeyed proof
         Assert.Equal(new FileOffer(1, "x", 3, null), FileMessages.ParseOffer(Utf8("{\"id\":1,\"name\":\"x\",\"size\":3,\"sha256\":null,\"prefix_sha256\":\"SHA\"}")));
         Assert.Equal(new FileEnd(1), FileMessages.ParseEnd(Utf8("{\"id\":1,\"prefix_sha256\":\"SHA\"}")));
         Assert.Equal(new FileRestart(1), FileMessages.ParseRestart(Utf8("{\"id\":1,\"sha256\":\"SHA\"}")));

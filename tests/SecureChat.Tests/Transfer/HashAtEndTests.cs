@@ -9,8 +9,9 @@ namespace SecureChat.Tests.Transfer;
 
 /// <summary>
 /// Protocol v2 file messages (docs/PROTOCOL.md §4.1): the offer comes without the hash, the sender's
-/// FILE_END carries it, and a resumed accept proves its .part prefix (FILE_ACCEPT's prefix_sha256,
-/// FILE_RESTART when it is another file's). Hostile values from either side change nothing they should not.
+/// FILE_END carries it, and a resumed accept proves its .part prefix (FILE_ACCEPT's challenge and
+/// prefix_mac, FILE_RESTART when it is another file's). A .part is resumed only for the peer that
+/// left it (ResumeBindingTests covers other peers). Hostile values from either side change nothing they should not.
 /// </summary>
 public sealed class HashAtEndTests : IDisposable
 {
@@ -42,6 +43,16 @@ public sealed class HashAtEndTests : IDisposable
     private string Part => Path.Combine(_downloads, Name + ".part");
 
     private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
+
+    /// <summary>What an earlier, interrupted transfer from <paramref name="receiver"/>'s peer left: a .part and its .meta bound to that peer.</summary>
+    private void LeavePart(SecureChatSession receiver, byte[] bytes)
+    {
+        File.WriteAllBytes(Part, bytes);
+        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null, peer = receiver.PeerInfo.Fingerprint }));
+    }
+
+    private static string Hmac(string challengeHex, ReadOnlySpan<byte> prefix) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Convert.FromHexString(challengeHex), prefix));
 
     private static Task SendAsync(SecureChatSession peer, byte type, object body) => peer.SendRawForTestsAsync(type, Json(body)).AsTask();
 
@@ -119,14 +130,13 @@ public sealed class HashAtEndTests : IDisposable
     }
 
     [Fact]
-    public async Task A_part_of_the_same_file_is_proven_by_its_prefix_hash_and_resumed()
+    public async Task A_part_of_the_same_file_from_the_same_peer_is_proven_by_its_prefix_mac_and_resumed()
     {
-        File.WriteAllBytes(Part, _content[..100_000]);
-        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
         var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (client)
         await using (server)
         {
+            LeavePart(server, _content[..100_000]);
             await client.SendFileAsync(_source);
             await server.AcceptFileAsync((await UntilAsync<FileOffered>(server)).Id, _downloads);
 
@@ -143,12 +153,11 @@ public sealed class HashAtEndTests : IDisposable
     {
         byte[] other = new byte[_content.Length];
         new Random(99).NextBytes(other);
-        File.WriteAllBytes(Part, other[..100_000]);
-        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
         var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (client)
         await using (server)
         {
+            LeavePart(server, other[..100_000]);
             await client.SendFileAsync(_source);
             await server.AcceptFileAsync((await UntilAsync<FileOffered>(server)).Id, _downloads);
 
@@ -269,12 +278,11 @@ public sealed class HashAtEndTests : IDisposable
     [Fact]
     public async Task A_restart_after_resumed_data_arrived_is_ignored_and_the_part_is_not_emptied()
     {
-        File.WriteAllBytes(Part, _content[..100_000]);
-        File.WriteAllBytes(Part + ".meta", Json(new { size = _content.Length, sha256 = (string?)null }));
         var (peer, receiver) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (peer)
         await using (receiver)
         {
+            LeavePart(receiver, _content[..100_000]);
             await SendAsync(peer, FileOffer, new { id = 1, name = Name, size = _content.Length, sha256 = (string?)null });
             await receiver.AcceptFileAsync((await UntilAsync<FileOffered>(receiver)).Id, _downloads);
             await DataAsync(peer, 1, _content.AsMemory(100_000, 50_000));
@@ -291,8 +299,9 @@ public sealed class HashAtEndTests : IDisposable
     }
 
     [Fact]
-    public async Task The_sender_refuses_a_resumed_accept_without_a_valid_prefix_hash_and_restarts_on_a_wrong_one()
+    public async Task The_sender_refuses_a_resumed_accept_without_a_valid_challenge_and_prefix_mac_and_restarts_on_a_wrong_one()
     {
+        string challenge = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (client)
         await using (server)
@@ -300,22 +309,57 @@ public sealed class HashAtEndTests : IDisposable
             FileOfferSent sent = await client.SendFileAsync(_source);
             await UntilAsync<FileOffered>(server); // the server answers by hand below
 
-            // No prefix hash, a prefix hash of the wrong length, a prefix hash with offset 0: invalid, ignored.
-            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000 });
-            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, prefix_sha256 = _sha256[..62] });
-            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 0, prefix_sha256 = _sha256 });
+            string mac = Hmac(challenge, _content.AsSpan(0, 1000));
+            object[] invalid =
+            [
+                new { id = sent.Id, offset = 1000 }, // no proof
+                new { id = sent.Id, offset = 1000, prefix_sha256 = _sha256 }, // the old, unkeyed proof
+                new { id = sent.Id, offset = 1000, prefix_mac = mac }, // no challenge
+                new { id = sent.Id, offset = 1000, challenge }, // no MAC
+                new { id = sent.Id, offset = 1000, challenge = challenge[..62], prefix_mac = mac }, // 31 bytes
+                new { id = sent.Id, offset = 1000, challenge = challenge + "00", prefix_mac = mac }, // 33 bytes
+                new { id = sent.Id, offset = 1000, challenge = "g" + challenge[1..], prefix_mac = mac }, // not hex
+                new { id = sent.Id, offset = 1000, challenge, prefix_mac = mac[..63] },
+                new { id = sent.Id, offset = 0, challenge, prefix_mac = mac }, // a proof with offset 0
+                new { id = sent.Id, offset = 0, prefix_mac = mac },
+            ];
+            foreach (object body in invalid)
+            {
+                await SendAsync(server, FileAccept, body);
+            }
+
             var events = new List<SessionEvent>();
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < invalid.Length; i++)
             {
                 events.Add(await UntilAsync<PeerWarning>(client));
             }
 
             Assert.All(events, e => Assert.Contains("FILE_ACCEPT", ((PeerWarning)e).Message, StringComparison.Ordinal));
 
-            // A well-formed prefix hash of other bytes: the sender restarts from byte 0.
-            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, prefix_sha256 = _sha256 });
+            // A well-formed MAC of other bytes (or under another key): the sender restarts from byte 0.
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, challenge, prefix_mac = Hmac(challenge, _content.AsSpan(1, 1000)) });
             Assert.Equal(1000, (await UntilAsync<FileAccepted>(client)).Offset);
             Assert.Contains("sending it from the start", (await UntilAsync<PeerWarning>(client)).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_sender_resumes_from_the_offset_when_the_prefix_mac_under_the_receivers_challenge_matches()
+    {
+        string challenge = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            FileOfferSent sent = await client.SendFileAsync(_source);
+            await UntilAsync<FileOffered>(server);
+
+            // Upper-case hex is accepted too.
+            await SendAsync(server, FileAccept, new { id = sent.Id, offset = 1000, challenge = challenge.ToUpperInvariant(), prefix_mac = Hmac(challenge, _content.AsSpan(0, 1000)) });
+            var events = new List<SessionEvent>();
+            Assert.Equal(1000, (await UntilAsync<FileAccepted>(client, events)).Offset);
+            await UntilAsync<FileProgress>(client, events); // the data goes out from byte 1000: no restart
+            Assert.DoesNotContain(events, e => e is PeerWarning);
         }
     }
 }

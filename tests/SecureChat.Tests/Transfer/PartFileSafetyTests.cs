@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using SecureChat.Identity;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
 using SecureChat.Transfer;
@@ -20,6 +21,9 @@ public sealed class PartFileSafetyTests : IDisposable
     private readonly byte[] _content;
     private readonly string _sha256;
 
+    /// <summary>The sending peer's identity: the planted .meta files name it, so only the planting decides.</summary>
+    private readonly IdentityKeyPair _sender = IdentityKeyPair.Generate();
+
     public PartFileSafetyTests()
     {
         _downloads = Directory.CreateDirectory(Path.Combine(_root, "downloads")).FullName;
@@ -30,19 +34,23 @@ public sealed class PartFileSafetyTests : IDisposable
         File.WriteAllBytes(Path.Combine(_outbox, Name), _content);
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        _sender.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
 
     private string Part => Path.Combine(_downloads, Name + ".part");
 
     private string Meta => Part + ".meta";
 
     private void WriteMatchingMeta(string path) =>
-        File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(new { size = _content.Length, sha256 = _sha256 }));
+        File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(new { size = _content.Length, sha256 = _sha256, peer = _sender.Fingerprint }));
 
     /// <summary>The peer offers notes.txt, the receiver accepts it into the download directory; returns the receiver's final event.</summary>
     private async Task<SessionEvent> SendAndAcceptAsync()
     {
-        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        var (client, server) = await Loopback.PairAsync(new SessionOptions { Identity = _sender, KeyLogFile = null }, Loopback.Options());
         await using (client)
         await using (server)
         {
@@ -144,7 +152,7 @@ public sealed class PartFileSafetyTests : IDisposable
     [Fact]
     public async Task New_part_and_meta_files_are_created_readable_by_the_owner_only()
     {
-        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        var (client, server) = await Loopback.PairAsync(new SessionOptions { Identity = _sender, KeyLogFile = null }, Loopback.Options());
         await using (client)
         await using (server)
         {
