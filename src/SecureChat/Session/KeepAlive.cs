@@ -98,6 +98,18 @@ internal sealed class KeepAlive : IDisposable
     /// <summary>Stops the timer.</summary>
     public void Dispose() => Stop();
 
+    /// <summary>Tests only: true while the timer exists.</summary>
+    internal bool HasTimer
+    {
+        get
+        {
+            lock (_timerLock)
+            {
+                return _timer is not null;
+            }
+        }
+    }
+
     private void Tick()
     {
         if (Volatile.Read(ref _stopped) || Interlocked.Exchange(ref _ticking, 1) != 0)

@@ -279,7 +279,7 @@ public sealed partial class SecureChatSession
         {
             _keepAlive.Stop();
             await _lifetime.CancelAsync().ConfigureAwait(false);
-            await CloseGracefullyAsync(_stream, reader: null).ConfigureAwait(false);
+            await CloseGracefullyAsync(_stream, reader: null, sendShutDown: Interlocked.Exchange(ref _sendShutDown, 1) == 1).ConfigureAwait(false);
             if (!fromReadLoop)
             {
                 await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -312,15 +312,20 @@ public sealed partial class SecureChatSession
 
     /// <summary>
     /// Half-closes a socket stream and waits briefly for the peer to hang up before closing it, so
-    /// that a last frame (CLOSE, SCERR) is not destroyed by a reset.
+    /// that a last frame (CLOSE, SCERR) is not destroyed by a reset. With
+    /// <paramref name="sendShutDown"/>, the sending side was already shut down (no second shutdown call).
     /// </summary>
-    internal static async ValueTask CloseGracefullyAsync(Stream stream, FrameReader? reader)
+    internal static async ValueTask CloseGracefullyAsync(Stream stream, FrameReader? reader, bool sendShutDown = false)
     {
         try
         {
             if (stream is NetworkStream network && network.Socket.Connected)
             {
-                network.Socket.Shutdown(SocketShutdown.Send);
+                if (!sendShutDown)
+                {
+                    network.Socket.Shutdown(SocketShutdown.Send);
+                }
+
                 if (reader is not null)
                 {
                     using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(1));

@@ -45,6 +45,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private SessionClosed? _closed;
+
+    /// <summary>1 once the socket's sending side is shut down (its FIN sent), by the close or the shutdown, whichever came first.</summary>
+    private int _sendShutDown;
     private readonly SessionLifecycle _lifecycle = new();
 
     private SecureChatSession(
@@ -117,6 +120,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     /// <summary>Tests only: true while the session holds a receive or send buffer (an idle session holds neither).</summary>
     internal bool HoldsIoBuffers => _reader.HoldsBuffer || _writer.HoldsBuffer;
+
+    /// <summary>Tests only: true while the keep-alive's timer exists (from the start until the session ends).</summary>
+    internal bool HasKeepAliveTimer => _keepAlive.HasTimer;
 
     /// <summary>The final handshake hash h.</summary>
     internal byte[] HandshakeHash { get; }
@@ -272,10 +278,15 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         return session;
     }
 
+    /// <summary>
+    /// Starts the read loop on this thread: it runs until its first read waits (at once, unless
+    /// frames came with the handshake's last message), so that no thread-pool hop is spent on it.
+    /// If those frames end the session, the keep-alive's timer is never made (it was stopped first).
+    /// </summary>
     private void Start()
     {
         _keepAlive.Touch();
-        _readLoop = Task.Run(ReadLoopAsync);
+        _readLoop = ReadLoopAsync();
         _keepAlive.Start();
     }
 
@@ -334,14 +345,15 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
             try
             {
                 await SendCloseAsync(reason is null ? null : Truncate(reason, 1024), CloseLinger, cancellationToken).ConfigureAwait(false);
-                if (_stream is NetworkStream network)
-                {
-                    network.Socket.Shutdown(SocketShutdown.Send);
-                }
+                ShutDownSending();
 
                 // Give the peer a moment to read the CLOSE and hang up, so that our close does not
-                // reset the connection under its feet.
-                await Task.WhenAny(_readLoop, Task.Delay(CloseLinger, cancellationToken)).ConfigureAwait(false);
+                // reset the connection under its feet. The linger's timer goes as soon as the read
+                // loop ends (a delay raced against it would stay queued for the whole linger).
+                if (!_readLoop.IsCompleted)
+                {
+                    await _readLoop.WaitAsync(CloseLinger, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
             }
             catch (Exception e) when (e is SecureChatException or InvalidOperationException or IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
@@ -351,6 +363,18 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
         _closed ??= new SessionClosed(ByPeer: false, Reason: reason);
         await ShutdownAsync(fromReadLoop: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Shuts down the socket's sending side (FIN), once: the close does it after its CLOSE, the
+    /// shutdown before closing the socket, and when both run at once only the first makes the call.
+    /// </summary>
+    private void ShutDownSending()
+    {
+        if (_stream is NetworkStream network && Interlocked.Exchange(ref _sendShutDown, 1) == 0)
+        {
+            network.Socket.Shutdown(SocketShutdown.Send);
+        }
     }
 
     /// <summary>Closes the session (see <see cref="CloseAsync"/>).</summary>
