@@ -18,6 +18,7 @@ internal sealed record BenchResult(
     double BulkMBps,
     double TextBulkMBps,
     double SessionKiB,
+    double SessionHeapKiB,
     BenchBaselines Tcp)
 {
     /// <summary>Session bulk (files) over the same file path without cryptography: above 0, 1 at best.</summary>
@@ -40,6 +41,7 @@ internal sealed record BenchResult(
         ["bulk_MBps"] = Math.Round(BulkMBps, 1),
         ["text_bulk_MBps"] = Math.Round(TextBulkMBps, 1),
         ["session_kib"] = Math.Round(SessionKiB, 1),
+        ["session_heap_kib"] = Math.Round(SessionHeapKiB, 2),
         ["tcp_rtt_us_p50"] = Math.Round(Tcp.RttUsP50, 1),
         ["tcp_messages_per_s"] = Math.Round(Tcp.MessagesPerSecond),
         ["tcp_MBps"] = Math.Round(Tcp.MBps, 1),
@@ -63,6 +65,7 @@ internal sealed record BenchResult(
         yield return Row("bulk, same frames memory → memory (MB/s)", "", F(Tcp.SocketMBps, "0"), "");
         yield return Row($"bulk, {F(SecureChat.Session.SecureChatSession.MaxTextBytes, "N0")}-byte texts (MB/s)", F(TextBulkMBps, "0"), "", "");
         yield return Row("memory per idle connected session (KiB)", F(SessionKiB, "0.0"), "", "");
+        yield return Row("  of which live managed heap (KiB)", F(SessionHeapKiB, "0.00"), "", "");
     }
 
     /// <summary>The value at quantile q (0..1) of samples, nearest rank.</summary>

@@ -32,7 +32,7 @@ internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<strin
 
         // Memory first, while the heap holds nothing from the other phases.
         progress($"{idleSessions:N0} idle sessions…");
-        double kib = await IdleSessionMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var (kib, heapKib) = await IdleSessionMemoryAsync(cancellationToken).ConfigureAwait(false);
         progress("handshakes…");
         List<double> handshakes = await HandshakeLatencyAsync(cancellationToken).ConfigureAwait(false);
         double handshakesPerSecond = await HandshakeRateAsync(cancellationToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<strin
         double textBulk = await OneWayAsync(SecureChatSession.MaxTextBytes, cancellationToken).ConfigureAwait(false) * SecureChatSession.MaxTextBytes / 1e6;
         return new BenchResult(
             BenchResult.Percentile(handshakes, 0.50), BenchResult.Percentile(handshakes, 0.99), handshakesPerSecond,
-            BenchResult.Percentile(rtts, 0.50), BenchResult.Percentile(rtts, 0.99), messages, bulk, textBulk, kib,
+            BenchResult.Percentile(rtts, 0.50), BenchResult.Percentile(rtts, 0.99), messages, bulk, textBulk, kib, heapKib,
             new BenchBaselines(BenchResult.Percentile(tcpRtts, 0.50), tcpMessages, tcpBulk, tcpSocketBulk));
     }
 
@@ -255,40 +255,58 @@ internal sealed class BenchRunner(TimeSpan phase, int idleSessions, Action<strin
         }
     }
 
-    /// <summary>Opens <c>idleSessions</c> sessions (half as many pairs) and divides the growth of the process's memory by their number.</summary>
-    private async Task<double> IdleSessionMemoryAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <c>idleSessions</c> sessions (half as many pairs) and divides the growth of the process's
+    /// resident private memory (<see cref="ProcessMemory"/>) by their number; also the growth of the live
+    /// managed heap alone. Sockets, read loops, keys and buffers are all in the figure. Before the
+    /// baseline, as many sessions are opened and closed: what every session shares and the process keeps
+    /// after they close (thread-pool threads, JIT-compiled code, the GC's regions, malloc arenas, pooled
+    /// buffers) is then in the baseline, not spread over the sessions of one run or another.
+    /// </summary>
+    private async Task<(double KiB, double HeapKiB)> IdleSessionMemoryAsync(CancellationToken cancellationToken)
     {
-        var pairs = new List<(SecureChatSession Client, SecureChatSession Server)>();
-
-        // One pair first, so that code, pools and threads every session shares are counted in the baseline.
-        var (firstClient, firstServer) = await PairAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(firstClient.DisposeAsync().AsTask(), firstServer.DisposeAsync().AsTask()).ConfigureAwait(false);
-        long before = Settle();
+        var pairs = new List<(SecureChatSession Client, SecureChatSession Server)>(idleSessions / 2);
         try
         {
-            for (int i = 0; i < idleSessions / 2; i++)
-            {
-                pairs.Add(await PairAsync(cancellationToken).ConfigureAwait(false));
-            }
-
+            await OpenIdleAsync(pairs, cancellationToken).ConfigureAwait(false);
+            await CloseIdleAsync(pairs).ConfigureAwait(false);
+            var (residentBefore, heapBefore) = Settle();
+            await OpenIdleAsync(pairs, cancellationToken).ConfigureAwait(false);
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-            long after = Settle();
-            return (after - before) / 1024.0 / (pairs.Count * 2);
+            var (residentAfter, heapAfter) = Settle();
+            int sessions = pairs.Count * 2;
+            return ((residentAfter - residentBefore) / 1024.0 / sessions, (heapAfter - heapBefore) / 1024.0 / sessions);
         }
         finally
         {
-            await Task.WhenAll(pairs.SelectMany(p => new[] { p.Client.DisposeAsync().AsTask(), p.Server.DisposeAsync().AsTask() })).ConfigureAwait(false);
+            await CloseIdleAsync(pairs).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The process's private memory after a full collection (managed and native: OpenSSL keys, buffers).</summary>
-    private static long Settle()
+    private async Task OpenIdleAsync(List<(SecureChatSession Client, SecureChatSession Server)> pairs, CancellationToken cancellationToken)
     {
-        GC.Collect();
+        for (int i = 0; i < idleSessions / 2; i++)
+        {
+            pairs.Add(await PairAsync(cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    private static async Task CloseIdleAsync(List<(SecureChatSession Client, SecureChatSession Server)> pairs)
+    {
+        await Task.WhenAll(pairs.SelectMany(p => new[] { p.Client.DisposeAsync().AsTask(), p.Server.DisposeAsync().AsTask() })).ConfigureAwait(false);
+        pairs.Clear();
+    }
+
+    /// <summary>
+    /// Resident private memory and live managed heap after full, compacting collections that also give
+    /// the GC's free memory back to the system (so its commit ahead of use is not counted).
+    /// </summary>
+    private static (long Resident, long Heap) Settle()
+    {
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        return process.PrivateMemorySize64;
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return (ProcessMemory.ResidentPrivateBytes(), GC.GetTotalMemory(forceFullCollection: false));
     }
 
     public void Dispose()
