@@ -169,7 +169,12 @@ public class ErasureTests
         string log = Path.Combine(Path.GetTempPath(), $"securechat-keylog-{Guid.NewGuid():N}.txt");
         try
         {
-            var (client, server) = await Loopback.PairAsync(new SessionOptions { KeyLogFile = log }, new SessionOptions { KeyLogFile = null });
+            // No keep-alive during the scan (it can take longer than a ping interval on a loaded
+            // machine): a ping would rekey both directions and replace the logged keys.
+            var quiet = TimeSpan.FromMinutes(10);
+            var (client, server) = await Loopback.PairAsync(
+                new SessionOptions { KeyLogFile = log, PingInterval = quiet, IdleTimeout = 2 * quiet },
+                new SessionOptions { KeyLogFile = null, PingInterval = quiet, IdleTimeout = 2 * quiet });
             await using (client)
             await using (server)
             {
