@@ -216,7 +216,12 @@ public class ErasureTests
         string log = Path.Combine(Path.GetTempPath(), $"securechat-keylog-{Guid.NewGuid():N}.txt");
         try
         {
-            var (client, server) = await Loopback.PairAsync(new SessionOptions { KeyLogFile = log }, new SessionOptions { KeyLogFile = null });
+            // No PING while the scan runs (it can take longer than the 15 s default interval on a
+            // loaded machine): each PING and its answer would rekey a direction mid-scan.
+            TimeSpan quiet = TimeSpan.FromMinutes(10);
+            var (client, server) = await Loopback.PairAsync(
+                new SessionOptions { KeyLogFile = log, PingInterval = quiet, IdleTimeout = quiet },
+                new SessionOptions { KeyLogFile = null, PingInterval = quiet, IdleTimeout = quiet });
             await using (client)
             await using (server)
             {
