@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using SecureChat.Crypto.Sodium;
 
 namespace SecureChat.Crypto;
 
@@ -8,10 +9,11 @@ namespace SecureChat.Crypto;
 /// made of 4 zero bytes followed by the 64-bit counter n, big-endian. Ciphertext output is
 /// ciphertext ‖ tag, as Noise specifies.
 /// Two implementations give the same bytes: libsodium's <c>crypto_aead_aes256gcm_*_detached</c>
-/// (the key is passed per call, so a per-message Rekey costs no key object; used whenever the CPU
-/// has AES-NI and PCLMUL) and .NET's <see cref="AesGcm"/> (everywhere else; its key is fixed at
-/// construction, so callers that reuse a key keep an <see cref="AesGcm"/> and use the overloads
-/// that take one). In-place operation (destination = source) is allowed on both paths.
+/// (used whenever the CPU has AES-NI and PCLMUL) and .NET's <see cref="AesGcm"/> (everywhere
+/// else). Each has overloads that take the raw key (one key setup per call) and overloads that take
+/// a key set up once: an <see cref="Aes256GcmState"/> (libsodium's precomputation interface,
+/// <c>_beforenm</c> / <c>_afternm</c>) or an <see cref="AesGcm"/>, so that a message and the
+/// Rekey() after it share one key setup. In-place operation (destination = source) is allowed on both paths.
 /// </summary>
 internal static class Aes256Gcm
 {
@@ -56,6 +58,16 @@ internal static class Aes256Gcm
         aes.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination[plaintext.Length..], ad);
     }
 
+    /// <summary>ENCRYPT with a key already expanded in <paramref name="state"/> (the libsodium path: one key setup serves a message and its Rekey()).</summary>
+    public static void Encrypt(Aes256GcmState state, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        CheckSealLength(plaintext, destination);
+        plaintext = MakeOverlapExact(plaintext, destination);
+        Span<byte> nonce = stackalloc byte[NonceSize];
+        WriteNonce(n, nonce);
+        Sodium.Sodium.Aes256GcmEncryptWithState(state.Span, nonce, ad, plaintext, destination[..plaintext.Length], destination[plaintext.Length..]);
+    }
+
     /// <summary>DECRYPT(k, n, ad, ciphertext): false when authentication fails, with the destination wiped. In place is allowed.</summary>
     public static bool TryDecrypt(ReadOnlySpan<byte> key, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
@@ -77,6 +89,23 @@ internal static class Aes256Gcm
         Span<byte> nonce = stackalloc byte[NonceSize];
         WriteNonce(n, nonce);
         return Sodium.Sodium.Aes256GcmDecrypt(key, nonce, ad, body, tag, destination);
+    }
+
+    /// <summary>DECRYPT with a key already expanded in <paramref name="state"/> (the libsodium path).</summary>
+    public static bool TryDecrypt(Aes256GcmState state, ulong n, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        if (ciphertext.Length < TagSize || destination.Length != ciphertext.Length - TagSize)
+        {
+            return false;
+        }
+
+        int bodyLength = ciphertext.Length - TagSize;
+        Span<byte> tag = stackalloc byte[TagSize];
+        ciphertext[bodyLength..].CopyTo(tag);
+        ReadOnlySpan<byte> body = MakeOverlapExact(ciphertext[..bodyLength], destination);
+        Span<byte> nonce = stackalloc byte[NonceSize];
+        WriteNonce(n, nonce);
+        return Sodium.Sodium.Aes256GcmDecryptWithState(state.Span, nonce, ad, body, tag, destination);
     }
 
     /// <summary>DECRYPT with a key already set up in <paramref name="aes"/> (the .NET path).</summary>
@@ -124,6 +153,27 @@ internal static class Aes256Gcm
         {
             block.Clear();
             Encrypt(key, ulong.MaxValue, [], block[..KeySize], block);
+            block[..KeySize].CopyTo(newKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(block);
+        }
+    }
+
+    /// <summary>
+    /// REKEY with the current key already expanded in <paramref name="state"/> (the libsodium path).
+    /// <paramref name="newKey"/> may be the buffer the state was expanded from: it is written last,
+    /// and the state no longer reads it. The caller then wipes the state (its key is replaced).
+    /// </summary>
+    public static void Rekey(Aes256GcmState state, Span<byte> newKey)
+    {
+        CheckNewKey(newKey);
+        Span<byte> block = stackalloc byte[KeySize + TagSize];
+        try
+        {
+            block.Clear();
+            Encrypt(state, ulong.MaxValue, [], block[..KeySize], block);
             block[..KeySize].CopyTo(newKey);
         }
         finally

@@ -76,4 +76,11 @@ internal static class SecretLabels
 
     /// <summary>The ML-KEM-768 shared secret ss (32 bytes).</summary>
     public const string KemSharedSecret = "KEM_SHARED_SECRET";
+
+    /// <summary>
+    /// A cipher key expanded for libsodium's AES-256-GCM (<see cref="Sodium.Aes256GcmState"/>, 527 bytes
+    /// with the 16-byte-aligned 512-byte state inside). Tracked so a test can prove it is wiped; not
+    /// lent to <see cref="SecretRegistry.Erasing"/>: it holds the key itself, which the key log has.
+    /// </summary>
+    public const string Aes256GcmState = "AES256GCM_STATE";
 }

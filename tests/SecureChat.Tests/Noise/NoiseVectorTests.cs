@@ -45,6 +45,23 @@ public class NoiseVectorTests
         Run(Vector("securechat-v2-hfs.json", protocolName), hybridLayout: true);
 
     [Theory]
+    [InlineData("Noise_XX_25519_AESGCM_SHA256")]
+    [InlineData("Noise_XXpsk3_25519_AESGCM_SHA256")]
+    public void Cacophony_vectors_are_reproduced_on_the_dotnet_AesGcm_path_too(string protocolName)
+    {
+        bool before = Aes256Gcm.ForceManagedImplementation;
+        Aes256Gcm.ForceManagedImplementation = true;
+        try
+        {
+            Run(Vector("cacophony-25519-aesgcm-sha256.json", protocolName), hybridLayout: false);
+        }
+        finally
+        {
+            Aes256Gcm.ForceManagedImplementation = before;
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Hybrid_vector_is_reproduced_on_the_dotnet_AesGcm_path_too(bool psk)

@@ -273,6 +273,139 @@ public class WycheproofAesGcmTests(ITestOutputHelper output)
         failures.AssertNone();
     }
 
+    [Fact]
+    public void Libsodium_precomputed_state_passes_every_256_96_128_vector_out_of_place_and_in_place()
+    {
+        if (!Sodium.IsAes256GcmAvailable)
+        {
+            output.WriteLine("libsodium's AES-256-GCM needs AES-NI and PCLMUL, which this CPU lacks: nothing to check.");
+            return;
+        }
+
+        // One state for every vector: each key is expanded over the one before it, as a CipherState does.
+        using var state = new Aes256GcmState();
+        var vectors = LoadOurParameters(out _);
+        var failures = new VectorFailures();
+        foreach (WycheproofCase v in vectors)
+        {
+            failures.Check(v, () =>
+            {
+                state.Expand(v.Bytes("key"));
+                byte[] iv = v.Bytes("iv");
+                byte[] aad = v.Bytes("aad");
+                byte[] ct = v.Bytes("ct");
+                byte[] tag = v.Bytes("tag");
+                byte[] opened = new byte[ct.Length];
+                bool ok = Sodium.Aes256GcmDecryptWithState(state.Span, iv, aad, ct, tag, opened);
+                byte[] inPlace = (byte[])ct.Clone();
+                bool okInPlace = Sodium.Aes256GcmDecryptWithState(state.Span, iv, aad, inPlace, tag, inPlace);
+                if (!v.IsValid)
+                {
+                    if (ok || okInPlace || opened.AsSpan().ContainsAnyExcept((byte)0) || inPlace.AsSpan().ContainsAnyExcept((byte)0))
+                    {
+                        failures.Add(v, "an invalid ciphertext was accepted or plaintext was left behind");
+                    }
+
+                    return;
+                }
+
+                byte[] msg = v.Bytes("msg");
+                if (!ok || !okInPlace || !opened.AsSpan().SequenceEqual(msg) || !inPlace.AsSpan().SequenceEqual(msg))
+                {
+                    failures.Add(v, "decryption did not give msg back");
+                }
+
+                byte[] myCt = new byte[msg.Length];
+                byte[] myTag = new byte[16];
+                Sodium.Aes256GcmEncryptWithState(state.Span, iv, aad, msg, myCt, myTag);
+                byte[] myCtInPlace = (byte[])msg.Clone();
+                byte[] myTagInPlace = new byte[16];
+                Sodium.Aes256GcmEncryptWithState(state.Span, iv, aad, myCtInPlace, myCtInPlace, myTagInPlace);
+                if (!myCt.AsSpan().SequenceEqual(ct) || !myTag.AsSpan().SequenceEqual(tag)
+                    || !myCtInPlace.AsSpan().SequenceEqual(ct) || !myTagInPlace.AsSpan().SequenceEqual(tag))
+                {
+                    failures.Add(v, "encryption with the expanded key gave other bytes");
+                }
+            });
+        }
+
+        Assert.Equal(66, vectors.Count);
+        failures.AssertNone();
+    }
+
+    [Fact]
+    public void Aes256Gcm_with_an_expanded_key_matches_the_vectors_and_its_Rekey_matches_the_raw_key_one()
+    {
+        if (!Sodium.IsAes256GcmAvailable)
+        {
+            return;
+        }
+
+        using var state = new Aes256GcmState();
+        var vectors = LoadOurParameters(out _).Where(v => v.Bytes("iv").AsSpan(0, 4).IndexOfAnyExcept((byte)0) < 0).ToList();
+        var failures = new VectorFailures();
+        foreach (WycheproofCase v in vectors)
+        {
+            failures.Check(v, () =>
+            {
+                byte[] key = v.Bytes("key");
+                state.Expand(key);
+                ulong n = BinaryPrimitives.ReadUInt64BigEndian(v.Bytes("iv").AsSpan(4));
+                byte[] sealedMessage = [.. v.Bytes("ct"), .. v.Bytes("tag")];
+                byte[] plaintext = new byte[sealedMessage.Length - Aes256Gcm.TagSize];
+                bool opened = Aes256Gcm.TryDecrypt(state, n, v.Bytes("aad"), sealedMessage, plaintext);
+                if (v.IsValid)
+                {
+                    byte[] msg = v.Bytes("msg");
+                    byte[] mine = new byte[msg.Length + Aes256Gcm.TagSize];
+                    Aes256Gcm.Encrypt(state, n, v.Bytes("aad"), msg, mine);
+                    if (!mine.AsSpan().SequenceEqual(sealedMessage) || !opened || !plaintext.AsSpan().SequenceEqual(msg))
+                    {
+                        failures.Add(v, "the expanded key gave other bytes");
+                    }
+                }
+                else if (opened || plaintext.AsSpan().ContainsAnyExcept((byte)0))
+                {
+                    failures.Add(v, "TryDecrypt accepted an invalid ciphertext or left plaintext behind");
+                }
+
+                byte[] expected = new byte[32];
+                Aes256Gcm.Rekey(key, expected);
+                byte[] rekeyed = new byte[32];
+                Aes256Gcm.Rekey(state, rekeyed);
+                if (!rekeyed.AsSpan().SequenceEqual(expected))
+                {
+                    failures.Add(v, "Rekey with the expanded key gave another key");
+                }
+            });
+        }
+
+        Assert.NotEmpty(vectors);
+        failures.AssertNone();
+    }
+
+    [Fact]
+    public void An_expanded_key_cannot_be_used_once_cleared_or_disposed()
+    {
+        if (!Sodium.IsAes256GcmAvailable)
+        {
+            return;
+        }
+
+        var state = new Aes256GcmState();
+        byte[] sealedMessage = new byte[Aes256Gcm.TagSize + 1];
+        Assert.False(state.HasKey);
+        Assert.Throws<InvalidOperationException>(() => Aes256Gcm.Encrypt(state, 0, [], [1], sealedMessage));
+        state.Expand(RandomNumberGenerator.GetBytes(32));
+        Aes256Gcm.Encrypt(state, 0, [], [1], sealedMessage);
+        state.Clear();
+        Assert.False(state.HasKey);
+        Assert.Throws<InvalidOperationException>(() => Aes256Gcm.Encrypt(state, 0, [], [1], sealedMessage));
+        Assert.Throws<ArgumentException>(() => state.Expand(new byte[31]));
+        state.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => state.Expand(new byte[32]));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

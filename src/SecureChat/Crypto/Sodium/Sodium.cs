@@ -18,6 +18,12 @@ internal static unsafe class Sodium
     public const int AesGcmKeySize = 32;
     public const int AesGcmNonceSize = 12;
     public const int AesGcmTagSize = 16;
+
+    /// <summary>sizeof(crypto_aead_aes256gcm_state): 512 bytes, aligned to 16 (checked at start-up).</summary>
+    public const int Aes256GcmStateSize = 512;
+
+    /// <summary>The alignment crypto_aead_aes256gcm_state requires (CRYPTO_ALIGN(16) in the header).</summary>
+    public const int Aes256GcmStateAlignment = 16;
     public const int MlKem768PublicKeySize = 1184;
     public const int MlKem768SecretKeySize = 2400;
     public const int MlKem768CiphertextSize = 1088;
@@ -40,6 +46,11 @@ internal static unsafe class Sodium
         if (SodiumNative.Sha256StateBytes() > Sha256StateSize)
         {
             throw new CryptographicException("libsodium's SHA-256 state is larger than this binding expects.");
+        }
+
+        if (SodiumNative.Aes256GcmStateBytes() != Aes256GcmStateSize)
+        {
+            throw new CryptographicException("libsodium's AES-256-GCM state is not the size this binding expects.");
         }
     }
 
@@ -93,6 +104,84 @@ internal static unsafe class Sodium
         fixed (byte* m = plaintext)
         {
             if (SodiumNative.Aes256GcmDecryptDetached(m, null, c, (ulong)ciphertext.Length, t, a, (ulong)ad.Length, n, k) != 0)
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// crypto_aead_aes256gcm_beforenm: expands <paramref name="key"/> into <paramref name="state"/>
+    /// (a crypto_aead_aes256gcm_state: 512 bytes at a 16-byte-aligned address, in memory the caller
+    /// owns and wipes: it holds the round keys, the first two of which are the key itself).
+    /// </summary>
+    public static void Aes256GcmExpandKey(ReadOnlySpan<byte> key, Span<byte> state)
+    {
+        CheckLength(key, AesGcmKeySize, nameof(key));
+        fixed (byte* k = key)
+        fixed (byte* ctx = state)
+        {
+            CheckState(ctx, state.Length);
+            if (SodiumNative.Aes256GcmBeforeNm(ctx, k) != 0)
+            {
+                throw new CryptographicException("AES-256-GCM key expansion failed.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// AES-256-GCM seal with a key expanded by <see cref="Aes256GcmExpandKey"/>
+    /// (crypto_aead_aes256gcm_encrypt_detached_afternm): the same bytes as <see cref="Aes256GcmEncrypt"/>, without setting the key up again.
+    /// </summary>
+    public static void Aes256GcmEncryptWithState(
+        ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
+    {
+        CheckLength(nonce, AesGcmNonceSize, nameof(nonce));
+        CheckLength(tag, AesGcmTagSize, nameof(tag));
+        CheckLength(ciphertext, plaintext.Length, nameof(ciphertext));
+
+        // A pointer that is never null (c and m are declared nonnull), for an empty message.
+        byte none = 0;
+        fixed (byte* ctx = state)
+        fixed (byte* n = nonce)
+        fixed (byte* a = ad)
+        fixed (byte* m = plaintext)
+        fixed (byte* c = ciphertext)
+        fixed (byte* t = tag)
+        {
+            CheckState(ctx, state.Length);
+            ulong tagLength;
+            if (SodiumNative.Aes256GcmEncryptDetachedAfterNm(c == null ? &none : c, t, &tagLength, m == null ? &none : m, (ulong)plaintext.Length, a, (ulong)ad.Length, null, n, ctx) != 0)
+            {
+                throw new CryptographicException("AES-256-GCM encryption failed.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// AES-256-GCM open with a key expanded by <see cref="Aes256GcmExpandKey"/>
+    /// (crypto_aead_aes256gcm_decrypt_detached_afternm). Returns false (and wipes
+    /// <paramref name="plaintext"/>) when the tag does not verify.
+    /// </summary>
+    public static bool Aes256GcmDecryptWithState(
+        ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    {
+        CheckLength(nonce, AesGcmNonceSize, nameof(nonce));
+        CheckLength(tag, AesGcmTagSize, nameof(tag));
+        CheckLength(plaintext, ciphertext.Length, nameof(plaintext));
+        byte none = 0;
+        fixed (byte* ctx = state)
+        fixed (byte* n = nonce)
+        fixed (byte* a = ad)
+        fixed (byte* c = ciphertext)
+        fixed (byte* t = tag)
+        fixed (byte* m = plaintext)
+        {
+            CheckState(ctx, state.Length);
+            if (SodiumNative.Aes256GcmDecryptDetachedAfterNm(m == null ? &none : m, null, c == null ? &none : c, (ulong)ciphertext.Length, t, a, (ulong)ad.Length, n, ctx) != 0)
             {
                 CryptographicOperations.ZeroMemory(plaintext);
                 return false;
@@ -339,6 +428,23 @@ internal static unsafe class Sodium
         }
 
         return true;
+    }
+
+    /// <summary>sodium_memzero: wipes <paramref name="secret"/> in a way the compiler cannot drop.</summary>
+    public static void MemZero(Span<byte> secret)
+    {
+        fixed (byte* p = secret)
+        {
+            SodiumNative.MemZero(p, (nuint)secret.Length);
+        }
+    }
+
+    private static void CheckState(byte* state, int length)
+    {
+        if (length != Aes256GcmStateSize || (nuint)state % Aes256GcmStateAlignment != 0)
+        {
+            throw new ArgumentException("An AES-256-GCM state is 512 bytes at an address aligned to 16.", nameof(state));
+        }
     }
 
     private static void CheckLength(ReadOnlySpan<byte> span, int expected, string name)

@@ -15,6 +15,11 @@ internal static unsafe partial class SodiumNative
     [LibraryImport(Library, EntryPoint = "sodium_init")]
     internal static partial int Init();
 
+    // utils.h
+
+    [LibraryImport(Library, EntryPoint = "sodium_memzero")]
+    internal static partial void MemZero(byte* pnt, nuint len);
+
     // crypto_aead_aes256gcm.h
 
     [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_is_available")]
@@ -27,6 +32,23 @@ internal static unsafe partial class SodiumNative
     [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_decrypt_detached")]
     internal static partial int Aes256GcmDecryptDetached(
         byte* m, byte* nsec, byte* c, ulong clen, byte* mac, byte* ad, ulong adlen, byte* npub, byte* k);
+
+    // The precomputation interface: the key expanded once into a crypto_aead_aes256gcm_state
+    // (512 bytes, CRYPTO_ALIGN(16)), then used by the _afternm functions.
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_statebytes")]
+    internal static partial nuint Aes256GcmStateBytes();
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_beforenm")]
+    internal static partial int Aes256GcmBeforeNm(byte* ctx, byte* k);
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_encrypt_detached_afternm")]
+    internal static partial int Aes256GcmEncryptDetachedAfterNm(
+        byte* c, byte* mac, ulong* maclen, byte* m, ulong mlen, byte* ad, ulong adlen, byte* nsec, byte* npub, byte* ctx);
+
+    [LibraryImport(Library, EntryPoint = "crypto_aead_aes256gcm_decrypt_detached_afternm")]
+    internal static partial int Aes256GcmDecryptDetachedAfterNm(
+        byte* m, byte* nsec, byte* c, ulong clen, byte* mac, byte* ad, ulong adlen, byte* npub, byte* ctx);
 
     // crypto_scalarmult_curve25519.h
 
