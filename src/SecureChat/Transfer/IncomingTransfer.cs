@@ -46,6 +46,9 @@ internal sealed partial class IncomingTransfer
 
     private long _reserved;
     private bool _closed;
+
+    /// <summary>Completed once the transfer has stopped and its .part is closed, kept or deleted for good.</summary>
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _endSeen;
     private int _state; // 0 offered, 1 accepting, 2 receiving, 3 finished
 
@@ -331,6 +334,30 @@ internal sealed partial class IncomingTransfer
         {
             _owner.Retire(this);
         }
+
+        if (Volatile.Read(ref _state) == 3)
+        {
+            _settled.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="failed"/> once the writer has stopped and the .part is kept or
+    /// deleted, so an application that sees the failure finds the download directory as it stays.
+    /// Run by the read loop (the peer's FILE_CANCEL): the writer only finishes what was queued.
+    /// </summary>
+    public async ValueTask PublishWhenSettledAsync(FileFailed failed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _settled.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The session is ending: report the failure anyway.
+        }
+
+        _link.TryPublish(failed);
     }
 
     /// <summary>A <see cref="Chunk"/> length that is no data but FILE_RESTART's order to the writer.</summary>

@@ -182,7 +182,7 @@ internal sealed partial class TransferManager : IMessageHandler
             : new PeerWarning($"The peer restarted file {restart.Id}, which is not a resumed transfer waiting for its first data; ignored.");
     }
 
-    private FileFailed? OnCancel(FileCancel cancel)
+    private SessionEvent? OnCancel(FileCancel cancel)
     {
         if (IsPeerId(cancel.Id))
         {
@@ -198,7 +198,7 @@ internal sealed partial class TransferManager : IMessageHandler
             }
 
             return incoming is not null && incoming.Stop()
-                ? new FileFailed(cancel.Id, TransferDirection.Incoming, "the sender cancelled: " + cancel.Reason)
+                ? new IncomingFailure(incoming, new FileFailed(cancel.Id, TransferDirection.Incoming, "the sender cancelled: " + cancel.Reason))
                 : null;
         }
 
