@@ -135,7 +135,7 @@ public class TamperingTests
         using var pa = SecureChat.Identity.Passphrase.FromChars("pw");
         using var pb = SecureChat.Identity.Passphrase.FromChars("pw");
         byte[] forged = [.. "SCERR"u8, 5, .. "authentication failed"u8];
-        Outcome outcome = await RunAsync(psk ? pa : null, psk ? pb : null, (_, frame) => [frame], (index, frame) => index == 1 ? [forged] : [frame]);
+        await using Outcome outcome = await RunAsync(psk ? pa : null, psk ? pb : null, (_, frame) => [frame], (index, frame) => index == 1 ? [forged] : [frame]);
         Assert.IsType<ProtocolViolationException>(outcome.ClientError);
         Assert.Equal(psk, outcome.ClientError!.PassphraseAttemptSpent);
     }
@@ -145,7 +145,7 @@ public class TamperingTests
     {
         // REFUSE 5 is valid where READY is due, but unauthenticated; in mode 1 there is no
         // passphrase, so it can only claim that message 3 did not open the commitment.
-        Outcome outcome = await RunAsync(null, null, (_, frame) => [frame], (index, frame) => index == 1 ? [Refusal(5)] : [frame]);
+        await using Outcome outcome = await RunAsync(null, null, (_, frame) => [frame], (index, frame) => index == 1 ? [Refusal(5)] : [frame]);
         var error = Assert.IsType<AuthenticationFailedException>(outcome.ClientError);
         Assert.Equal(AuthenticationFailure.CommitmentMismatch, error.Reason);
         Assert.DoesNotContain("passphrases do not match", error.Message, StringComparison.Ordinal);
@@ -350,6 +350,14 @@ public class TamperingTests
         }
     }
 
+    /// <summary>
+    /// Both sides' results. It owns the proxy: a rewrite can forward a frame right after the last
+    /// handshake frame (a REFUSE or HELLO after READY or msg3, a replayed READY) in a write of its
+    /// own, which may still be on its way when both handshakes have finished; the proxy must keep
+    /// forwarding until the test has seen what the sessions do with it. Stopping the proxy as soon
+    /// as the handshakes end would cancel that write and hang up instead, and the session would
+    /// (rightly) report a lost connection, not the frame.
+    /// </summary>
     private sealed class Outcome : IAsyncDisposable
     {
         public SecureChatSession? Client { get; init; }
@@ -359,6 +367,8 @@ public class TamperingTests
         public SecureChatSession? Server { get; init; }
 
         public SecureChatException? ServerError { get; init; }
+
+        public required TamperingProxy Proxy { get; init; }
 
         public async ValueTask DisposeAsync()
         {
@@ -371,6 +381,8 @@ public class TamperingTests
             {
                 await Server.DisposeAsync();
             }
+
+            await Proxy.DisposeAsync();
         }
     }
 
@@ -381,14 +393,24 @@ public class TamperingTests
         Func<int, byte[], IEnumerable<byte[]>> down)
     {
         using var listener = Loopback.Listen();
-        await using var proxy = new TamperingProxy(listener.Port(), up, down);
-        SessionOptions Options(SecureChat.Identity.Passphrase? passphrase) =>
-            new() { Passphrase = passphrase, KeyLogFile = null, HandshakeTimeout = TimeSpan.FromSeconds(2) };
-        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Options(serverPassphrase));
-        Task<SecureChatSession> connect = SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, Options(clientPassphrase)).AsTask();
-        (SecureChatSession? client, SecureChatException? clientError) = await Settle(connect);
-        (SecureChatSession? server, SecureChatException? serverError) = await Settle(accept);
-        return new Outcome { Client = client, ClientError = clientError, Server = server, ServerError = serverError };
+        var proxy = new TamperingProxy(listener.Port(), up, down);
+        try
+        {
+            SessionOptions Options(SecureChat.Identity.Passphrase? passphrase) =>
+                new() { Passphrase = passphrase, KeyLogFile = null, HandshakeTimeout = TimeSpan.FromSeconds(2) };
+            Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Options(serverPassphrase));
+            Task<SecureChatSession> connect = SecureChatSession.ConnectAsync("127.0.0.1", proxy.Port, Options(clientPassphrase)).AsTask();
+            (SecureChatSession? client, SecureChatException? clientError) = await Settle(connect);
+            (SecureChatSession? server, SecureChatException? serverError) = await Settle(accept);
+
+            // The proxy goes with the outcome (see Outcome): it still forwards what follows the handshake.
+            return new Outcome { Client = client, ClientError = clientError, Server = server, ServerError = serverError, Proxy = proxy };
+        }
+        catch
+        {
+            await proxy.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task<(SecureChatSession?, SecureChatException?)> Settle(Task<SecureChatSession> task)
