@@ -198,8 +198,10 @@ public class FaultTests(ITestOutputHelper log)
             log.WriteLine($"{Count} of each: sockets {baseline.Sockets} -> {after.Sockets}, descriptors {baseline.Fds} -> {after.Fds}, RSS {baseline.RssKib} KiB -> {after.RssKib} KiB");
             Assert.InRange(after.Sockets, 0, baseline.Sockets);
 
-            // The runtime maps a few files lazily (symbols for a first stack trace): a handful, not one per connection.
-            Assert.InRange(after.Fds, 0, baseline.Fds + 4);
+            // The runtime opens a few descriptors lazily (symbols for a first stack trace, its own
+            // event and timer handles as threads come and go; 9 seen on a fresh machine): a
+            // handful, fewer than the connections of any one kind, so a leak per connection fails.
+            Assert.InRange(after.Fds, 0, baseline.Fds + Math.Min(16, Count / 2));
             Assert.InRange(after.RssKib, 0, baseline.RssKib + 32 * 1024);
         }
     }
