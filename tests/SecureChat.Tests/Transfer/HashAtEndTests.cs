@@ -5,6 +5,8 @@ using SecureChat.Session;
 using SecureChat.Tests.Support;
 using SecureChat.Transfer;
 
+using static SecureChat.Tests.Transfer.RawFilePeer;
+
 namespace SecureChat.Tests.Transfer;
 
 /// <summary>
@@ -17,7 +19,6 @@ public sealed class HashAtEndTests : IDisposable
 {
     private const byte FileOffer = 0x10;
     private const byte FileAccept = 0x11;
-    private const byte FileData = 0x13;
     private const byte FileEnd = 0x14;
     private const byte FileRestart = 0x16;
     private const string Name = "notes.bin";
@@ -42,8 +43,6 @@ public sealed class HashAtEndTests : IDisposable
 
     private string Part => Path.Combine(_downloads, Name + ".part");
 
-    private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
-
     /// <summary>What an earlier, interrupted transfer from <paramref name="receiver"/>'s peer left: a .part and its .meta bound to that peer.</summary>
     private void LeavePart(SecureChatSession receiver, byte[] bytes)
     {
@@ -53,56 +52,6 @@ public sealed class HashAtEndTests : IDisposable
 
     private static string Hmac(string challengeHex, ReadOnlySpan<byte> prefix) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Convert.FromHexString(challengeHex), prefix));
-
-    private static Task SendAsync(SecureChatSession peer, byte type, object body) => peer.SendRawForTestsAsync(type, Json(body)).AsTask();
-
-    /// <summary>FILE_DATA frames of at most 65,513 bytes each.</summary>
-    private static async Task DataAsync(SecureChatSession peer, uint id, ReadOnlyMemory<byte> bytes)
-    {
-        do
-        {
-            ReadOnlyMemory<byte> chunk = bytes[..Math.Min(bytes.Length, 65_513)];
-            byte[] body = new byte[4 + chunk.Length];
-            BinaryPrimitives.WriteUInt32BigEndian(body, id);
-            chunk.Span.CopyTo(body.AsSpan(4));
-            await peer.SendRawForTestsAsync(FileData, body);
-            bytes = bytes[chunk.Length..];
-        }
-        while (!bytes.IsEmpty);
-    }
-
-    /// <summary>Events of <paramref name="session"/> until one of type <typeparamref name="T"/> (returned), the others in <paramref name="seen"/>.</summary>
-    private static async Task<T> UntilAsync<T>(SecureChatSession session, List<SessionEvent>? seen = null)
-        where T : SessionEvent
-    {
-        using var timeout = new CancellationTokenSource(Loopback.Timeout);
-        while (true)
-        {
-            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
-            if (evt is T wanted)
-            {
-                return wanted;
-            }
-
-            seen?.Add(evt);
-        }
-    }
-
-    /// <summary>Until the transfer ends on this side: FileCompleted or FileFailed.</summary>
-    private static async Task<SessionEvent> OutcomeAsync(SecureChatSession session, List<SessionEvent>? seen = null)
-    {
-        using var timeout = new CancellationTokenSource(Loopback.Timeout);
-        while (true)
-        {
-            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
-            if (evt is FileCompleted or FileFailed)
-            {
-                return evt;
-            }
-
-            seen?.Add(evt);
-        }
-    }
 
     private static void ContainsWarning(List<SessionEvent> events, string text) =>
         Assert.Contains(events, e => e is PeerWarning w && w.Message.Contains(text, StringComparison.Ordinal));

@@ -6,6 +6,8 @@ using SecureChat.Session;
 using SecureChat.Tests.Support;
 using SecureChat.Transfer;
 
+using static SecureChat.Tests.Transfer.RawFilePeer;
+
 namespace SecureChat.Tests.Transfer;
 
 /// <summary>
@@ -21,7 +23,6 @@ namespace SecureChat.Tests.Transfer;
 public sealed class ResumeBindingTests : IDisposable
 {
     private const byte FileOffer = 0x10;
-    private const byte FileData = 0x13;
     private const byte FileEnd = 0x14;
     private const byte FileCancel = 0x15;
     private const byte FileRestart = 0x16;
@@ -44,55 +45,6 @@ public sealed class ResumeBindingTests : IDisposable
     }
 
     private string Part => Path.Combine(_root, Name + ".part");
-
-    private static byte[] Json(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
-
-    private static Task SendAsync(SecureChatSession peer, byte type, object body) => peer.SendRawForTestsAsync(type, Json(body)).AsTask();
-
-    private static async Task DataAsync(SecureChatSession peer, uint id, ReadOnlyMemory<byte> bytes)
-    {
-        do
-        {
-            ReadOnlyMemory<byte> chunk = bytes[..Math.Min(bytes.Length, 65_513)];
-            byte[] body = new byte[4 + chunk.Length];
-            BinaryPrimitives.WriteUInt32BigEndian(body, id);
-            chunk.Span.CopyTo(body.AsSpan(4));
-            await peer.SendRawForTestsAsync(FileData, body);
-            bytes = bytes[chunk.Length..];
-        }
-        while (!bytes.IsEmpty);
-    }
-
-    private static async Task<T> UntilAsync<T>(SecureChatSession session, List<SessionEvent>? seen = null)
-        where T : SessionEvent
-    {
-        using var timeout = new CancellationTokenSource(Loopback.Timeout);
-        while (true)
-        {
-            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
-            if (evt is T wanted)
-            {
-                return wanted;
-            }
-
-            seen?.Add(evt);
-        }
-    }
-
-    private static async Task<SessionEvent> OutcomeAsync(SecureChatSession session, List<SessionEvent>? seen = null)
-    {
-        using var timeout = new CancellationTokenSource(Loopback.Timeout);
-        while (true)
-        {
-            SessionEvent evt = await session.ReceiveAsync(timeout.Token);
-            if (evt is FileCompleted or FileFailed)
-            {
-                return evt;
-            }
-
-            seen?.Add(evt);
-        }
-    }
 
     private static SessionOptions Options(IdentityKeyPair identity) => new() { Identity = identity, KeyLogFile = null };
 
