@@ -194,11 +194,16 @@ public sealed class SeedRsaSession : IChatSession
                 await _stream.WriteAsync(ciphertext, _lifetime.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_lifetime.Token).ConfigureAwait(false);
                 await Task.Delay(PartGap, _lifetime.Token).ConfigureAwait(false);
-                await _stream.WriteAsync(signature, _lifetime.Token).ConfigureAwait(false);
+
+                // Marked before the last part leaves: the original acts on "exit" (and hangs up)
+                // as soon as it has both parts, possibly before this write's continuation runs,
+                // and that hang-up is the normal end, not a lost connection.
                 if (text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
                 {
                     _exitSent = true;
                 }
+
+                await _stream.WriteAsync(signature, _lifetime.Token).ConfigureAwait(false);
 
                 return new SentText(DateTimeOffset.Now, ciphertext);
             }

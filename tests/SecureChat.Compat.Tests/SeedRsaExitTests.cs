@@ -1,0 +1,109 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SecureChat.Compat;
+using SecureChat.Session;
+
+namespace SecureChat.Compat.Tests;
+
+/// <summary>
+/// The original program hangs up as soon as it has read "exit". That hang-up can reach our read
+/// loop before the write of the last part has returned to us; it is still the normal end.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class SeedRsaExitTests
+{
+    [Fact]
+    public async Task A_peer_that_hangs_up_on_our_exit_before_the_write_returns_ends_the_chat_normally()
+    {
+        Assert.True(RsaPss.IsSupported, "seed-rsa needs OpenSSL's PSS with the maximum salt length (Linux)");
+        using var listener = Loopback.Listen();
+        Task<SeedRsaSession> accept = Task.Run(async () =>
+        {
+            Socket socket = await listener.AcceptSocketAsync();
+            var slow = new SlowWriteReturnStream(new NetworkStream(socket, ownsSocket: true), afterBytes: 256 + 1, delay: TimeSpan.FromMilliseconds(600));
+            return await SeedRsaSession.StartAsync(slow, isInitiator: false, TimeSpan.FromSeconds(10));
+        });
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync("127.0.0.1", listener.Port());
+        byte[] pem = new byte[4096];
+        int got = 0;
+        while (!Encoding.ASCII.GetString(pem, 0, got).Contains("-----END PUBLIC KEY-----\n", StringComparison.Ordinal))
+        {
+            got += await client.ReceiveAsync(pem.AsMemory(got), SocketFlags.None);
+        }
+
+        using var own = new RSAOpenSsl(2048);
+        await client.SendAsync(Encoding.ASCII.GetBytes(own.ExportSubjectPublicKeyInfoPem() + "\n"), SocketFlags.None);
+        await using SeedRsaSession session = await accept.WaitAsync(Loopback.Timeout);
+
+        // What the original does with "exit": read both parts, then close.
+        Task peer = Task.Run(async () =>
+        {
+            byte[] message = new byte[512];
+            int length = 0;
+            while (length < message.Length)
+            {
+                int read = await client.ReceiveAsync(message.AsMemory(length), SocketFlags.None);
+                Assert.NotEqual(0, read);
+                length += read;
+            }
+
+            client.Close();
+        });
+
+        await session.CloseAsync().AsTask().WaitAsync(Loopback.Timeout);
+        await peer.WaitAsync(Loopback.Timeout);
+        SessionEvent last = await session.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout);
+        Assert.IsType<SessionClosed>(last);
+        Assert.True(session.KeysErased);
+    }
+
+    /// <summary>Writes at once, but returns from a write that passes <c>afterBytes</c> only after a delay (a late continuation).</summary>
+    private sealed class SlowWriteReturnStream(Stream inner, int afterBytes, TimeSpan delay) : Stream
+    {
+        private long _written;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            _written += buffer.Length;
+            if (_written >= afterBytes)
+            {
+                await Task.Delay(delay, CancellationToken.None);
+            }
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            await base.DisposeAsync();
+        }
+    }
+}
