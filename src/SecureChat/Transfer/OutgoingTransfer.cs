@@ -125,12 +125,18 @@ internal sealed class OutgoingTransfer : IDisposable
 
             string sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
             Sha256 = sha256;
-            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id, sha256)), _cancel.Token).ConfigureAwait(false);
             _link.TryPublish(new FileProgress(Id, TransferDirection.Outgoing, position, Size, clock.Rate(position - Offset)));
+
+            // Waiting for the receiver's confirmation from BEFORE our FILE_END can leave: the
+            // receiver may check the file and confirm before this send returns (the frame is out
+            // once the socket took it), and a confirmation that found us still "sending" would be
+            // ignored, so the transfer would never complete.
             if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
             {
                 return; // stopped meanwhile
             }
+
+            await _link.SendControlAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id, sha256)), _cancel.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException || _cancel.IsCancellationRequested)
         {
