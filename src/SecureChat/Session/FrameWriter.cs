@@ -15,6 +15,11 @@ namespace SecureChat.Session;
 /// queued, as it would once a socket's send buffer took it.</item>
 /// <item>At most <see cref="MaxPendingBytes"/> (or one call's frames, if larger) wait behind the
 /// write in flight; a sender that does not fit waits for the flush to take them (backpressure).</item>
+/// <item>An urgent frame (a text or a control message, as opposed to file data) that does not fit
+/// may still queue in a reserve of <see cref="UrgentReserveBytes"/> on top. Without it, an
+/// application that answers an offer from its event loop while file data fills the queue would
+/// wait for the peer to read, while the peer, doing the same, waits for it: neither reads again.
+/// Bulk frames never use the reserve, so it is there whenever data is what fills the queue.</item>
 /// <item>A batch is written in slices of at most <see cref="MaxWriteSlice"/> bytes, and the write
 /// timeout (the smallest of its frames') runs per slice: it measures progress, not the batch. A
 /// slice the peer does not take within the timeout means the peer stopped reading: the failure is
@@ -32,6 +37,12 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 {
     /// <summary>The most sealed bytes that wait behind the write in flight (docs/PROTOCOL.md §4, limits).</summary>
     public const int MaxPendingBytes = 128 * 1024;
+
+    /// <summary>
+    /// Room for urgent frames (texts, control messages) beyond <see cref="MaxPendingBytes"/>, which
+    /// bulk frames (file data) never take (docs/PROTOCOL.md §4, limits): two of the largest texts.
+    /// </summary>
+    public const int UrgentReserveBytes = 128 * 1024;
 
     /// <summary>A frame this soon after the previous write ended is part of a burst, and is queued for one flush.</summary>
     public const int BurstWindowMicroseconds = 10;
@@ -53,6 +64,9 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
     private byte[]? _pending;
     private int _pendingLength;
+
+    /// <summary>Bytes of urgent frames queued in the reserve (beyond <see cref="MaxPendingBytes"/>) since the flush last took the pending buffer.</summary>
+    private int _reserveUsed;
     private long _pendingLimitTicks = long.MaxValue;
     private byte[]? _spare;
     private bool _flushing;
@@ -89,12 +103,14 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     /// buffer, then writes them or queues them. Returns a copy of the sealed bytes after the first
     /// header when <paramref name="capture"/> is set; null when <paramref name="build"/> sent nothing.
     /// With <paramref name="waitForWrite"/>, completes only once the frames have been written.
+    /// <paramref name="urgent"/> frames (texts, control messages) may queue in the reserve
+    /// (<see cref="UrgentReserveBytes"/>) when the regular room is taken; bulk frames wait.
     /// </summary>
     /// <exception cref="IOException">An earlier or this write failed (the session reports why).</exception>
     /// <exception cref="ObjectDisposedException">The writer was closed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before anything was sealed.</exception>
-    public ValueTask<byte[]?> SendAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, CancellationToken cancellationToken) =>
-        Send(maxBytes, build, state, capture, writeTimeout, waitForWrite ? Mode.WaitForWrite : Mode.Queue, cancellationToken);
+    public ValueTask<byte[]?> SendAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, bool waitForWrite, bool urgent, CancellationToken cancellationToken) =>
+        Send(maxBytes, build, state, capture, writeTimeout, waitForWrite ? Mode.WaitForWrite : Mode.Queue, urgent, cancellationToken);
 
     /// <summary>
     /// Sends the last frame (CLOSE): seals it like <see cref="SendAsync"/>, makes the writer final
@@ -105,7 +121,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     /// <exception cref="ObjectDisposedException">The writer was closed, or is already final.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before anything was sealed.</exception>
     public async ValueTask SendFinalAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, TimeSpan writeTimeout, CancellationToken cancellationToken) =>
-        await Send(maxBytes, build, state, capture: false, writeTimeout, Mode.Final, cancellationToken).ConfigureAwait(false);
+        await Send(maxBytes, build, state, capture: false, writeTimeout, Mode.Final, urgent: true, cancellationToken).ConfigureAwait(false);
 
     /// <summary>What a send waits for, and whether it is the last.</summary>
     private enum Mode
@@ -120,25 +136,25 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         Final,
     }
 
-    private ValueTask<byte[]?> Send<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, CancellationToken cancellationToken)
+    private ValueTask<byte[]?> Send<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, bool urgent, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         if (!_turn.Wait(0, cancellationToken))
         {
-            return SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, cancellationToken);
+            return SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, urgent, cancellationToken);
         }
 
-        Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, out byte[]? copy, out Task? wait);
+        Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, urgent, out byte[]? copy, out Task? wait);
         return step switch
         {
             Step.Done => new ValueTask<byte[]?>(copy),
-            Step.NoRoom => SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, cancellationToken, wait),
+            Step.NoRoom => SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, urgent, cancellationToken, wait),
             Step.WriteInline => WriteInlineAsync(copy),
             _ => WaitWrittenAsync(wait!, copy),
         };
     }
 
-    private async ValueTask<byte[]?> SendSlowAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, CancellationToken cancellationToken, Task? room = null)
+    private async ValueTask<byte[]?> SendSlowAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, bool urgent, CancellationToken cancellationToken, Task? room = null)
     {
         while (true)
         {
@@ -148,7 +164,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
             }
 
             await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
-            Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, out byte[]? copy, out Task? wait);
+            Step step = SealUnderTurn(maxBytes, build, state, capture, writeTimeout, mode, urgent, out byte[]? copy, out Task? wait);
             switch (step)
             {
                 case Step.Done:
@@ -173,7 +189,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     }
 
     /// <summary>Runs holding the turn, and releases it.</summary>
-    private Step SealUnderTurn<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, out byte[]? copy, out Task? wait)
+    private Step SealUnderTurn<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool capture, TimeSpan writeTimeout, Mode mode, bool urgent, out byte[]? copy, out Task? wait)
     {
         bool waitForWrite = mode != Mode.Queue;
         copy = null;
@@ -181,8 +197,19 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         try
         {
             ThrowIfUnusable();
-            bool fits = _pending is not null && _pendingLength + maxBytes <= _pending.Length
-                && (_pendingLength == 0 || _pendingLength + maxBytes <= MaxPendingBytes);
+            // A buffer taken while empty has room for the regular queue and the reserve on top, so
+            // an urgent frame that fits the reserve always fits the buffer.
+            bool inBuffer = _pending is not null && _pendingLength + maxBytes <= _pending.Length;
+            bool fits = _pendingLength == 0
+                ? _pending is not null && _pending.Length >= Capacity(maxBytes)
+                : inBuffer && _pendingLength + maxBytes <= MaxPendingBytes;
+            if (!fits && inBuffer && urgent && _pendingLength > 0 && _reserveUsed + maxBytes <= UrgentReserveBytes)
+            {
+                // The regular room is taken (most likely by file data): an urgent frame takes the reserve.
+                _reserveUsed += maxBytes;
+                fits = true;
+            }
+
             if (!fits)
             {
                 if (_pendingLength > 0)
@@ -194,7 +221,8 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
                 ReturnBuffer(ref _pending, _pendingDirty);
                 _pendingDirty = 0;
-                _pending = _spare is { } spare && spare.Length >= maxBytes ? spare : Rent(Math.Max(MaxPendingBytes, maxBytes));
+                int capacity = Capacity(maxBytes);
+                _pending = _spare is { } spare && spare.Length >= capacity ? spare : Rent(capacity);
                 if (ReferenceEquals(_pending, _spare))
                 {
                     _spare = null;
@@ -298,6 +326,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
                 _pending = _spare;
                 _spare = null;
                 _pendingLength = 0;
+                _reserveUsed = 0;
                 _pendingLimitTicks = long.MaxValue;
                 room = _roomFreed;
                 _roomFreed = null;
@@ -493,6 +522,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
         _pendingDirty = 0;
         _pendingLength = 0;
+        _reserveUsed = 0;
         _pendingLimitTicks = long.MaxValue;
         ReleaseIdleBuffers();
     }
@@ -506,6 +536,9 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
     }
 
     private static byte[] Rent(int size) => ArrayPool<byte>.Shared.Rent(size);
+
+    /// <summary>The size a pending buffer needs when a call of <paramref name="maxBytes"/> starts it: the regular room (or the call, if larger) and the urgent reserve.</summary>
+    private static int Capacity(int maxBytes) => Math.Max(MaxPendingBytes, maxBytes) + UrgentReserveBytes;
 
     /// <summary>Zeroes the first <paramref name="dirty"/> bytes (the rest were zeroed after their write) and returns the buffer to the pool.</summary>
     private static void ReturnBuffer(ref byte[]? buffer, int dirty)

@@ -37,7 +37,9 @@ internal interface ISessionLink
 
     /// <summary>
     /// Under the send lock, lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/>
-    /// bytes in all) straight into one buffer, and writes them with one call.
+    /// bytes in all) straight into one buffer, and writes them with one call. These are bulk frames
+    /// (file data): they never take the writer's reserve for texts and control messages
+    /// (<see cref="FrameWriter.UrgentReserveBytes"/>).
     /// </summary>
     ValueTask SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, CancellationToken cancellationToken);
 

@@ -22,7 +22,7 @@ public sealed partial class SecureChatSession : ISessionLink
         await SendMessageAsync(type, body, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
 
     async ValueTask ISessionLink.SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, CancellationToken cancellationToken) =>
-        await SendFramesAsync(maxBytes, build, state, captureCiphertext: false, cancellationToken).ConfigureAwait(false);
+        await SendFramesAsync(maxBytes, build, state, captureCiphertext: false, urgent: false, cancellationToken).ConfigureAwait(false);
 
     async ValueTask ISessionLink.PublishAsync(SessionEvent evt)
     {

@@ -23,14 +23,16 @@ public sealed partial class SecureChatSession
     /// the session, its keys or its senders forever. CLOSE goes through <see cref="SendCloseAsync"/>.
     /// </summary>
     private ValueTask<byte[]?> SendMessageAsync(MessageType type, ReadOnlyMemory<byte> body, bool captureCiphertext, CancellationToken cancellationToken) =>
-        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, cancellationToken);
+        SendFramesAsync(Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize, static (transport, buffer, message) => transport.Seal(message.Type, message.Body.Span, buffer), (Type: type, Body: body), captureCiphertext, urgent: true, cancellationToken);
 
     /// <summary>
     /// Lets <paramref name="build"/> seal frames (at most <paramref name="maxBytes"/> bytes in all)
     /// straight into the writer's pending buffer, in turn with every other sender, so that they go
-    /// out in nonce order, several senders' frames in one write when they queue up.
+    /// out in nonce order, several senders' frames in one write when they queue up. Texts and
+    /// control messages are <paramref name="urgent"/>: they may queue in the writer's reserve when
+    /// file data (bulk) has taken the regular room (<see cref="FrameWriter.UrgentReserveBytes"/>).
     /// </summary>
-    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, CancellationToken cancellationToken)
+    private async ValueTask<byte[]?> SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, bool captureCiphertext, bool urgent, CancellationToken cancellationToken)
     {
         ThrowIfFaulted();
         if (_lifecycle.IsShuttingDown)
@@ -40,7 +42,7 @@ public sealed partial class SecureChatSession
 
         try
         {
-            return await _writer.SendAsync(maxBytes, build, state, captureCiphertext, _options.IdleTimeout, waitForWrite: false, cancellationToken).ConfigureAwait(false);
+            return await _writer.SendAsync(maxBytes, build, state, captureCiphertext, _options.IdleTimeout, waitForWrite: false, urgent, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {

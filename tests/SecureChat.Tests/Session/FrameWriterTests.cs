@@ -73,7 +73,8 @@ public sealed class FrameWriterTests : IDisposable
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
-    private static ValueTask<byte[]?> SendText(FrameWriter writer, string text, bool waitForWrite = false, CancellationToken cancellationToken = default)
+    /// <summary>Sends one text frame; bulk (like file data) unless <paramref name="urgent"/>, so that it respects the regular room only.</summary>
+    private static ValueTask<byte[]?> SendText(FrameWriter writer, string text, bool waitForWrite = false, bool urgent = false, CancellationToken cancellationToken = default)
     {
         byte[] body = Encoding.UTF8.GetBytes(text);
         return writer.SendAsync(
@@ -83,6 +84,7 @@ public sealed class FrameWriterTests : IDisposable
             capture: false,
             TimeSpan.FromSeconds(30),
             waitForWrite,
+            urgent,
             cancellationToken);
     }
 
@@ -173,6 +175,57 @@ public sealed class FrameWriterTests : IDisposable
         await SendText(writer, "end", waitForWrite: true);
         Assert.Equal(sealedBefore + 2, SendNonce());
         Assert.Equal(fitting + 3, Decode(stream.Wire).Count);
+    }
+
+    [Fact]
+    public async Task An_urgent_frame_queues_in_the_reserve_behind_bulk_that_took_the_room_and_waits_only_past_it()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+        stream.Close(out TaskCompletionSource gate);
+        Task first = SendText(writer, "first").AsTask();
+
+        // Bulk (file data) takes the regular room, and the next bulk sender waits for it.
+        string big = new('b', TransportLimits.MaxBodyLength);
+        int frame = Frame.HeaderSize + 1 + big.Length + TransportLimits.TagSize;
+        int fitting = FrameWriter.MaxPendingBytes / frame;
+        for (int i = 0; i < fitting; i++)
+        {
+            await SendText(writer, big);
+        }
+
+        Task bulkWaiting = SendText(writer, big).AsTask();
+        Assert.False(bulkWaiting.IsCompleted);
+
+        // An urgent frame (an answer to an offer, a text) still queues: its caller returns while
+        // the write in flight is held, so it never waits for a peer that may be waiting for it.
+        ValueTask<byte[]?> accept = SendText(writer, "accept", urgent: true);
+        Assert.True(accept.IsCompleted, "an urgent frame waited behind bulk data");
+        await accept;
+
+        // The reserve is bounded too: urgent frames past it wait like any other.
+        int reserveFrames = (FrameWriter.UrgentReserveBytes - (Frame.HeaderSize + 1 + "accept".Length + TransportLimits.TagSize)) / frame;
+        for (int i = 0; i < reserveFrames; i++)
+        {
+            ValueTask<byte[]?> urgent = SendText(writer, big, urgent: true);
+            Assert.True(urgent.IsCompleted, $"urgent frame {i} did not fit the reserve");
+            await urgent;
+        }
+
+        Task urgentWaiting = SendText(writer, big, urgent: true).AsTask();
+        Assert.False(urgentWaiting.IsCompleted);
+        Assert.False(bulkWaiting.IsCompleted);
+
+        gate.SetResult();
+        await first;
+        await bulkWaiting;
+        await urgentWaiting;
+        await SendText(writer, "end", waitForWrite: true);
+        List<string> wire = Decode(stream.Wire);
+        Assert.Equal(1 + fitting + 1 + reserveFrames + 2 + 1, wire.Count);
+        Assert.Equal("accept", wire[1 + fitting]);
+        Assert.Equal("end", wire[^1]);
+        Assert.False(writer.HoldsBuffer);
     }
 
     [Fact]

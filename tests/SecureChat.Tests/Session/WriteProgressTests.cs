@@ -128,6 +128,7 @@ public sealed class WriteProgressTests : IDisposable
             capture: false,
             limit,
             waitForWrite: true,
+            urgent: false,
             CancellationToken.None);
     }
 
