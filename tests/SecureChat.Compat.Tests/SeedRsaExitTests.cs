@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureChat.Compat;
 using SecureChat.Session;
+using SecureChat.Tests.Support;
 
 namespace SecureChat.Compat.Tests;
 
@@ -18,11 +19,12 @@ public class SeedRsaExitTests
     {
         Assert.True(RsaPss.IsSupported, "seed-rsa needs OpenSSL's PSS with the maximum salt length (Linux)");
         using var listener = Loopback.Listen();
+        LateReturnStream? late = null;
         Task<SeedRsaSession> accept = Task.Run(async () =>
         {
             Socket socket = await listener.AcceptSocketAsync();
-            var slow = new SlowWriteReturnStream(new NetworkStream(socket, ownsSocket: true), afterBytes: 256 + 1, delay: TimeSpan.FromMilliseconds(600));
-            return await SeedRsaSession.StartAsync(slow, isInitiator: false, TimeSpan.FromSeconds(10));
+            late = new LateReturnStream(new NetworkStream(socket, ownsSocket: true));
+            return await SeedRsaSession.StartAsync(late, isInitiator: false, TimeSpan.FromSeconds(10));
         });
 
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -37,6 +39,9 @@ public class SeedRsaExitTests
         using var own = new RSAOpenSsl(2048);
         await client.SendAsync(Encoding.ASCII.GetBytes(own.ExportSubjectPublicKeyInfoPem() + "\n"), SocketFlags.None);
         await using SeedRsaSession session = await accept.WaitAsync(Loopback.Timeout);
+
+        // From now on our writes reach the peer at once but return late.
+        late!.Delay = TimeSpan.FromMilliseconds(600);
 
         // What the original does with "exit": read both parts, then close.
         Task peer = Task.Run(async () =>
@@ -58,52 +63,5 @@ public class SeedRsaExitTests
         SessionEvent last = await session.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout);
         Assert.IsType<SessionClosed>(last);
         Assert.True(session.KeysErased);
-    }
-
-    /// <summary>Writes at once, but returns from a write that passes <c>afterBytes</c> only after a delay (a late continuation).</summary>
-    private sealed class SlowWriteReturnStream(Stream inner, int afterBytes, TimeSpan delay) : Stream
-    {
-        private long _written;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await inner.WriteAsync(buffer, cancellationToken);
-            _written += buffer.Length;
-            if (_written >= afterBytes)
-            {
-                await Task.Delay(delay, CancellationToken.None);
-            }
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
     }
 }
