@@ -292,9 +292,10 @@ internal sealed partial class IncomingTransfer
 
         _queue.Writer.TryComplete(new OperationCanceledException());
         Close(keepPart);
-        await _link.TryCancelAsync(Id, peerReason).ConfigureAwait(false);
 
+        // The event before the message: the peer may hang up once it has read it.
         await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
+        await _link.TryCancelAsync(Id, peerReason).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -83,8 +83,9 @@ internal sealed partial class TransferManager : IMessageHandler
 
         if (stopped)
         {
-            await _link.SendControlAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
+            // The event before the message: the peer may hang up once it has read it.
             await _link.PublishAsync(new FileFailed(id, direction, "cancelled here: " + reason)).ConfigureAwait(false);
+            await _link.SendControlAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
         }
     }
 

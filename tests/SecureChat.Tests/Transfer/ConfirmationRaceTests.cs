@@ -6,43 +6,29 @@ using SecureChat.Transfer;
 namespace SecureChat.Tests.Transfer;
 
 /// <summary>
-/// The receiver confirms a file (its FILE_END) as soon as it has checked it, which can be before
-/// the sender's own FILE_END send has returned: the socket took the frame, and the sender's
-/// continuation has not run yet (a loaded machine). The confirmation must still complete the
-/// transfer, not be ignored as early.
+/// A side's message can reach the peer, and the peer's reaction come back, before that side's
+/// send has returned (the socket took the frame; the continuation has not run yet on a loaded
+/// machine). The receiver confirms a file (its FILE_END) as soon as it has checked it; the sender
+/// may close as soon as it has the confirmation. Neither reaction may be lost or misjudged.
 /// </summary>
 public class ConfirmationRaceTests
 {
     [Fact]
     public async Task A_confirmation_that_arrives_before_the_senders_last_write_returns_still_completes_the_transfer()
     {
-        string root = Directory.CreateTempSubdirectory("securechat-confirm-").FullName;
-        try
+        using var files = new Files(1000);
+        var (client, server, late) = await PairAsync(lateSide: Side.Server);
+        await using (client)
+        await using (server)
         {
-            string path = Path.Combine(root, "small.bin");
-            File.WriteAllBytes(path, [.. Enumerable.Range(0, 1000).Select(i => (byte)i)]);
-            string downloads = Directory.CreateDirectory(Path.Combine(root, "in")).FullName;
-
-            using var listener = Loopback.Listen();
-            LateReturnStream? late = null;
-            Task<SecureChatSession> accepting = Task.Run(async () =>
-            {
-                Socket socket = await listener.AcceptSocketAsync();
-                socket.NoDelay = true;
-                late = new LateReturnStream(new NetworkStream(socket, ownsSocket: true));
-                return await SecureChatSession.AcceptAsync(late, Loopback.Options());
-            });
-            await using SecureChatSession client = await SecureChatSession.ConnectAsync("127.0.0.1", listener.Port(), Loopback.Options());
-            await using SecureChatSession server = await accepting.WaitAsync(Loopback.Timeout);
-
             // From now on each of the sender's writes reaches the peer at once but returns late.
-            late!.Delay = TimeSpan.FromMilliseconds(400);
-            FileOfferSent offer = await server.SendFileAsync(path);
+            late.Delay = TimeSpan.FromMilliseconds(400);
+            FileOfferSent offer = await server.SendFileAsync(files.Source);
             FileOffered offered = await client.NextAsync<FileOffered>();
-            await client.AcceptFileAsync(offered.Id, downloads);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
 
             FileCompleted received = await NextOfAsync<FileCompleted>(client);
-            Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(received.Path));
+            Assert.Equal(File.ReadAllBytes(files.Source), File.ReadAllBytes(received.Path));
 
             // The sender hears the confirmation, and no "not sent in full" warning comes first.
             var seen = new List<SessionEvent>();
@@ -52,10 +38,57 @@ public class ConfirmationRaceTests
             Assert.Equal(received.Sha256, sent.Sha256);
             Assert.DoesNotContain(seen, e => e is PeerWarning or FileFailed);
         }
-        finally
+    }
+
+    [Fact]
+    public async Task A_sender_that_closes_on_the_confirmation_before_the_receivers_write_returns_does_not_cost_the_receiver_its_event()
+    {
+        using var files = new Files(2_000_000);
+        var (client, server, late) = await PairAsync(lateSide: Side.Client);
+        await using (client)
+        await using (server)
         {
-            Directory.Delete(root, recursive: true);
+            await server.SendFileAsync(files.Source);
+            FileOffered offered = await client.NextAsync<FileOffered>();
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+
+            // From now on (its confirmation) the receiver's writes reach the sender at once but return late.
+            late.Delay = TimeSpan.FromMilliseconds(400);
+            await NextOfAsync<FileCompleted>(server);
+            await server.CloseAsync(); // the sender's application is done once its file is confirmed
+
+            var seen = new List<SessionEvent>();
+            await NextOfAsync<SessionClosed>(client, seen);
+            FileCompleted done = Assert.Single(seen.OfType<FileCompleted>());
+            Assert.Equal(TransferDirection.Incoming, done.Direction);
+            Assert.Equal(File.ReadAllBytes(files.Source), File.ReadAllBytes(done.Path));
         }
+    }
+
+    private enum Side
+    {
+        Client,
+        Server,
+    }
+
+    /// <summary>A connected pair whose <paramref name="lateSide"/> writes through a <see cref="LateReturnStream"/> (no delay yet).</summary>
+    private static async Task<(SecureChatSession Client, SecureChatSession Server, LateReturnStream Late)> PairAsync(Side lateSide)
+    {
+        using var listener = Loopback.Listen();
+        LateReturnStream? late = null;
+        Stream Wrap(Socket socket, Side side)
+        {
+            socket.NoDelay = true;
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            return side == lateSide ? late = new LateReturnStream(stream) : stream;
+        }
+
+        Task<SecureChatSession> accepting = Task.Run(async () => await SecureChatSession.AcceptAsync(Wrap(await listener.AcceptSocketAsync(), Side.Server), Loopback.Options()));
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", listener.Port());
+        SecureChatSession client = await SecureChatSession.ConnectAsync(Wrap(socket, Side.Client), Loopback.Options());
+        SecureChatSession server = await accepting.WaitAsync(Loopback.Timeout);
+        return (client, server, late!);
     }
 
     private static async Task<T> NextOfAsync<T>(SecureChatSession session, List<SessionEvent>? seen = null)
@@ -72,5 +105,24 @@ public class ConfirmationRaceTests
 
             seen?.Add(evt);
         }
+    }
+
+    /// <summary>A file to send and a download directory, deleted afterwards.</summary>
+    private sealed class Files : IDisposable
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("securechat-confirm-").FullName;
+
+        public Files(int size)
+        {
+            Source = Path.Combine(_root, "file.bin");
+            File.WriteAllBytes(Source, [.. Enumerable.Range(0, size).Select(i => (byte)(i * 7))]);
+            Downloads = Directory.CreateDirectory(Path.Combine(_root, "in")).FullName;
+        }
+
+        public string Source { get; }
+
+        public string Downloads { get; }
+
+        public void Dispose() => Directory.Delete(_root, recursive: true);
     }
 }
