@@ -35,6 +35,7 @@ public sealed class SeedRsaSession : IChatSession
     private Task _readLoop = Task.CompletedTask;
     private int _closed;
     private volatile bool _exitSent;
+    private volatile bool _exitReceived;
 
     private SeedRsaSession(Stream stream, RSAOpenSsl key, RSAOpenSsl peer, byte[] leftover, bool isInitiator)
     {
@@ -274,8 +275,13 @@ public sealed class SeedRsaSession : IChatSession
 
                 length = 0;
                 SessionEvent evt = Open(message);
+                bool exit = evt is TextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase);
+
+                // Known before anyone hears of it: a close that follows must not say "exit" back to
+                // a peer that has already hung up.
+                _exitReceived |= exit;
                 await _events.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
-                if (evt is TextReceived { Text: var text } && text.Trim().Equals("exit", StringComparison.OrdinalIgnoreCase))
+                if (exit)
                 {
                     // Whoever receives "exit" ends the chat, as the original does.
                     await _events.WriteAsync(new SessionClosed(ByPeer: true, Reason: "exit"), _lifetime.Token).ConfigureAwait(false);
@@ -330,10 +336,10 @@ public sealed class SeedRsaSession : IChatSession
         }
     }
 
-    /// <summary>Ends the chat as the original does: sends "exit" (encrypted and signed) unless it was sent already, closes, and erases the keys.</summary>
+    /// <summary>Ends the chat as the original does: sends "exit" (encrypted and signed) unless either side has said it already, closes, and erases the keys.</summary>
     public async ValueTask CloseAsync(string? reason = null, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _closed) == 0 && !_exitSent)
+        if (Volatile.Read(ref _closed) == 0 && !_exitSent && !_exitReceived)
         {
             try
             {
