@@ -11,29 +11,19 @@ namespace SecureChat.Tests.Session;
 /// </summary>
 public sealed class FrameWriterTests : IDisposable
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
     private readonly NoiseTransport _send;
     private readonly NoiseTransport _receive;
 
     public FrameWriterTests()
     {
-        _send = Transport();
-        _receive = Transport();
+        _send = TestTransports.Create();
+        _receive = TestTransports.Create();
     }
 
     public void Dispose()
     {
         _send.Dispose();
         _receive.Dispose();
-    }
-
-    private static NoiseTransport Transport()
-    {
-        var send = new CipherState(null, null, "test");
-        send.InitializeKey(Key);
-        var receive = new CipherState(null, null, "test");
-        receive.InitializeKey(Key);
-        return new NoiseTransport(send, receive);
     }
 
     /// <summary>A stream whose writes are logged, and held (pending) while the gate is closed.</summary>
@@ -148,24 +138,35 @@ public sealed class FrameWriterTests : IDisposable
         Assert.False(writer.HoldsBuffer);
     }
 
-    [Fact]
-    public async Task A_sender_that_does_not_fit_behind_the_write_in_flight_waits_for_room()
+    /// <summary>The largest text: a frame of <see cref="BigFrame"/> bytes.</summary>
+    private static readonly string Big = new('b', TransportLimits.MaxBodyLength);
+
+    private static readonly int BigFrame = Frame.HeaderSize + 1 + Big.Length + TransportLimits.TagSize;
+
+    /// <summary>
+    /// A writer whose first frame ("first") is held in its write, with bulk frames queued behind it
+    /// up to the regular room (<see cref="FrameWriter.MaxPendingBytes"/>): the next bulk sender must wait.
+    /// </summary>
+    private async Task<(FrameWriter Writer, GatedStream Stream, TaskCompletionSource Gate, Task First, int Fitting)> FullWriterAsync()
     {
         var stream = new GatedStream();
         FrameWriter writer = Writer(stream, _send);
         stream.Close(out TaskCompletionSource gate);
         Task first = SendText(writer, "first").AsTask();
-
-        // Fill the pending buffer up to its cap; the sender that would pass it must wait.
-        string big = new('b', TransportLimits.MaxBodyLength);
-        int frame = Frame.HeaderSize + 1 + big.Length + TransportLimits.TagSize;
-        int fitting = FrameWriter.MaxPendingBytes / frame;
+        int fitting = FrameWriter.MaxPendingBytes / BigFrame;
         for (int i = 0; i < fitting; i++)
         {
-            await SendText(writer, big);
+            await SendText(writer, Big);
         }
 
-        Task blocked = SendText(writer, big).AsTask();
+        return (writer, stream, gate, first, fitting);
+    }
+
+    [Fact]
+    public async Task A_sender_that_does_not_fit_behind_the_write_in_flight_waits_for_room()
+    {
+        var (writer, stream, gate, first, fitting) = await FullWriterAsync();
+        Task blocked = SendText(writer, Big).AsTask();
         Assert.False(blocked.IsCompleted);
         ulong sealedBefore = SendNonce();
 
@@ -180,21 +181,9 @@ public sealed class FrameWriterTests : IDisposable
     [Fact]
     public async Task An_urgent_frame_queues_in_the_reserve_behind_bulk_that_took_the_room_and_waits_only_past_it()
     {
-        var stream = new GatedStream();
-        FrameWriter writer = Writer(stream, _send);
-        stream.Close(out TaskCompletionSource gate);
-        Task first = SendText(writer, "first").AsTask();
-
         // Bulk (file data) takes the regular room, and the next bulk sender waits for it.
-        string big = new('b', TransportLimits.MaxBodyLength);
-        int frame = Frame.HeaderSize + 1 + big.Length + TransportLimits.TagSize;
-        int fitting = FrameWriter.MaxPendingBytes / frame;
-        for (int i = 0; i < fitting; i++)
-        {
-            await SendText(writer, big);
-        }
-
-        Task bulkWaiting = SendText(writer, big).AsTask();
+        var (writer, stream, gate, first, fitting) = await FullWriterAsync();
+        Task bulkWaiting = SendText(writer, Big).AsTask();
         Assert.False(bulkWaiting.IsCompleted);
 
         // An urgent frame (an answer to an offer, a text) still queues: its caller returns while
@@ -204,15 +193,15 @@ public sealed class FrameWriterTests : IDisposable
         await accept;
 
         // The reserve is bounded too: urgent frames past it wait like any other.
-        int reserveFrames = (FrameWriter.UrgentReserveBytes - (Frame.HeaderSize + 1 + "accept".Length + TransportLimits.TagSize)) / frame;
+        int reserveFrames = (FrameWriter.UrgentReserveBytes - (Frame.HeaderSize + 1 + "accept".Length + TransportLimits.TagSize)) / BigFrame;
         for (int i = 0; i < reserveFrames; i++)
         {
-            ValueTask<byte[]?> urgent = SendText(writer, big, urgent: true);
+            ValueTask<byte[]?> urgent = SendText(writer, Big, urgent: true);
             Assert.True(urgent.IsCompleted, $"urgent frame {i} did not fit the reserve");
             await urgent;
         }
 
-        Task urgentWaiting = SendText(writer, big, urgent: true).AsTask();
+        Task urgentWaiting = SendText(writer, Big, urgent: true).AsTask();
         Assert.False(urgentWaiting.IsCompleted);
         Assert.False(bulkWaiting.IsCompleted);
 
@@ -235,10 +224,9 @@ public sealed class FrameWriterTests : IDisposable
         FrameWriter writer = Writer(stream, _send);
         stream.Close(out TaskCompletionSource gate);
         Task first = SendText(writer, "first").AsTask();
-        string big = new('b', TransportLimits.MaxBodyLength);
-        await SendText(writer, big);
+        await SendText(writer, Big);
         using var cancel = new CancellationTokenSource();
-        Task blocked = SendText(writer, big, cancellationToken: cancel.Token).AsTask();
+        Task blocked = SendText(writer, Big, cancellationToken: cancel.Token).AsTask();
         ulong nonce = SendNonce();
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
@@ -247,7 +235,7 @@ public sealed class FrameWriterTests : IDisposable
         gate.SetResult();
         await first;
         await SendText(writer, "after", waitForWrite: true);
-        Assert.Equal(["first", big, "after"], Decode(stream.Wire));
+        Assert.Equal(["first", Big, "after"], Decode(stream.Wire));
     }
 
     [Fact]
@@ -259,9 +247,8 @@ public sealed class FrameWriterTests : IDisposable
         stream.Close(out TaskCompletionSource gate);
         Task first = SendText(writer, "first").AsTask();
         Task waiting = SendText(writer, "second", waitForWrite: true).AsTask();
-        string big = new('b', TransportLimits.MaxBodyLength);
-        await SendText(writer, big);
-        Task noRoom = SendText(writer, big).AsTask();
+        await SendText(writer, Big);
+        Task noRoom = SendText(writer, Big).AsTask();
 
         gate.SetException(new IOException("broken pipe"));
         await Assert.ThrowsAsync<IOException>(() => first);

@@ -11,13 +11,11 @@ namespace SecureChat.Tests.Session;
 /// </summary>
 public sealed class WriteProgressTests : IDisposable
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
-
     /// <summary>Eight FILE_DATA-sized frames in one call, as an outgoing transfer sends them.</summary>
     private const int FramesPerCall = 8;
 
-    private readonly NoiseTransport _send = Transport();
-    private readonly NoiseTransport _receive = Transport();
+    private readonly NoiseTransport _send = TestTransports.Create();
+    private readonly NoiseTransport _receive = TestTransports.Create();
 
     public void Dispose()
     {
@@ -25,14 +23,6 @@ public sealed class WriteProgressTests : IDisposable
         _receive.Dispose();
     }
 
-    private static NoiseTransport Transport()
-    {
-        var send = new CipherState(null, null, "test");
-        send.InitializeKey(Key);
-        var receive = new CipherState(null, null, "test");
-        receive.InitializeKey(Key);
-        return new NoiseTransport(send, receive);
-    }
 
     /// <summary>Takes each write call after <paramref name="delay"/> per started 64 KiB: slow, but always making progress.</summary>
     private sealed class SteadySlowStream(TimeSpan delay) : WriteOnlyStream
