@@ -18,15 +18,11 @@ start and connect not counted). OpenSSL: from starting s_client to the server ha
 byte (handshake included; no hashing). Every received copy is checked with SHA-256 afterwards.
 Ratios: of the best runs, and the median of each run's own ratio (its methods ran back to back).
 """
-import argparse, hashlib, json, os, queue, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, hashlib, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from securechat_events import Proc, free_port  # noqa: E402
 
 
 def sha256(path):
@@ -37,49 +33,12 @@ def sha256(path):
     return h.hexdigest()
 
 
-class Proc:
-    """A securechat process with --json: its stdout events, as they come, with their arrival time."""
-
-    def __init__(self, dll, args):
-        self.p = subprocess.Popen(["dotnet", dll] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        self.q = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            if line.startswith("{"):
-                self.q.put((time.perf_counter(), json.loads(line)))
-
-    def wait(self, name, timeout=120):
-        deadline = time.monotonic() + timeout
-        while True:
-            t, ev = self.q.get(timeout=max(0.1, deadline - time.monotonic()))
-            if ev.get("event") == "file-failed":
-                sys.exit(f"transfer failed: {ev}")
-            if ev.get("event") == "error":
-                sys.exit(f"securechat error: {ev}")
-            if ev.get("event") == name:
-                return t, ev
-
-    def send(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def stop(self):
-        try:
-            self.send("exit")
-            self.p.wait(10)
-        except Exception:
-            self.p.kill()
-
-
 def run_securechat(dll, source, downloads):
     for name in os.listdir(downloads):
         os.remove(os.path.join(downloads, name))
-    listener = Proc(dll, ["listen", "--bind", "127.0.0.1", "--port", "0", "--ephemeral", "--json", "--accept-files", downloads])
+    listener = Proc(["dotnet", dll, "listen", "--bind", "127.0.0.1", "--port", "0", "--ephemeral", "--json", "--accept-files", downloads])
     port = listener.wait("listening")[1]["port"]
-    client = Proc(dll, ["connect", f"127.0.0.1:{port}", "--ephemeral", "--json"])
+    client = Proc(["dotnet", dll, "connect", f"127.0.0.1:{port}", "--ephemeral", "--json"])
     try:
         client.wait("handshake")
         start = time.perf_counter()

@@ -25,17 +25,13 @@ so `--baseline-env DOTNET_SOME_KNOB=0` alone compares a runtime setting).
 
 Uses the Release build of the CLI (built first). MB = 10^6 bytes. Prints a table and a JSON line.
 """
-import argparse, json, os, queue, secrets, shutil, socket, statistics, struct, subprocess, sys, tempfile, threading, time
+import argparse, json, os, secrets, shutil, socket, statistics, struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from securechat_events import Proc, free_port  # noqa: E402
 CLI = os.path.join(ROOT, "src", "SecureChat.Cli", "bin", "Release", "net10.0", "securechat")
 CHUNK = 1 << 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load():
@@ -136,40 +132,6 @@ def stream(sender, receiver, size):
 
 # --- securechat processes (--json events) --------------------------------------------------
 
-class Proc:
-    def __init__(self, args, env=None):
-        self.p = subprocess.Popen([CLI] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True, env={**os.environ, **(env or {})})
-        self.q = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            if line.startswith("{"):
-                self.q.put((time.perf_counter(), json.loads(line)))
-
-    def wait(self, name, timeout=120):
-        deadline = time.monotonic() + timeout
-        while True:
-            t, ev = self.q.get(timeout=max(0.1, deadline - time.monotonic()))
-            if ev.get("event") in ("file-failed", "error"):
-                sys.exit(f"securechat: {ev}")
-            if ev.get("event") == name:
-                return t, ev
-
-    def send(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def stop(self):
-        try:
-            self.send("exit")
-            self.p.wait(10)
-        except Exception:
-            self.p.kill()
-            self.p.wait()
-
-
 def file_transfer(source, downloads, home, relay_port=None):
     """MB/s of one /send, from the receiver's file-offer to its file-done; direct or through the relay."""
     for name in os.listdir(downloads):
@@ -177,13 +139,13 @@ def file_transfer(source, downloads, home, relay_port=None):
     env = {"SECURECHAT_HOME": home}
     if relay_port:
         relay = f"127.0.0.1:{relay_port}"
-        listener = Proc(["listen", "--relay", relay, "--json", "--accept-files", downloads], env)
+        listener = Proc([CLI, "listen", "--relay", relay, "--json", "--accept-files", downloads], env)
         code = listener.wait("listening")[1]["code"]
-        client = Proc(["connect", "--relay", relay, "--json"], {**env, "SECURECHAT_CODE": code})
+        client = Proc([CLI, "connect", "--relay", relay, "--json"], {**env, "SECURECHAT_CODE": code})
     else:
-        listener = Proc(["listen", "--bind", "127.0.0.1", "--port", "0", "--ephemeral", "--json", "--accept-files", downloads], env)
+        listener = Proc([CLI, "listen", "--bind", "127.0.0.1", "--port", "0", "--ephemeral", "--json", "--accept-files", downloads], env)
         port = listener.wait("listening")[1]["port"]
-        client = Proc(["connect", f"127.0.0.1:{port}", "--ephemeral", "--json"], env)
+        client = Proc([CLI, "connect", f"127.0.0.1:{port}", "--ephemeral", "--json"], env)
     try:
         client.wait("handshake")
         client.send(f"/send {source}")
