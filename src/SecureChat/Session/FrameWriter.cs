@@ -19,7 +19,8 @@ namespace SecureChat.Session;
 /// may still queue in a reserve of <see cref="UrgentReserveBytes"/> on top. Without it, an
 /// application that answers an offer from its event loop while file data fills the queue would
 /// wait for the peer to read, while the peer, doing the same, waits for it: neither reads again.
-/// Bulk frames never use the reserve, so it is there whenever data is what fills the queue.</item>
+/// Bulk frames never use the reserve, so it is there whenever data is what fills the queue. Nor
+/// does an urgent frame that is only queued wait for the socket when it finds the writer idle.</item>
 /// <item>A batch is written in slices of at most <see cref="MaxWriteSlice"/> bytes, and the write
 /// timeout (the smallest of its frames') runs per slice: it measures progress, not the batch. A
 /// slice the peer does not take within the timeout means the peer stopped reading: the failure is
@@ -40,7 +41,8 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
     /// <summary>
     /// Room for urgent frames (texts, control messages) beyond <see cref="MaxPendingBytes"/>, which
-    /// bulk frames (file data) never take (docs/PROTOCOL.md §4, limits): two of the largest texts.
+    /// bulk frames (file data) never take (docs/PROTOCOL.md §4, limits): one of the largest texts
+    /// (65,537 bytes as a frame) and many control messages.
     /// </summary>
     public const int UrgentReserveBytes = 128 * 1024;
 
@@ -149,7 +151,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         {
             Step.Done => new ValueTask<byte[]?>(copy),
             Step.NoRoom => SendSlowAsync(maxBytes, build, state, capture, writeTimeout, mode, urgent, cancellationToken, wait),
-            Step.WriteInline => WriteInlineAsync(copy),
+            Step.WriteInline => WriteInline(copy, waitForSocket: !urgent || mode != Mode.Queue),
             _ => WaitWrittenAsync(wait!, copy),
         };
     }
@@ -173,7 +175,7 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
                     room = wait;
                     continue;
                 case Step.WriteInline:
-                    return await WriteInlineAsync(copy).ConfigureAwait(false);
+                    return await WriteInline(copy, waitForSocket: !urgent || mode != Mode.Queue).ConfigureAwait(false);
                 default:
                     return await WaitWrittenAsync(wait!, copy).ConfigureAwait(false);
             }
@@ -280,10 +282,23 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
         }
     }
 
-    private async ValueTask<byte[]?> WriteInlineAsync(byte[]? copy)
+    /// <summary>
+    /// The sender found the writer idle: its own call writes. A bulk sender (and any that asked
+    /// for its write) waits for the socket; an urgent frame that is only queued does not: when the
+    /// socket cannot take it at once (its buffer full of our own earlier file data), the write goes
+    /// on without the caller, whose frame is sealed and in order, like one queued behind a write.
+    /// </summary>
+    private ValueTask<byte[]?> WriteInline(byte[]? copy, bool waitForSocket)
     {
-        await FlushAsync(inline: true).ConfigureAwait(false);
-        return copy;
+        Task flush = FlushAsync(inline: true);
+        if (waitForSocket || flush.IsCompleted)
+        {
+            return WaitWrittenAsync(flush, copy);
+        }
+
+        // A failure ends the session through onWriteFailed and fails every later sender.
+        _ = flush.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return new ValueTask<byte[]?>(copy);
     }
 
     private static async ValueTask<byte[]?> WaitWrittenAsync(Task written, byte[]? copy)

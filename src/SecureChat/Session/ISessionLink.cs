@@ -43,6 +43,18 @@ internal interface ISessionLink
     /// </summary>
     ValueTask SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ends a piece of work on both sides: seals a control message and delivers
+    /// <paramref name="evt"/> to the application right after the seal, under the writer's turn,
+    /// so neither can be lost to the other's reaction: the application cannot close before the
+    /// message is sealed (its CLOSE follows it on the wire), and the peer cannot react to the
+    /// message (and, say, close) before the event is queued. When the application's queue is full
+    /// the event follows the send, waiting for room; when the session is over, the event is still
+    /// delivered if the queue is open, and the message is dropped (best effort, never thrown).
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the message was sealed (the event is delivered anyway).</exception>
+    ValueTask SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, CancellationToken cancellationToken);
+
     /// <summary>Delivers an event to the application, waiting while it is behind.</summary>
     ValueTask PublishAsync(SessionEvent evt);
 

@@ -30,10 +30,55 @@ public sealed partial class SecureChatSession : ISessionLink
         {
             await _events.Writer.WriteAsync(evt, _lifetime.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        catch (OperationCanceledException)
+        {
+            // The session is ending: no more waiting for room, but an event that fits is still
+            // delivered (the queue is completed only at the end of the shutdown).
+            _events.Writer.TryWrite(evt);
+        }
+        catch (ChannelClosedException)
         {
             // The session ended: the application learns that from the session itself.
         }
+    }
+
+    async ValueTask ISessionLink.SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, CancellationToken cancellationToken)
+    {
+        var after = new PublishAfterSeal(_events.Writer, evt);
+        try
+        {
+            await SendFramesAsync(
+                Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
+                static (transport, buffer, message) =>
+                {
+                    int length = transport.Seal(message.Type, message.Body, buffer);
+                    message.After.Publish(); // under the writer's turn, before the frame can be written
+                    return length;
+                },
+                (Type: type, Body: body, After: after),
+                captureCiphertext: false,
+                urgent: true,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SecureChatException or InvalidOperationException)
+        {
+            // The session is over: the peer will not hear it; the application still does, below.
+        }
+        finally
+        {
+            if (!after.Published)
+            {
+                await ((ISessionLink)this).PublishAsync(evt).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>An event offered to the application the moment its message is sealed (no waiting: the writer's turn is held).</summary>
+    private sealed class PublishAfterSeal(ChannelWriter<SessionEvent> events, SessionEvent evt)
+    {
+        public bool Published { get; private set; }
+
+        public void Publish() => Published = events.TryWrite(evt);
     }
 
     void ISessionLink.TryPublish(SessionEvent evt) => _events.Writer.TryWrite(evt);

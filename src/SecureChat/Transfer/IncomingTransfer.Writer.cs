@@ -127,9 +127,7 @@ internal sealed partial class IncomingTransfer
         if (problem is not null)
         {
             Close(keepPart: false);
-            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming,
-                problem + "; it was deleted")).ConfigureAwait(false);
-            await _link.TryCancelAsync(Id, problem).ConfigureAwait(false);
+            await _link.CancelAndReportAsync(Id, problem, new FileFailed(Id, TransferDirection.Incoming, problem + "; it was deleted")).ConfigureAwait(false);
             return;
         }
 
@@ -142,8 +140,7 @@ internal sealed partial class IncomingTransfer
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Close(keepPart: true);
-            await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {part.Path}: {e.Message}")).ConfigureAwait(false);
-            await _link.TryCancelAsync(Id, "the receiver could not store the file").ConfigureAwait(false);
+            await _link.CancelAndReportAsync(Id, "the receiver could not store the file", new FileFailed(Id, TransferDirection.Incoming, $"the file arrived intact but could not be renamed from {part.Path}: {e.Message}")).ConfigureAwait(false);
             return;
         }
 
@@ -155,11 +152,13 @@ internal sealed partial class IncomingTransfer
 
         Close(keepPart: true);
 
-        // Our event first, the peer's confirmation after: the peer may close the session as soon as
-        // it has the confirmation, and the event must not depend on our session outliving that.
-        await _link.PublishAsync(new FileCompleted(Id, TransferDirection.Incoming, path, actual, Verified: true, ResumedFrom: offset)).ConfigureAwait(false);
-
-        // The file is here; if the session ended meanwhile, the sender just won't hear it.
-        await _link.TrySendAsync(FileMessageType.End, FileMessages.Encode(new FileEnd(Id))).ConfigureAwait(false);
+        // The confirmation and our event together: the sender may close as soon as it has the
+        // confirmation, and our application may close as soon as it has the event. (If the session
+        // ended meanwhile, the file is here all the same; the sender just won't hear it.)
+        await _link.SendThenPublishAsync(
+            FileMessageType.End,
+            FileMessages.Encode(new FileEnd(Id)),
+            new FileCompleted(Id, TransferDirection.Incoming, path, actual, Verified: true, ResumedFrom: offset),
+            CancellationToken.None).ConfigureAwait(false);
     }
 }

@@ -292,10 +292,7 @@ internal sealed partial class IncomingTransfer
 
         _queue.Writer.TryComplete(new OperationCanceledException());
         Close(keepPart);
-
-        // The event before the message: the peer may hang up once it has read it.
-        await _link.PublishAsync(new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
-        await _link.TryCancelAsync(Id, peerReason).ConfigureAwait(false);
+        await _link.CancelAndReportAsync(Id, peerReason, new FileFailed(Id, TransferDirection.Incoming, reason)).ConfigureAwait(false);
     }
 
     /// <summary>

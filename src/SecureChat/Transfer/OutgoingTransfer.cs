@@ -146,9 +146,7 @@ internal sealed class OutgoingTransfer : IDisposable
         {
             if (Stop())
             {
-                // The event before the message: the peer may hang up once it has read it.
-                await _link.PublishAsync(new FileFailed(Id, TransferDirection.Outgoing, "cannot read " + Path + ": " + e.Message)).ConfigureAwait(false);
-                await _link.TryCancelAsync(Id, "the sender could not read the file").ConfigureAwait(false);
+                await _link.CancelAndReportAsync(Id, "the sender could not read the file", new FileFailed(Id, TransferDirection.Outgoing, "cannot read " + Path + ": " + e.Message)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)

@@ -19,6 +19,13 @@ internal static class SessionLinkExtensions
         }
     }
 
+    /// <summary>
+    /// Sends FILE_CANCEL for <paramref name="id"/> and reports <paramref name="failed"/> to the
+    /// application the moment it is sealed (<see cref="ISessionLink.SendThenPublishAsync"/>), best effort.
+    /// </summary>
+    public static ValueTask CancelAndReportAsync(this ISessionLink link, uint id, string peerReason, FileFailed failed, CancellationToken cancellationToken = default) =>
+        link.SendThenPublishAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, peerReason)), failed, cancellationToken);
+
     /// <summary>Sends FILE_CANCEL for <paramref name="id"/>, best effort.</summary>
     public static Task TryCancelAsync(this ISessionLink link, uint id, string reason) =>
         link.TrySendAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)));

@@ -83,9 +83,7 @@ internal sealed partial class TransferManager : IMessageHandler
 
         if (stopped)
         {
-            // The event before the message: the peer may hang up once it has read it.
-            await _link.PublishAsync(new FileFailed(id, direction, "cancelled here: " + reason)).ConfigureAwait(false);
-            await _link.SendControlAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, reason)), cancellationToken).ConfigureAwait(false);
+            await _link.CancelAndReportAsync(id, reason, new FileFailed(id, direction, "cancelled here: " + reason), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -161,8 +159,8 @@ internal sealed partial class TransferManager : IMessageHandler
         }
 
         Remove(transfer);
-        // Confirm() succeeded, so our FILE_END (and with it the hash) went out. A hash in the
-        // receiver's FILE_END means nothing and is ignored.
+        // Confirm() succeeded, so all our data was queued and our hash computed (our FILE_END with
+        // it is sealed or about to be). A hash in the receiver's FILE_END means nothing and is ignored.
         return new FileCompleted(end.Id, TransferDirection.Outgoing, transfer.Path, transfer.Sha256!, Verified: true, ResumedFrom: transfer.Offset);
     }
 

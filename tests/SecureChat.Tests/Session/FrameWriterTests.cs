@@ -218,6 +218,32 @@ public sealed class FrameWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task An_urgent_frame_that_finds_the_writer_idle_does_not_wait_for_a_socket_that_cannot_take_it()
+    {
+        var stream = new GatedStream();
+        FrameWriter writer = Writer(stream, _send);
+
+        // The socket's buffer is full (of our own earlier file data, say): the next write is held.
+        stream.Close(out TaskCompletionSource gate);
+        ValueTask<byte[]?> accept = SendText(writer, "accept", urgent: true);
+        Assert.True(accept.IsCompleted, "an urgent frame that was only queued waited for the socket");
+        await accept;
+        Assert.Single(stream.Writes); // its write has started, on its own
+
+        // A bulk sender that finds the writer idle waits for its write (backpressure).
+        gate.SetResult();
+        await SendText(writer, "flushed", waitForWrite: true);
+        stream.Close(out TaskCompletionSource second);
+        await Task.Delay(1); // past the burst window: the next sender writes itself
+        Task bulk = SendText(writer, Big).AsTask();
+        Assert.False(bulk.IsCompleted);
+        second.SetResult();
+        await bulk;
+        Assert.Equal(["accept", "flushed", Big], Decode(stream.Wire));
+        Assert.False(writer.HoldsBuffer);
+    }
+
+    [Fact]
     public async Task A_sender_cancelled_while_waiting_for_room_seals_nothing()
     {
         var stream = new GatedStream();

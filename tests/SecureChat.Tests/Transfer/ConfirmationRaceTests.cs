@@ -65,6 +65,40 @@ public class ConfirmationRaceTests
         }
     }
 
+    [Fact]
+    public async Task A_receiver_that_closes_on_its_file_done_event_has_sent_its_confirmation_first()
+    {
+        using var files = new Files(1000);
+        var (client, server, _) = await PairAsync(lateSide: Side.Server);
+        await using (client)
+        await using (server)
+        {
+            // The receiver's application is 64 events behind when its file completes: it then
+            // reads them all at once, reaches file-done, and closes at once.
+            await server.SendFileAsync(files.Source);
+            for (int i = 0; i < 64; i++)
+            {
+                await server.SendTextAsync($"text {i}");
+            }
+
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+            for (DateTime deadline = DateTime.UtcNow + Loopback.Timeout; !File.Exists(Path.Combine(files.Downloads, "file.bin")); await Task.Delay(10))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the file was never stored");
+            }
+
+            await NextOfAsync<FileCompleted>(client);
+            await client.CloseAsync();
+
+            // The sender heard the confirmation before the CLOSE: its file completed, not failed.
+            var seen = new List<SessionEvent>();
+            await NextOfAsync<SessionClosed>(server, seen);
+            Assert.Contains(seen, e => e is FileCompleted { Direction: TransferDirection.Outgoing });
+            Assert.DoesNotContain(seen, e => e is FileFailed);
+        }
+    }
+
     private enum Side
     {
         Client,
