@@ -56,6 +56,11 @@ def mode(fd, initial):
 def make_controlling_terminal():
     # Runs in the child after setsid (start_new_session) and after stdin became the slave.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # A program started from a terminal has the default Ctrl+C and Ctrl+\ handling, however this
+    # driver was started: a test runner launched in the background (`cmd &` without job control,
+    # nohup in a script) passes SIGINT and SIGQUIT down IGNORED, and Ctrl+C would then do nothing.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def main():
