@@ -44,16 +44,18 @@ internal interface ISessionLink
     ValueTask SendFramesAsync<TState>(int maxBytes, SealedFramesBuilder<TState> build, TState state, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Ends a piece of work on both sides: seals a control message and delivers
-    /// <paramref name="evt"/> to the application right after the seal, under the writer's turn,
-    /// so neither can be lost to the other's reaction: the application cannot close before the
-    /// message is sealed (its CLOSE follows it on the wire), and the peer cannot react to the
-    /// message (and, say, close) before the event is queued. When the application's queue is full
-    /// the event follows the send, waiting for room; when the session is over, the event is still
-    /// delivered if the queue is open, and the message is dropped (best effort, never thrown).
+    /// Ends a piece of work on both sides: queues <paramref name="evt"/> for the application and
+    /// seals a control message right after it, under the writer's turn, so neither can be lost to
+    /// the other's reaction: the application cannot close before the message is sealed (its CLOSE
+    /// follows it on the wire), and the peer cannot react to the message (and, say, close) before
+    /// the event is queued. When the application's queue is full, nothing is sealed until it has
+    /// room (<paramref name="waitForRoom"/>); a caller that must not wait for the application (one
+    /// of its own calls, which may come from its event loop) has the message sealed at once and the
+    /// event follows when there is room. When the session is over, the event is still delivered if
+    /// the queue is open, and the message is dropped (best effort, never thrown).
     /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled before the message was sealed (the event is delivered anyway).</exception>
-    ValueTask SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, CancellationToken cancellationToken);
+    ValueTask SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, bool waitForRoom, CancellationToken cancellationToken);
 
     /// <summary>Delivers an event to the application, waiting while it is behind.</summary>
     ValueTask PublishAsync(SessionEvent evt);

@@ -42,23 +42,33 @@ public sealed partial class SecureChatSession : ISessionLink
         }
     }
 
-    async ValueTask ISessionLink.SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, CancellationToken cancellationToken)
+    async ValueTask ISessionLink.SendThenPublishAsync(MessageType type, byte[] body, SessionEvent evt, bool waitForRoom, CancellationToken cancellationToken)
     {
-        var after = new PublishAfterSeal(_events.Writer, evt);
+        var pair = new EventBeforeSeal(_events.Writer, evt, sealAnyway: !waitForRoom);
         try
         {
-            await SendFramesAsync(
-                Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
-                static (transport, buffer, message) =>
+            while (true)
+            {
+                // Under the writer's turn: the event is queued, then the message sealed. Nobody can
+                // seal (a CLOSE) between the two, and the peer has nothing to react to before both.
+                await SendFramesAsync(
+                    Frame.HeaderSize + 1 + body.Length + TransportLimits.TagSize,
+                    static (transport, buffer, message) => message.Pair.Queue() ? transport.Seal(message.Type, message.Body, buffer) : -1,
+                    (Type: type, Body: body, Pair: pair),
+                    captureCiphertext: false,
+                    urgent: true,
+                    cancellationToken).ConfigureAwait(false);
+
+                // The application's queue was full and nothing was sealed: wait for room, and try again.
+                if (pair.Published || pair.SealedAnyway || !await _events.Writer.WaitToWriteAsync(_lifetime.Token).ConfigureAwait(false))
                 {
-                    int length = transport.Seal(message.Type, message.Body, buffer);
-                    message.After.Publish(); // under the writer's turn, before the frame can be written
-                    return length;
-                },
-                (Type: type, Body: body, After: after),
-                captureCiphertext: false,
-                urgent: true,
-                cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The session is ending: the message is not sent; the event below, if it still fits.
         }
         catch (Exception e) when (e is SecureChatException or InvalidOperationException)
         {
@@ -66,19 +76,36 @@ public sealed partial class SecureChatSession : ISessionLink
         }
         finally
         {
-            if (!after.Published)
+            if (!pair.Published)
             {
-                await ((ISessionLink)this).PublishAsync(evt).ConfigureAwait(false);
+                // Sealed without its event (the caller could not wait) or not sealed at all: the
+                // event follows. The caller's own thread never waits for the application here.
+                Task late = ((ISessionLink)this).PublishAsync(evt).AsTask();
+                if (waitForRoom)
+                {
+                    await late.ConfigureAwait(false);
+                }
             }
         }
     }
 
-    /// <summary>An event offered to the application the moment its message is sealed (no waiting: the writer's turn is held).</summary>
-    private sealed class PublishAfterSeal(ChannelWriter<SessionEvent> events, SessionEvent evt)
+    /// <summary>
+    /// An event queued for the application under the writer's turn, right before its message is
+    /// sealed. With a full queue the message is not sealed (the sender waits for room), unless
+    /// <c>sealAnyway</c>: then the event follows on its own.
+    /// </summary>
+    private sealed class EventBeforeSeal(ChannelWriter<SessionEvent> events, SessionEvent evt, bool sealAnyway)
     {
         public bool Published { get; private set; }
 
-        public void Publish() => Published = events.TryWrite(evt);
+        public bool SealedAnyway { get; private set; }
+
+        public bool Queue()
+        {
+            Published = events.TryWrite(evt);
+            SealedAnyway = !Published && sealAnyway;
+            return Published || sealAnyway;
+        }
     }
 
     void ISessionLink.TryPublish(SessionEvent evt) => _events.Writer.TryWrite(evt);

@@ -26,7 +26,12 @@ public interface IFileTransfers
     /// <exception cref="ArgumentException">No such offer is waiting.</exception>
     ValueTask RejectFileAsync(uint id, string reason = "rejected", CancellationToken cancellationToken = default);
 
-    /// <summary>Stops transfer <paramref name="id"/> in either direction and tells the peer.</summary>
+    /// <summary>
+    /// Stops transfer <paramref name="id"/> in either direction and tells the peer; a
+    /// <see cref="FileFailed"/> ("cancelled here") follows among the events. Never waits for the
+    /// application to read its events, so it may be called from the event loop.
+    /// </summary>
     /// <exception cref="ArgumentException">No such transfer is running.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before anything was stopped (the transfer goes on).</exception>
     ValueTask CancelFileAsync(uint id, string reason = "cancelled", CancellationToken cancellationToken = default);
 }

@@ -159,6 +159,7 @@ internal sealed partial class IncomingTransfer
             FileMessageType.End,
             FileMessages.Encode(new FileEnd(Id)),
             new FileCompleted(Id, TransferDirection.Incoming, path, actual, Verified: true, ResumedFrom: offset),
+            waitForRoom: true,
             CancellationToken.None).ConfigureAwait(false);
     }
 }

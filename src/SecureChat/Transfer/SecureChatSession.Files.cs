@@ -65,9 +65,12 @@ public sealed partial class SecureChatSession : IFileTransfers
 
     /// <summary>
     /// Stops transfer <paramref name="id"/> in either direction and tells the peer. An incoming .part is
-    /// kept for resuming when bytes arrived (at most 8 such per session); otherwise it is deleted.
+    /// kept for resuming when bytes arrived (at most 8 such per session); otherwise it is deleted. A
+    /// <see cref="FileFailed"/> ("cancelled here") follows among the events. Never waits for the
+    /// application to read its events, so it may be called from the event loop.
     /// </summary>
     /// <exception cref="ArgumentException">No such transfer is running.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before anything was stopped (the transfer goes on).</exception>
     public async ValueTask CancelFileAsync(uint id, string reason = "cancelled", CancellationToken cancellationToken = default)
     {
         ThrowIfFaulted();

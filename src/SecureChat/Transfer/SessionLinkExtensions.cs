@@ -20,11 +20,12 @@ internal static class SessionLinkExtensions
     }
 
     /// <summary>
-    /// Sends FILE_CANCEL for <paramref name="id"/> and reports <paramref name="failed"/> to the
-    /// application the moment it is sealed (<see cref="ISessionLink.SendThenPublishAsync"/>), best effort.
+    /// Reports <paramref name="failed"/> to the application and sends FILE_CANCEL for
+    /// <paramref name="id"/> in the same step (<see cref="ISessionLink.SendThenPublishAsync"/>), best
+    /// effort. <paramref name="waitForRoom"/> is false on the application's own call.
     /// </summary>
-    public static ValueTask CancelAndReportAsync(this ISessionLink link, uint id, string peerReason, FileFailed failed, CancellationToken cancellationToken = default) =>
-        link.SendThenPublishAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, peerReason)), failed, cancellationToken);
+    public static ValueTask CancelAndReportAsync(this ISessionLink link, uint id, string peerReason, FileFailed failed, bool waitForRoom = true) =>
+        link.SendThenPublishAsync(FileMessageType.Cancel, FileMessages.Encode(new FileCancel(id, peerReason)), failed, waitForRoom, CancellationToken.None);
 
     /// <summary>Sends FILE_CANCEL for <paramref name="id"/>, best effort.</summary>
     public static Task TryCancelAsync(this ISessionLink link, uint id, string reason) =>

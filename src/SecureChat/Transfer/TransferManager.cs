@@ -52,10 +52,16 @@ internal sealed partial class TransferManager : IMessageHandler
         _maxIncomingSize = link.Options.MaxIncomingFileSize;
     }
 
-    /// <summary>Stops a transfer in either direction and tells the peer.</summary>
+    /// <summary>
+    /// Stops a transfer in either direction and tells the peer. Once the transfer is stopped the
+    /// peer is always told (the send is bounded by the write time limit, not by the token), and
+    /// this call never waits for the application to read its events.
+    /// </summary>
     /// <exception cref="ArgumentException">No transfer with this id is running.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before anything was stopped.</exception>
     public async Task CancelAsync(uint id, string reason, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         OutgoingTransfer? outgoing;
         IncomingTransfer? incoming = null;
         lock (_lock)
@@ -83,7 +89,7 @@ internal sealed partial class TransferManager : IMessageHandler
 
         if (stopped)
         {
-            await _link.CancelAndReportAsync(id, reason, new FileFailed(id, direction, "cancelled here: " + reason), cancellationToken).ConfigureAwait(false);
+            await _link.CancelAndReportAsync(id, reason, new FileFailed(id, direction, "cancelled here: " + reason), waitForRoom: false).ConfigureAwait(false);
         }
     }
 

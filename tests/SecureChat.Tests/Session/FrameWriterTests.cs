@@ -233,6 +233,11 @@ public sealed class FrameWriterTests : IDisposable
         // A bulk sender that finds the writer idle waits for its write (backpressure).
         gate.SetResult();
         await SendText(writer, "flushed", waitForWrite: true);
+        while (writer.HoldsBuffer)
+        {
+            await Task.Delay(1); // the flush has ended once the idle writer gave its buffers back
+        }
+
         stream.Close(out TaskCompletionSource second);
         await Task.Delay(1); // past the burst window: the next sender writes itself
         Task bulk = SendText(writer, Big).AsTask();

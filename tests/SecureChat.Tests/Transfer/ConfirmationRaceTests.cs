@@ -99,6 +99,83 @@ public class ConfirmationRaceTests
         }
     }
 
+    [Fact]
+    public async Task A_receiver_64_events_behind_still_gets_its_file_done_when_the_sender_closes_on_the_confirmation()
+    {
+        using var files = new Files(1000);
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            await server.SendFileAsync(files.Source);
+            for (int i = 0; i < 64; i++)
+            {
+                await server.SendTextAsync($"text {i}");
+            }
+
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await Task.Delay(500); // the 64 texts arrive: the receiver's queue is full
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+
+            // The sender's application closes as soon as its file is confirmed. The receiver's
+            // application reads on once the sender is done, or after 3 s.
+            Task senderDone = Task.Run(async () =>
+            {
+                await NextOfAsync<FileCompleted>(server);
+                await server.CloseAsync();
+            });
+            await Task.WhenAny(senderDone, Task.Delay(3000));
+
+            var seen = new List<SessionEvent>();
+            await NextOfAsync<SessionClosed>(client, seen);
+            Assert.True(File.Exists(Path.Combine(files.Downloads, "file.bin")), "the file was not stored");
+            Assert.Contains(seen, e => e is FileCompleted { Direction: TransferDirection.Incoming });
+            await senderDone.WaitAsync(Loopback.Timeout);
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_from_an_event_loop_whose_queue_is_full_returns_tells_the_peer_and_reports_it_later()
+    {
+        using var files = new Files(64 << 20);
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            FileOfferSent offer = await server.SendFileAsync(files.Source);
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+            await NextOfAsync<FileAccepted>(server);
+            for (int i = 0; i < 80; i++)
+            {
+                await server.SendTextAsync($"text {i}");
+            }
+
+            await Task.Delay(500); // 64 texts fill the receiver's queue; its reader waits with the 65th, and the data stops
+
+            // A cancelled token stops nothing.
+            using (var cancelled = new CancellationTokenSource())
+            {
+                await cancelled.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.CancelFileAsync(offered.Id, "never", cancelled.Token).AsTask());
+            }
+
+            // The receiver's application cancels without reading its events first: the call returns.
+            await client.CancelFileAsync(offered.Id, "changed my mind").AsTask().WaitAsync(Loopback.Timeout);
+
+            var sender = new List<SessionEvent>();
+            FileFailed told = await NextOfAsync<FileFailed>(server, sender);
+            Assert.Equal(offer.Id, told.Id);
+            Assert.Contains("changed my mind", told.Reason, StringComparison.Ordinal);
+
+            var receiver = new List<SessionEvent>();
+            FileFailed reported = await NextOfAsync<FileFailed>(client, receiver);
+            Assert.Equal(TransferDirection.Incoming, reported.Direction);
+            Assert.StartsWith("cancelled here", reported.Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(receiver, e => e is FileFailed or FileCompleted);
+        }
+    }
+
     private enum Side
     {
         Client,
