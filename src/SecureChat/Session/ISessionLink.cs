@@ -60,6 +60,13 @@ internal interface ISessionLink
     /// <summary>Delivers an event to the application, waiting while it is behind.</summary>
     ValueTask PublishAsync(SessionEvent evt);
 
+    /// <summary>
+    /// Delivers an event of the session's end (a transfer the end cut off) without waiting: into
+    /// the queue if it has room, else after it, before <see cref="SessionClosed"/>. Never dropped
+    /// while the application still reads; one per transfer at most.
+    /// </summary>
+    void PublishAtEnd(SessionEvent evt);
+
     /// <summary>Delivers an event if there is room (progress may be dropped).</summary>
     void TryPublish(SessionEvent evt);
 }

@@ -32,9 +32,8 @@ public sealed partial class SecureChatSession : ISessionLink
         }
         catch (OperationCanceledException)
         {
-            // The session is ending: no more waiting for room, but an event that fits is still
-            // delivered (the queue is completed only at the end of the shutdown).
-            _events.Writer.TryWrite(evt);
+            // The session is ending: no more waiting for room, and the event is not lost.
+            ((ISessionLink)this).PublishAtEnd(evt);
         }
         catch (ChannelClosedException)
         {
@@ -109,6 +108,14 @@ public sealed partial class SecureChatSession : ISessionLink
     }
 
     void ISessionLink.TryPublish(SessionEvent evt) => _events.Writer.TryWrite(evt);
+
+    void ISessionLink.PublishAtEnd(SessionEvent evt)
+    {
+        if (!_events.Writer.TryWrite(evt))
+        {
+            _endEvents.Enqueue(evt);
+        }
+    }
 
     /// <summary>The registered handler of type <typeparamref name="T"/> (for a feature's public API on the session).</summary>
     private T Handler<T>()

@@ -42,6 +42,12 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
 
     private readonly IMessageHandler[] _handlers;
 
+    /// <summary>
+    /// Events of the session's end that found the application's queue full (a transfer the end cut
+    /// off): delivered after the queue, before <see cref="SessionClosed"/>. At most one per transfer.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<SessionEvent> _endEvents = new();
+
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private SessionClosed? _closed;
@@ -329,6 +335,11 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         }
         catch (ChannelClosedException)
         {
+            if (_endEvents.TryDequeue(out SessionEvent? late))
+            {
+                return late;
+            }
+
             ThrowIfFaulted();
             return _closed ?? new SessionClosed(ByPeer: false, Reason: null);
         }

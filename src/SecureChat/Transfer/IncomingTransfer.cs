@@ -355,7 +355,7 @@ internal sealed partial class IncomingTransfer
             // The session is ending: report the failure anyway.
         }
 
-        _link.TryPublish(failed);
+        await _link.PublishAsync(failed).ConfigureAwait(false);
     }
 
     /// <summary>A <see cref="Chunk"/> length that is no data but FILE_RESTART's order to the writer.</summary>

@@ -254,7 +254,7 @@ internal sealed partial class TransferManager : IMessageHandler
 
         foreach (SessionEvent evt in failed)
         {
-            _link.TryPublish(evt);
+            _link.PublishAtEnd(evt);
         }
     }
 }

@@ -176,6 +176,36 @@ public class ConfirmationRaceTests
         }
     }
 
+    [Fact]
+    public async Task A_transfer_cut_off_by_a_close_is_reported_even_when_the_applications_queue_was_full()
+    {
+        using var files = new Files(64 << 20);
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            await server.SendFileAsync(files.Source);
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+            await NextOfAsync<FileAccepted>(server);
+            for (int i = 0; i < 80; i++)
+            {
+                await server.SendTextAsync($"text {i}");
+            }
+
+            await Task.Delay(500); // 64 texts fill the receiver's queue; its reader waits with the 65th, and the data stops
+
+            // The receiver's application closes without reading: the end cuts the transfer off.
+            await client.CloseAsync().AsTask().WaitAsync(Loopback.Timeout);
+            var seen = new List<SessionEvent>();
+            await NextOfAsync<SessionClosed>(client, seen);
+            FileFailed cut = Assert.Single(seen.OfType<FileFailed>());
+            Assert.Equal(offered.Id, cut.Id);
+            Assert.Equal(TransferDirection.Incoming, cut.Direction);
+            Assert.True(seen.IndexOf(cut) >= 64, "the queue was not full when the session ended"); // texts (and progress) filled it
+        }
+    }
+
     private enum Side
     {
         Client,
