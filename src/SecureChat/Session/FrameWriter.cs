@@ -205,10 +205,11 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
             bool fits = _pendingLength == 0
                 ? _pending is not null && _pending.Length >= Capacity(maxBytes)
                 : inBuffer && _pendingLength + maxBytes <= MaxPendingBytes;
+            bool inReserve = false;
             if (!fits && inBuffer && urgent && _pendingLength > 0 && _reserveUsed + maxBytes <= UrgentReserveBytes)
             {
                 // The regular room is taken (most likely by file data): an urgent frame takes the reserve.
-                _reserveUsed += maxBytes;
+                inReserve = true;
                 fits = true;
             }
 
@@ -233,6 +234,11 @@ internal sealed class FrameWriter : IThreadPoolWorkItem
 
             _pendingDirty = Math.Max(_pendingDirty, _pendingLength + maxBytes);
             int length = build(_transport, _pending.AsSpan(_pendingLength, maxBytes), state);
+            if (inReserve && length > 0)
+            {
+                _reserveUsed += length; // what was sealed: a builder that seals nothing takes nothing
+            }
+
             if (length <= 0)
             {
                 if (_pendingLength == 0 && !_flushing)

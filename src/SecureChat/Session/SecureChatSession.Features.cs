@@ -111,7 +111,7 @@ public sealed partial class SecureChatSession : ISessionLink
 
     void ISessionLink.PublishAtEnd(SessionEvent evt)
     {
-        if (!_events.Writer.TryWrite(evt))
+        if (!_events.Writer.TryWrite(evt) && Volatile.Read(ref _endTold) == 0)
         {
             _endEvents.Enqueue(evt);
         }

@@ -48,6 +48,9 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<SessionEvent> _endEvents = new();
 
+    /// <summary>1 once a receiver has been given the end (SessionClosed or the fault): no event follows it.</summary>
+    private int _endTold;
+
     private readonly TaskCompletionSource _shutdownDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private SessionClosed? _closed;
@@ -335,11 +338,13 @@ public sealed partial class SecureChatSession : IAuthenticatedSession
         }
         catch (ChannelClosedException)
         {
-            if (_endEvents.TryDequeue(out SessionEvent? late))
+            // Once the end has been told (SessionClosed, or the fault), nothing follows it.
+            if (Volatile.Read(ref _endTold) == 0 && _endEvents.TryDequeue(out SessionEvent? late))
             {
                 return late;
             }
 
+            Volatile.Write(ref _endTold, 1);
             ThrowIfFaulted();
             return _closed ?? new SessionClosed(ByPeer: false, Reason: null);
         }

@@ -218,6 +218,30 @@ public sealed class FrameWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sender_that_seals_nothing_takes_nothing_from_the_reserve()
+    {
+        var (writer, stream, gate, first, fitting) = await FullWriterAsync();
+        for (int i = 0; i < 4096; i++)
+        {
+            // An urgent sender that decides, under the turn, to send nothing (its event found no room).
+            ValueTask<byte[]?> nothing = writer.SendAsync(64, static (_, _, _) => -1, 0, capture: false, TimeSpan.FromSeconds(30), waitForWrite: false, urgent: true, CancellationToken.None);
+            Assert.True(nothing.IsCompleted);
+            Assert.Null(await nothing);
+        }
+
+        ValueTask<byte[]?> accept = SendText(writer, "accept", urgent: true);
+        Assert.True(accept.IsCompleted, "the reserve was used up by senders that sealed nothing");
+        await accept;
+
+        gate.SetResult();
+        await first;
+        await SendText(writer, "end", waitForWrite: true);
+        List<string> wire = Decode(stream.Wire);
+        Assert.Equal(1 + fitting + 2, wire.Count);
+        Assert.Equal("accept", wire[^2]);
+    }
+
+    [Fact]
     public async Task An_urgent_frame_that_finds_the_writer_idle_does_not_wait_for_a_socket_that_cannot_take_it()
     {
         var stream = new GatedStream();

@@ -9,7 +9,8 @@ namespace SecureChat.Tests.Transfer;
 /// A side's message can reach the peer, and the peer's reaction come back, before that side's
 /// send has returned (the socket took the frame; the continuation has not run yet on a loaded
 /// machine). The receiver confirms a file (its FILE_END) as soon as it has checked it; the sender
-/// may close as soon as it has the confirmation. Neither reaction may be lost or misjudged.
+/// may close as soon as it has the confirmation. Neither reaction may be lost or misjudged, nor a
+/// transfer's last event, whether the application is behind or the session ends meanwhile.
 /// </summary>
 public class ConfirmationRaceTests
 {
@@ -137,21 +138,23 @@ public class ConfirmationRaceTests
     [Fact]
     public async Task Cancelling_from_an_event_loop_whose_queue_is_full_returns_tells_the_peer_and_reports_it_later()
     {
-        using var files = new Files(64 << 20);
+        using var files = new Files(4 << 20);
         var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (client)
         await using (server)
         {
+            // 80 texts behind the offer, so the data will be behind them: 64 fill the receiver's
+            // queue, its reader waits with the 65th, and no byte of the file is read meanwhile.
             FileOfferSent offer = await server.SendFileAsync(files.Source);
-            FileOffered offered = await NextOfAsync<FileOffered>(client);
-            await client.AcceptFileAsync(offered.Id, files.Downloads);
-            await NextOfAsync<FileAccepted>(server);
             for (int i = 0; i < 80; i++)
             {
                 await server.SendTextAsync($"text {i}");
             }
 
-            await Task.Delay(500); // 64 texts fill the receiver's queue; its reader waits with the 65th, and the data stops
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+            await NextOfAsync<FileAccepted>(server);
+            await Task.Delay(500); // the texts have arrived: the queue is full
 
             // A cancelled token stops nothing.
             using (var cancelled = new CancellationTokenSource())
@@ -179,21 +182,23 @@ public class ConfirmationRaceTests
     [Fact]
     public async Task A_transfer_cut_off_by_a_close_is_reported_even_when_the_applications_queue_was_full()
     {
-        using var files = new Files(64 << 20);
+        using var files = new Files(4 << 20);
         var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
         await using (client)
         await using (server)
         {
+            // 80 texts behind the offer, so the data will be behind them: 64 fill the receiver's
+            // queue, its reader waits with the 65th, and no byte of the file is read meanwhile.
             await server.SendFileAsync(files.Source);
-            FileOffered offered = await NextOfAsync<FileOffered>(client);
-            await client.AcceptFileAsync(offered.Id, files.Downloads);
-            await NextOfAsync<FileAccepted>(server);
             for (int i = 0; i < 80; i++)
             {
                 await server.SendTextAsync($"text {i}");
             }
 
-            await Task.Delay(500); // 64 texts fill the receiver's queue; its reader waits with the 65th, and the data stops
+            FileOffered offered = await NextOfAsync<FileOffered>(client);
+            await client.AcceptFileAsync(offered.Id, files.Downloads);
+            await NextOfAsync<FileAccepted>(server);
+            await Task.Delay(500); // the texts have arrived: the queue is full
 
             // The receiver's application closes without reading: the end cuts the transfer off.
             await client.CloseAsync().AsTask().WaitAsync(Loopback.Timeout);
@@ -203,6 +208,22 @@ public class ConfirmationRaceTests
             Assert.Equal(offered.Id, cut.Id);
             Assert.Equal(TransferDirection.Incoming, cut.Direction);
             Assert.True(seen.IndexOf(cut) >= 64, "the queue was not full when the session ended"); // texts (and progress) filled it
+        }
+    }
+
+    [Fact]
+    public async Task Nothing_follows_the_end_once_the_application_has_been_told()
+    {
+        var (client, server) = await Loopback.PairAsync(Loopback.Options(), Loopback.Options());
+        await using (client)
+        await using (server)
+        {
+            await client.CloseAsync();
+            Assert.IsType<SessionClosed>(await client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
+
+            // A feature's task that reports only now (its transfer finished as the session ended).
+            ((ISessionLink)client).PublishAtEnd(new PeerWarning("too late"));
+            Assert.IsType<SessionClosed>(await client.ReceiveAsync().AsTask().WaitAsync(Loopback.Timeout));
         }
     }
 
