@@ -143,18 +143,7 @@ public class ConfirmationRaceTests
         await using (client)
         await using (server)
         {
-            // 80 texts behind the offer, so the data will be behind them: 64 fill the receiver's
-            // queue, its reader waits with the 65th, and no byte of the file is read meanwhile.
-            FileOfferSent offer = await server.SendFileAsync(files.Source);
-            for (int i = 0; i < 80; i++)
-            {
-                await server.SendTextAsync($"text {i}");
-            }
-
-            FileOffered offered = await NextOfAsync<FileOffered>(client);
-            await client.AcceptFileAsync(offered.Id, files.Downloads);
-            await NextOfAsync<FileAccepted>(server);
-            await Task.Delay(500); // the texts have arrived: the queue is full
+            var (offer, offered) = await AcceptedBehindAFullQueueAsync(server, client, files);
 
             // A cancelled token stops nothing.
             using (var cancelled = new CancellationTokenSource())
@@ -187,18 +176,7 @@ public class ConfirmationRaceTests
         await using (client)
         await using (server)
         {
-            // 80 texts behind the offer, so the data will be behind them: 64 fill the receiver's
-            // queue, its reader waits with the 65th, and no byte of the file is read meanwhile.
-            await server.SendFileAsync(files.Source);
-            for (int i = 0; i < 80; i++)
-            {
-                await server.SendTextAsync($"text {i}");
-            }
-
-            FileOffered offered = await NextOfAsync<FileOffered>(client);
-            await client.AcceptFileAsync(offered.Id, files.Downloads);
-            await NextOfAsync<FileAccepted>(server);
-            await Task.Delay(500); // the texts have arrived: the queue is full
+            var (_, offered) = await AcceptedBehindAFullQueueAsync(server, client, files);
 
             // The receiver's application closes without reading: the end cuts the transfer off.
             await client.CloseAsync().AsTask().WaitAsync(Loopback.Timeout);
@@ -251,6 +229,26 @@ public class ConfirmationRaceTests
         SecureChatSession client = await SecureChatSession.ConnectAsync(Wrap(socket, Side.Client), Loopback.Options());
         SecureChatSession server = await accepting.WaitAsync(Loopback.Timeout);
         return (client, server, late!);
+    }
+
+    /// <summary>
+    /// The sender offers the file with 80 texts behind the offer, so the data will be behind them,
+    /// and the receiver accepts it: 64 texts fill the receiver's queue, its reader waits with the
+    /// 65th, and no byte of the file is read until the receiver's application reads its events.
+    /// </summary>
+    private static async Task<(FileOfferSent Offer, FileOffered Offered)> AcceptedBehindAFullQueueAsync(SecureChatSession sender, SecureChatSession receiver, Files files)
+    {
+        FileOfferSent offer = await sender.SendFileAsync(files.Source);
+        for (int i = 0; i < 80; i++)
+        {
+            await sender.SendTextAsync($"text {i}");
+        }
+
+        FileOffered offered = await NextOfAsync<FileOffered>(receiver);
+        await receiver.AcceptFileAsync(offered.Id, files.Downloads);
+        await NextOfAsync<FileAccepted>(sender);
+        await Task.Delay(500); // the texts have arrived: the queue is full
+        return (offer, offered);
     }
 
     private static async Task<T> NextOfAsync<T>(SecureChatSession session, List<SessionEvent>? seen = null)
