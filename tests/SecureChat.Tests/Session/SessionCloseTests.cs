@@ -69,17 +69,13 @@ public class SessionCloseTests
     [Fact]
     public async Task A_close_cancelled_while_it_waits_for_the_peer_still_erases_every_key()
     {
-        using var listener = Loopback.Listen();
-        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options());
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", listener.Port());
-        var silent = new SilenceableStream(new NetworkStream(socket, ownsSocket: true));
-        SecureChatSession client = await SecureChatSession.ConnectAsync(silent, Loopback.Options()).AsTask().WaitAsync(Loopback.Timeout);
-        await using SecureChatSession server = await accept.WaitAsync(Loopback.Timeout);
+        SilenceableStream? silent = null;
+        var (client, accepted) = await Loopback.PairOverAsync(stream => silent = new SilenceableStream(stream));
+        await using SecureChatSession server = accepted;
 
         // The client no longer hears anything: its close sends the CLOSE, then waits for a
         // hang-up that never comes, until its token is cancelled.
-        silent.Silence();
+        silent!.Silence();
         using var stop = new CancellationTokenSource();
         Task close = client.CloseAsync("leaving", stop.Token).AsTask();
         var closed = await server.NextAsync<SessionClosed>();
@@ -95,19 +91,15 @@ public class SessionCloseTests
     [Fact]
     public async Task A_close_whose_peer_never_hangs_up_ends_after_the_linger_with_every_key_erased()
     {
-        using var listener = Loopback.Listen();
-        Task<SecureChatSession> accept = Loopback.AcceptOneAsync(listener, Loopback.Options());
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", listener.Port());
-        var silent = new SilenceableStream(new NetworkStream(socket, ownsSocket: true));
-        SecureChatSession client = await SecureChatSession.ConnectAsync(silent, Loopback.Options()).AsTask().WaitAsync(Loopback.Timeout);
-        await using SecureChatSession server = await accept.WaitAsync(Loopback.Timeout);
+        SilenceableStream? silent = null;
+        var (client, accepted) = await Loopback.PairOverAsync(stream => silent = new SilenceableStream(stream));
+        await using SecureChatSession server = accepted;
 
-        silent.Silence();
+        silent!.Silence();
         await client.CloseAsync().AsTask().WaitAsync(Loopback.Timeout);
 
         Assert.True(client.KeysErased);
-        Assert.True(silent.Disposed);
+        Assert.True(silent!.Disposed);
         Assert.True((await server.NextAsync<SessionClosed>()).ByPeer);
     }
 
@@ -186,58 +178,6 @@ public class SessionCloseTests
             }
 
             await Inner.WriteAsync(buffer, cancellationToken);
-        }
-    }
-
-    /// <summary>Passes everything to <see cref="Inner"/>.</summary>
-    private abstract class DelegatingStream(Stream inner) : Stream
-    {
-        protected Stream Inner { get; } = inner;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush() => Inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Inner.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Inner.ReadAsync(buffer, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => Inner.WriteAsync(buffer, cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await Inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                Inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

@@ -45,6 +45,27 @@ internal static class Loopback
         return (client.Result, server.Result);
     }
 
+    /// <summary>
+    /// Like <see cref="PairAsync"/> with default options, but each side's connection goes through
+    /// a test stream of the caller's (<paramref name="wrapClient"/>, <paramref name="wrapServer"/>): (initiator, responder).
+    /// </summary>
+    public static async Task<(SecureChatSession Client, SecureChatSession Server)> PairOverAsync(Func<Stream, Stream>? wrapClient, Func<Stream, Stream>? wrapServer = null)
+    {
+        using var listener = Listen();
+        Task<SecureChatSession> accepting = Task.Run(async () =>
+        {
+            Socket socket = await listener.AcceptSocketAsync();
+            socket.NoDelay = true;
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            return await SecureChatSession.AcceptAsync(wrapServer?.Invoke(stream) ?? stream, Options());
+        });
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", listener.Port());
+        Stream clientStream = new NetworkStream(client, ownsSocket: true);
+        SecureChatSession session = await SecureChatSession.ConnectAsync(wrapClient?.Invoke(clientStream) ?? clientStream, Options()).AsTask().WaitAsync(Timeout);
+        return (session, await accepting.WaitAsync(Timeout));
+    }
+
     public static async Task<SecureChatSession> AcceptOneAsync(TcpListener listener, SessionOptions options)
     {
         Socket socket = await listener.AcceptSocketAsync();

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using SecureChat.Session;
 using SecureChat.Tests.Support;
 using SecureChat.Transfer;
@@ -77,10 +76,7 @@ public class ConfirmationRaceTests
             // The receiver's application is 64 events behind when its file completes: it then
             // reads them all at once, reaches file-done, and closes at once.
             await server.SendFileAsync(files.Source);
-            for (int i = 0; i < 64; i++)
-            {
-                await server.SendTextAsync($"text {i}");
-            }
+            await SendTextsAsync(server, 64);
 
             FileOffered offered = await NextOfAsync<FileOffered>(client);
             await client.AcceptFileAsync(offered.Id, files.Downloads);
@@ -109,10 +105,7 @@ public class ConfirmationRaceTests
         await using (server)
         {
             await server.SendFileAsync(files.Source);
-            for (int i = 0; i < 64; i++)
-            {
-                await server.SendTextAsync($"text {i}");
-            }
+            await SendTextsAsync(server, 64);
 
             FileOffered offered = await NextOfAsync<FileOffered>(client);
             await Task.Delay(500); // the 64 texts arrive: the receiver's queue is full
@@ -214,21 +207,19 @@ public class ConfirmationRaceTests
     /// <summary>A connected pair whose <paramref name="lateSide"/> writes through a <see cref="LateReturnStream"/> (no delay yet).</summary>
     private static async Task<(SecureChatSession Client, SecureChatSession Server, LateReturnStream Late)> PairAsync(Side lateSide)
     {
-        using var listener = Loopback.Listen();
         LateReturnStream? late = null;
-        Stream Wrap(Socket socket, Side side)
-        {
-            socket.NoDelay = true;
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            return side == lateSide ? late = new LateReturnStream(stream) : stream;
-        }
-
-        Task<SecureChatSession> accepting = Task.Run(async () => await SecureChatSession.AcceptAsync(Wrap(await listener.AcceptSocketAsync(), Side.Server), Loopback.Options()));
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync("127.0.0.1", listener.Port());
-        SecureChatSession client = await SecureChatSession.ConnectAsync(Wrap(socket, Side.Client), Loopback.Options());
-        SecureChatSession server = await accepting.WaitAsync(Loopback.Timeout);
+        Stream Late(Stream stream) => late = new LateReturnStream(stream);
+        var (client, server) = lateSide == Side.Client ? await Loopback.PairOverAsync(Late) : await Loopback.PairOverAsync(null, Late);
         return (client, server, late!);
+    }
+
+    /// <summary>Sends <paramref name="count"/> texts, "text 0" on.</summary>
+    private static async Task SendTextsAsync(SecureChatSession sender, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await sender.SendTextAsync($"text {i}");
+        }
     }
 
     /// <summary>
@@ -239,10 +230,7 @@ public class ConfirmationRaceTests
     private static async Task<(FileOfferSent Offer, FileOffered Offered)> AcceptedBehindAFullQueueAsync(SecureChatSession sender, SecureChatSession receiver, Files files)
     {
         FileOfferSent offer = await sender.SendFileAsync(files.Source);
-        for (int i = 0; i < 80; i++)
-        {
-            await sender.SendTextAsync($"text {i}");
-        }
+        await SendTextsAsync(sender, 80);
 
         FileOffered offered = await NextOfAsync<FileOffered>(receiver);
         await receiver.AcceptFileAsync(offered.Id, files.Downloads);
